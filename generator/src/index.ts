@@ -1,0 +1,1 @@
+export { parseGpuGroups } from './gpus.js';

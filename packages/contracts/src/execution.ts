@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/**
+ * Lifecycle of an execution (ARCHITECTURE.md §3): `queued` → `preparing` → `running` →
+ * `harvesting` → one terminal state. `failed` keeps the job's exit code; `error` is an
+ * infrastructure failure and keeps its reason.
+ */
+export const executionStates = ['queued', 'preparing', 'running', 'harvesting', 'succeeded', 'failed', 'stopped', 'error'] as const;
+export const ExecutionState = z.enum(executionStates);
+export type ExecutionState = z.infer<typeof ExecutionState>;
+
+export const terminalStates: ReadonlySet<ExecutionState> = new Set(['succeeded', 'failed', 'stopped', 'error']);
+
+/** True when an execution in `state` will never change again. */
+export function isTerminal(state: ExecutionState): boolean {
+  return terminalStates.has(state);
+}
+
+/** Docker-style sizes: a number of bytes, or digits with a unit b, k, m, g (powers of 1024), e.g. `8g`. */
+export const ByteSize = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*[bkmg]?$/i, 'expected a size such as 512m or 8g')])
+  .transform((value) => (typeof value === 'number' ? value : parseByteSize(value)));
+
+/** Parses `512m`, `8g`, `1024` into bytes (units are powers of 1024, as Docker's). */
+export function parseByteSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([bkmg]?)$/i.exec(text.trim());
+  if (!match) throw new Error(`not a size: ${JSON.stringify(text)} (expected e.g. 512m or 8g)`);
+  const power = { '': 0, b: 0, k: 1, m: 2, g: 3 }[match[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g'];
+  return Math.round(Number(match[1]) * 1024 ** power);
+}
+
+/** What a job asks of the worker: GPUs (count), CPUs (may be fractional), memory and /dev/shm in bytes. */
+export const Resources = z
+  .object({
+    gpus: z.number().int().min(0).max(16).default(0),
+    cpus: z.number().positive().max(256).optional(),
+    memory: ByteSize.optional(),
+    shm_size: ByteSize.optional(),
+  })
+  .strict();
+export type Resources = z.infer<typeof Resources>;
+
+/**
+ * Name of the BullMQ queue that serves `gpus` GPUs: `cpu` for none, `gpu` for one, `gpu-x<N>`
+ * for N > 1 (ARCHITECTURE.md §3).
+ */
+export function queueForGpus(gpus: number): string {
+  if (!Number.isInteger(gpus) || gpus < 0) throw new Error(`gpus must be a whole number >= 0, got ${gpus}`);
+  if (gpus === 0) return 'cpu';
+  return gpus === 1 ? 'gpu' : `gpu-x${gpus}`;
+}

@@ -1,0 +1,1 @@
+export { docker, dockerBinary, dockerEnv, ComposeProject } from './docker.js';
