@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { Parameters } from './spec.js';
+
+/**
+ * The contract with the job (ARCHITECTURE.md §4, compatible with Plz): the job finds the path of a
+ * JSON file in the environment variable `CONFIGURATION_FILE`. Paths below are inside the container.
+ */
+export const configurationFileEnv = 'CONFIGURATION_FILE';
+export const containerPaths = {
+  root: '/plz',
+  configurationFile: '/plz/configuration.json',
+  input: '/plz/input',
+  output: '/plz/output',
+  measures: '/plz/measures',
+  summary: '/plz/summary.json',
+  datasets: '/datasets',
+} as const;
+
+/** Content of the configuration file. */
+export const JobConfiguration = z
+  .object({
+    input_directory: z.string(),
+    output_directory: z.string(),
+    measures_directory: z.string(),
+    summary_measures_path: z.string(),
+    parameters: z.record(z.string(), z.unknown()),
+    /** Present when the deployment mounts datasets (read-only). */
+    datasets_directory: z.string().optional(),
+    execution_id: z.string().uuid(),
+  })
+  .strict();
+export type JobConfiguration = z.infer<typeof JobConfiguration>;
+
+/** Builds the configuration file's content for one execution. */
+export function jobConfiguration(executionId: string, parameters: Parameters, withDatasets: boolean): JobConfiguration {
+  return {
+    input_directory: containerPaths.input,
+    output_directory: containerPaths.output,
+    measures_directory: containerPaths.measures,
+    summary_measures_path: containerPaths.summary,
+    parameters,
+    ...(withDatasets ? { datasets_directory: containerPaths.datasets } : {}),
+    execution_id: executionId,
+  };
+}
+
+/** Docker labels on job containers and images (the worker finds its containers by them after a restart). */
+export const labels = {
+  execution: 'org.plz.execution-id',
+  worker: 'org.plz.worker-id',
+  snapshot: 'org.plz.snapshot',
+} as const;
+
+/** Job image tag for a snapshot: the same snapshot reuses a cached image. */
+export const jobImageTag = (snapshotSha256: string): string => `plz-job:${snapshotSha256.slice(0, 32)}`;
