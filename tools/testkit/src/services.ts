@@ -23,7 +23,7 @@ const ENV = {
 } as const satisfies Record<ServiceName, string>;
 
 /**
- * Reads the shared services' settings from the environment.
+ * Reads the shared services' settings from the environment, when each is first used.
  *
  * @throws Error naming the missing variable: the Jest global setup starts every service unless
  *   `PLZ_TEST_SERVICES` leaves it out.
@@ -36,11 +36,20 @@ export function testServices(): TestServices {
     }
     return value;
   };
+  // Getters: a test that needs only PostgreSQL runs when only PostgreSQL was started.
   return {
-    postgresUrl: get('postgres'),
-    redisUrl: get('redis'),
-    s3: JSON.parse(get('minio')) as S3Settings,
-    mlflowUrl: get('mlflow'),
+    get postgresUrl() {
+      return get('postgres');
+    },
+    get redisUrl() {
+      return get('redis');
+    },
+    get s3() {
+      return JSON.parse(get('minio')) as S3Settings;
+    },
+    get mlflowUrl() {
+      return get('mlflow');
+    },
   };
 }
 

@@ -1,0 +1,17 @@
+import type { Knex } from 'knex';
+import * as initial from './001_initial.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Every migration, in order. Listed in code so that compiled and ts-jest runs load the same set. */
+const migrations: ReadonlyArray<readonly [string, Migration]> = [['001_initial', initial]];
+
+/** A knex migration source over the list above. */
+export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};
