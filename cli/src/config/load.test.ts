@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from './load.js';
+
+/** A folder tree: home/.config/plz, team/, team/project/ (cwd). */
+function tree(files: Record<string, unknown>): { root: string; cwd: string; userConfigDir: string } {
+  const root = mkdtempSync(path.join(tmpdir(), 'plz-config-'));
+  for (const [file, content] of Object.entries(files)) {
+    const full = path.join(root, file);
+    mkdirSync(path.dirname(full), { recursive: true });
+    writeFileSync(full, typeof content === 'string' ? content : JSON.stringify(content));
+  }
+  const cwd = path.join(root, 'team/project');
+  mkdirSync(cwd, { recursive: true });
+  return { root, cwd, userConfigDir: path.join(root, 'home/.config/plz') };
+}
+
+describe('loadConfig layering', () => {
+  it('applies defaults < user < parents < local < environment', () => {
+    const t = tree({
+      'home/.config/plz/plz.config.json': { url: 'http://user:1', token: 'user-token', image: 'user-image' },
+      'team/plz.config.json': { url: 'http://team:2', resources: { gpus: 1, memory: '1g' }, excluded_paths: ['data'] },
+      'team/project/plz.config.json': { project: 'digits', resources: { memory: '2g' } },
+    });
+    const { config, files } = loadConfig({ cwd: t.cwd, env: { PLZ_TOKEN: 'env-token', PLZ_QUIET_BUILD: 'true', HOME_OTHER: 'x' }, userConfigDir: t.userConfigDir });
+    expect(files.map((f) => path.relative(t.root, f))).toEqual(['home/.config/plz/plz.config.json', 'team/plz.config.json', 'team/project/plz.config.json']);
+    expect(config).toMatchObject({
+      project: 'digits',
+      url: 'http://team:2',
+      token: 'env-token',
+      image: 'user-image',
+      excluded_paths: ['data'],
+      resources: { gpus: 1, memory: 2 * 1024 ** 3 },
+      quiet_build: true,
+      exclude_gitignored_files: true,
+      context_path: t.cwd,
+    });
+  });
+
+  it('lets -c replace the local file and resolves paths against the file that sets them', () => {
+    const t = tree({
+      'team/project/plz.config.json': { project: 'local' },
+      'team/project/cuda/plz.cuda.json': { project: 'cuda', context_path: '..', input: 'file://../data' },
+    });
+    const { config } = loadConfig({ cwd: t.cwd, configPath: 'cuda/plz.cuda.json', env: {}, userConfigDir: t.userConfigDir });
+    expect(config.project).toBe('cuda');
+    expect(config.context_path).toBe(t.cwd);
+    expect(config.input).toBe(`file://${path.join(t.cwd, 'data')}`);
+  });
+});
+
+describe('loadConfig errors', () => {
+  const error = (files: Record<string, unknown>, env: Record<string, string> = {}, configPath?: string): string => {
+    const t = tree(files);
+    try {
+      loadConfig({ cwd: t.cwd, env, userConfigDir: t.userConfigDir, ...(configPath ? { configPath } : {}) });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('says when there is no configuration at all', () => {
+    expect(error({})).toMatch(/no plz\.config\.json found in .*team\/project or its parents/);
+  });
+
+  it('names unknown keys', () => {
+    expect(error({ 'team/project/plz.config.json': { project: 'p', imag: 'x' } })).toMatch(/plz\.config\.json:\n {2}unknown key "imag"/);
+  });
+
+  it('names a wrong type with the offending value', () => {
+    expect(error({ 'team/project/plz.config.json': { project: 'p', resources: { gpus: 'two' } } })).toContain('"resources.gpus"');
+    expect(error({ 'team/project/plz.config.json': { project: 'p', resources: { gpus: 'two' } } })).toContain('(got "two")');
+    expect(error({ 'team/project/plz.config.json': { project: 'p', quiet_build: 'yes' } })).toMatch(/"quiet_build": .*\(got "yes"\)/);
+  });
+
+  it('requires a project', () => {
+    expect(error({ 'team/project/plz.config.json': { image: 'python' } })).toMatch(/"project" is required/);
+  });
+
+  it('reports invalid JSON, a non-object, a missing -c file and bad environment JSON', () => {
+    expect(error({ 'team/project/plz.config.json': '{"project": ' })).toMatch(/is not valid JSON/);
+    expect(error({ 'team/project/plz.config.json': '[1]' })).toMatch(/expected a JSON object/);
+    expect(error({ 'team/project/plz.config.json': { project: 'p' } }, {}, 'nope.json')).toMatch(/nope\.json \(from -c\) does not exist/);
+    expect(error({ 'team/project/plz.config.json': { project: 'p' } }, { PLZ_RESOURCES: '{gpus:1}' })).toMatch(/PLZ_RESOURCES must be JSON/);
+    expect(error({ 'team/project/plz.config.json': { project: 'bad name!' } })).toMatch(/"project": .*\(got "bad name!"\)/);
+  });
+});

@@ -1,0 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { z } from 'zod';
+import { ConfigFile, ResolvedConfig, defaults, pathKeys } from './schema.js';
+
+/** A configuration problem, with where it came from, fit to print as is. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const configFileName = 'plz.config.json';
+
+/** One layer: its values and where they came from (a file path or `environment`). */
+interface Layer {
+  source: string;
+  values: ConfigFile;
+}
+
+const describe = (issue: z.core.$ZodIssue, raw: unknown): string => {
+  const key = issue.path.join('.');
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  let value: unknown = raw;
+  for (const part of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey];
+  return `"${key}": ${issue.message} (got ${JSON.stringify(value)})`;
+};
+
+function parseLayer(source: string, raw: unknown): Layer {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: expected a JSON object`);
+  const parsed = ConfigFile.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(`${source}:\n${parsed.error.issues.map((issue) => `  ${describe(issue, raw)}`).join('\n')}`);
+  }
+  const values = { ...parsed.data };
+  // Relative paths and file:// inputs are relative to the file that sets them.
+  if (source !== 'environment') {
+    const dir = path.dirname(source);
+    for (const key of pathKeys) if (values[key]) values[key] = path.resolve(dir, values[key]);
+    if (values.input?.startsWith('file://')) values.input = `file://${path.resolve(dir, values.input.slice('file://'.length))}`;
+  }
+  return { source, values };
+}
+
+function readLayer(file: string): Layer {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseLayer(file, raw);
+}
+
+/** `PLZ_<KEY>` variables: strings as they are, other types (booleans, numbers, lists, objects) as JSON. */
+function environmentLayer(env: Record<string, string | undefined>): Layer | undefined {
+  const raw: Record<string, unknown> = {};
+  const shape = ConfigFile.shape as Record<string, unknown>;
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('PLZ_') || value === undefined) continue;
+    const key = name.slice(4).toLowerCase();
+    if (!(key in shape)) continue; // other PLZ_ variables belong to other tools
+    const stringKeys = ['url', 'token', 'project', 'image', 'input', 'context_path', 'ca_file'];
+    if (stringKeys.includes(key) || (key === 'command' && !value.trim().startsWith('['))) {
+      raw[key] = value;
+    } else {
+      try {
+        raw[key] = JSON.parse(value);
+      } catch {
+        throw new ConfigError(`environment: ${name} must be JSON for "${key}" (got ${JSON.stringify(value)})`);
+      }
+    }
+  }
+  return Object.keys(raw).length ? parseLayer('environment', raw) : undefined;
+}
+
+/** `plz.config.json` files in `dir` and its parents, farthest first (the nearest wins). */
+function ancestorFiles(dir: string): string[] {
+  const files: string[] = [];
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const candidate = path.join(current, configFileName);
+    if (existsSync(candidate)) files.unshift(candidate);
+    if (path.dirname(current) === current) return files;
+  }
+}
+
+export interface LoadOptions {
+  /** Folder the command runs in. */
+  cwd: string;
+  /** `-c PATH`: replaces the local file (the nearest `plz.config.json`) as the top file layer. */
+  configPath?: string;
+  env: Record<string, string | undefined>;
+  /** Folder of the user layer; default `~/.config/plz`. */
+  userConfigDir?: string;
+}
+
+/**
+ * Loads the layered configuration: defaults < `~/.config/plz/plz.config.json` < `plz.config.json`
+ * files in parent folders < the local file (or `-c PATH`) < `PLZ_*` environment variables.
+ * Objects (`resources`) merge key by key; other values replace.
+ *
+ * @returns the merged configuration and the files read, nearest last.
+ * @throws ConfigError naming the file and key for unknown keys, wrong types (with the offending
+ *   value), unreadable or invalid JSON, and a missing required key (`project`) after merging.
+ */
+export function loadConfig(options: LoadOptions): { config: ResolvedConfig; files: string[] } {
+  const userFile = path.join(options.userConfigDir ?? path.join(homedir(), '.config', 'plz'), configFileName);
+  const files: string[] = [];
+  if (existsSync(userFile)) files.push(userFile);
+  let found = ancestorFiles(options.cwd).filter((file) => file !== userFile);
+  if (options.configPath) {
+    const explicit = path.resolve(options.cwd, options.configPath);
+    if (!existsSync(explicit)) throw new ConfigError(`config file ${explicit} (from -c) does not exist`);
+    const local = path.join(path.resolve(options.cwd), configFileName);
+    found = [...found.filter((file) => file !== local && file !== explicit), explicit];
+  }
+  files.push(...found);
+  if (files.length === 0 && !Object.keys(options.env).some((name) => name.startsWith('PLZ_'))) {
+    throw new ConfigError(`no ${configFileName} found in ${path.resolve(options.cwd)} or its parents: create one with at least {"project": "NAME"}`);
+  }
+  const layers = files.map(readLayer);
+  const environment = environmentLayer(options.env);
+  if (environment) layers.push(environment);
+
+  const merged: Record<string, unknown> = { ...defaults, context_path: path.resolve(options.cwd, defaults.context_path) };
+  for (const { values } of layers) {
+    for (const [key, value] of Object.entries(values)) {
+      merged[key] = key === 'resources' ? { ...(merged[key] as object), ...(value as object) } : value;
+    }
+  }
+  if (merged['project'] === undefined) {
+    throw new ConfigError(`"project" is required: set it in ${configFileName} (read: ${files.join(', ') || 'none'}) or PLZ_PROJECT`);
+  }
+  const resolved = ResolvedConfig.safeParse(merged);
+  if (!resolved.success) {
+    throw new ConfigError(`configuration:\n${resolved.error.issues.map((issue) => `  ${describe(issue, merged)}`).join('\n')}`);
+  }
+  return { config: resolved.data, files };
+}

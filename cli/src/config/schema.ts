@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { ProjectName, Resources } from '@plz/contracts';
+
+/** `resources` in one layer: no defaults here, so a layer that sets only `memory` keeps `gpus` from below. */
+const LayerResources = Resources.extend({ gpus: z.number().int().min(0).max(16).optional() });
+
+/**
+ * Keys of `plz.config.json` (every layer). All optional here; `project` is required once the
+ * layers are merged (`ResolvedConfig`). Unknown keys are refused by name.
+ */
+export const ConfigFile = z
+  .object({
+    /** Base URL of the deployment, e.g. `http://127.0.0.1:8080` (the REST API lives under /api/). */
+    url: z.string().url(),
+    /** API token (create one with an admin's `plz users` or take the one init-deployment.sh printed). */
+    token: z.string().min(1),
+    project: ProjectName,
+    /** Base image of the job, e.g. `python:3.11-slim-bookworm`. */
+    image: z.string().min(1),
+    /** Shell commands run on top of `image` when the job image is built (Dockerfile RUN lines). */
+    image_extensions: z.array(z.string().min(1)),
+    /** The job's command: exec form (array) or a shell command (string). */
+    command: z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]),
+    /** `file://PATH` (relative to the file that sets it), `input_id://SHA256` or `execution://ID`. */
+    input: z.string().min(1),
+    excluded_paths: z.array(z.string().min(1)),
+    /** Paths kept in the snapshot even when excluded or gitignored. */
+    included_paths: z.array(z.string().min(1)),
+    exclude_gitignored_files: z.boolean(),
+    /** Folder whose files make the snapshot (relative to the file that sets it). */
+    context_path: z.string().min(1),
+    resources: LayerResources,
+    max_run_seconds: z.number().int().positive(),
+    quiet_build: z.boolean(),
+    debug: z.boolean(),
+    /** PEM file of a CA to trust for `url` (a self-signed HTTPS deployment). */
+    ca_file: z.string().min(1),
+  })
+  .partial()
+  .strict();
+export type ConfigFile = z.infer<typeof ConfigFile>;
+
+/** The merged configuration, with defaults applied and paths made absolute. */
+export const ResolvedConfig = ConfigFile.required({ project: true, url: true }).extend({
+  image: z.string().min(1),
+  image_extensions: z.array(z.string()),
+  excluded_paths: z.array(z.string()),
+  included_paths: z.array(z.string()),
+  exclude_gitignored_files: z.boolean(),
+  context_path: z.string(),
+  resources: Resources,
+  quiet_build: z.boolean(),
+  debug: z.boolean(),
+});
+export type ResolvedConfig = z.infer<typeof ResolvedConfig>;
+
+export const defaults = {
+  url: 'http://127.0.0.1:8080',
+  image: 'python:3.11-slim-bookworm',
+  image_extensions: [] as string[],
+  excluded_paths: [] as string[],
+  included_paths: [] as string[],
+  exclude_gitignored_files: true,
+  context_path: '.',
+  resources: { gpus: 0 },
+  quiet_build: false,
+  debug: false,
+} satisfies ConfigFile;
+
+/** Keys whose relative paths are resolved against the folder of the file that set them. */
+export const pathKeys = ['context_path', 'ca_file'] as const;

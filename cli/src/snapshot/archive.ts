@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+
+/** A packed archive on disk and its content address. */
+export interface PackedArchive {
+  file: string;
+  /** sha256 of the archive's bytes: 64 lowercase hex digits. */
+  sha256: string;
+  bytes: number;
+  /** Removes the temporary folder holding `file`. */
+  dispose(): void;
+}
+
+/** Every entry gets this modification time, so the same files always give the same bytes. */
+const fixedMtime = new Date('2000-01-01T00:00:00Z');
+
+/**
+ * Writes a deterministic tar (gzip-compressed when `gzip`) of `entries` (paths relative to `root`,
+ * folders with a trailing '/', as `listContext` returns them) plus `extraFiles` (name → content,
+ * at the archive root, replacing a context file of the same name). Entries are sorted by name;
+ * owner and group are 0 with no names, every time is 2000-01-01; permission bits are kept (an
+ * executable stays executable); symbolic links are stored as links.
+ *
+ * @returns the archive in a temporary folder, with its sha256 and size in bytes.
+ * @throws Error naming the file when an entry cannot be read.
+ */
+export async function packArchive(
+  root: string,
+  entries: readonly string[],
+  options: { gzip: boolean; extraFiles?: Readonly<Record<string, string>> },
+): Promise<PackedArchive> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'plz-archive-'));
+  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  const file = path.join(dir, options.gzip ? 'archive.tar.gz' : 'archive.tar');
+  const extras = options.extraFiles ?? {};
+  const names = [...new Set([...entries.filter((entry) => !(entry in extras)), ...Object.keys(extras)])].sort();
+  const pack = tar.pack();
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const measure = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const written = pipeline(pack, options.gzip ? createGzip({ level: 6 }) : new PassThrough(), measure, createWriteStream(file));
+  try {
+    for (const name of names) {
+      const common = { name, mtime: fixedMtime, uid: 0, gid: 0, uname: '', gname: '' };
+      const extra = extras[name];
+      if (extra !== undefined) {
+        pack.entry({ ...common, mode: 0o644, type: 'file' }, extra);
+        continue;
+      }
+      const abs = path.join(root, name);
+      const stat = lstatSync(abs);
+      const mode = stat.mode & 0o7777;
+      if (stat.isDirectory()) {
+        pack.entry({ ...common, name: name.replace(/\/?$/, '/'), mode, type: 'directory' });
+      } else if (stat.isSymbolicLink()) {
+        pack.entry({ ...common, mode, type: 'symlink', linkname: readlinkSync(abs) });
+      } else if (stat.isFile()) {
+        const entry = pack.entry({ ...common, mode, type: 'file', size: stat.size });
+        await pipeline(createReadStream(abs), entry);
+      }
+      // sockets, fifos and devices are not part of a snapshot
+    }
+    pack.finalize();
+    await written;
+    return { file, sha256: hash.digest('hex'), bytes, dispose };
+  } catch (error) {
+    pack.destroy();
+    dispose();
+    throw new Error(`packing ${root}: ${(error as Error).message}`);
+  }
+}
+
+/** sha256 of a file's bytes, streamed (64 lowercase hex digits). */
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
