@@ -32,6 +32,8 @@ const project = (dir) => {
 
 export default {
   projects: rootPkg.workspaces.map(project),
+  // Integration tests talk to real servers on a 2-core machine: allow for load. Slower tests set their own.
+  testTimeout: 30_000,
   globalSetup: './tools/testkit/dist/jest/global-setup.js',
   globalTeardown: './tools/testkit/dist/jest/global-teardown.js',
 };

@@ -31,13 +31,13 @@ describe('stand-in images', () => {
   it.each(cases)('%s answers like upstream', async (key, args, expected) => {
     const { stdout, stderr } = await docker(['run', '--rm', image(key), ...args]);
     expect(`${stdout}${stderr}`.trim()).toMatch(expected);
-  });
+  }, 60_000);
 
   it('node runs npm, and python installs with pip system-wide like upstream', async () => {
     expect((await docker(['run', '--rm', image('IMAGE_NODE'), 'npm', '--version'])).stdout).toMatch(/^10\./);
     const marker = await docker(['run', '--rm', image('IMAGE_PYTHON'), 'sh', '-c', 'ls /usr/lib/python3.*/EXTERNALLY-MANAGED 2>/dev/null | wc -l']);
     expect(marker.stdout.trim()).toBe('0');
-  });
+  }, 60_000);
 
   it('postgres honours POSTGRES_* variables and runs /docker-entrypoint-initdb.d once', async () => {
     const name = `plz-e2e-pg-${randomBytes(4).toString('hex')}`;
@@ -86,7 +86,7 @@ describe('infrastructure compose project on the stand-ins', () => {
   it('comes up with every long-running service healthy', async () => {
     const { stdout } = await project.compose(['ps', '--format', '{{.Service}} {{.Health}}']);
     expect(stdout.trim().split('\n').sort()).toEqual(['db healthy', 'minio healthy', 'mlflow healthy', 'nginx healthy', 'redis healthy']);
-  });
+  }, 60_000);
 
   it('serves MLflow through NGINX, storing runs in PostgreSQL and artifacts in MinIO', async () => {
     await project.withDiagnostics(async () => {
@@ -108,11 +108,11 @@ describe('infrastructure compose project on the stand-ins', () => {
       expect(listed.stdout).toContain('hello.txt');
       expect((await fetch(`${base}/mlflow/`)).headers.get('content-type')).toMatch(/text\/html/);
     });
-  });
+  }, 120_000);
 
   it('keeps Redis behind its password', async () => {
     const denied = await project.compose(['exec', '-T', '-e', 'REDISCLI_AUTH=', 'redis', 'redis-cli', 'get', 'x']);
     expect(denied.stdout).toMatch(/NOAUTH/);
     expect((await project.compose(['exec', '-T', 'redis', 'redis-cli', 'ping'])).stdout.trim()).toBe('PONG');
-  });
+  }, 60_000);
 });
