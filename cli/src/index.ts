@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// The `plz` command. Commands are registered in later work (issue: the plz CLI); for now it
-// answers --version and --help.
-import { parseInputUri } from './input.js';
+// The `plz` command: registers the commands (program.ts) and exits with the chosen status.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { main } from './program.js';
 
-export { parseInputUri };
+export { buildProgram, main } from './program.js';
+export { parseInputUri } from './input.js';
+export { loadConfig, ConfigError } from './config/load.js';
 
-const args = process.argv.slice(2);
-if (import.meta.url === `file://${process.argv[1]}` && (args[0] === '--version' || args[0] === '-V')) {
-  process.stdout.write('0.1.0\n');
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv);
 }

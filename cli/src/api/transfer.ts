@@ -1,0 +1,87 @@
+import { createReadStream, mkdirSync } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import cliProgress from 'cli-progress';
+import { extract } from 'tar';
+import type { ApiClient } from './client.js';
+
+/** Transfers over this size get a progress bar on a terminal. */
+export const progressThresholdBytes = 1024 * 1024;
+
+function progress(label: string, total: number | undefined, show: boolean): { tick(n: number): void; stop(): void } {
+  if (!show || (total !== undefined && total < progressThresholdBytes)) return { tick: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% {value_mb}/{total_mb} MB`, hideCursor: true, clearOnComplete: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  let done = 0;
+  bar.start(total ?? 0, 0, { value_mb: mb(0), total_mb: total === undefined ? '?' : mb(total) });
+  return {
+    tick(n) {
+      done += n;
+      bar.update(done, { value_mb: mb(done) });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+const counting = (tick: (n: number) => void) =>
+  new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      tick(chunk.length);
+      callback(null, chunk);
+    },
+  });
+
+/**
+ * Uploads a content-addressed file (`kind` snapshots or inputs) unless the server has it already
+ * (HEAD first). Streams the file, never reading it whole.
+ *
+ * @returns true when it uploaded, false when the server already had it.
+ */
+export async function uploadIfMissing(
+  api: ApiClient,
+  kind: 'snapshots' | 'inputs',
+  sha256: string,
+  file: string,
+  bytes: number,
+  showProgress: boolean,
+): Promise<boolean> {
+  const path = `/api/v1/${kind}/${sha256}`;
+  const head = await api.request('HEAD', path, { accept: [404] });
+  if (head.status !== 404) return false;
+  const bar = progress(`uploading ${kind === 'snapshots' ? 'snapshot' : 'input'}`, bytes, showProgress);
+  try {
+    const body = Readable.toWeb(createReadStream(file).pipe(counting((n) => bar.tick(n)))) as unknown as ReadableStream<Uint8Array>;
+    await api.request('PUT', path, { body, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes) } });
+  } finally {
+    bar.stop();
+  }
+  return true;
+}
+
+/**
+ * Downloads a tar stream from `path` and extracts it into `destination` (created if needed).
+ * node-tar refuses absolute paths and `..` in entry names, so nothing lands outside `destination`.
+ *
+ * @returns the number of files extracted.
+ */
+export async function downloadTar(api: ApiClient, path: string, query: Record<string, string | undefined>, destination: string, showProgress: boolean): Promise<number> {
+  const response = await api.request('GET', path, { query });
+  const length = Number(response.headers.get('content-length') ?? '') || undefined;
+  const bar = progress('downloading output', length, showProgress);
+  mkdirSync(destination, { recursive: true });
+  let files = 0;
+  try {
+    await pipeline(
+      Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>),
+      counting((n) => bar.tick(n)),
+      extract({ cwd: destination, strict: true, onentry: (entry) => void (entry.type === 'File' && files++) }),
+    );
+  } finally {
+    bar.stop();
+  }
+  return files;
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import type { ExecutionList, Identity } from '@plz/contracts';
+import { ApiClient } from '../api/client.js';
+import { loadConfig } from '../config/load.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import { Printer } from '../output.js';
+
+/** Options every command takes (declared on the root program). */
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+/** What an action works with: the merged configuration, an API client and a printer. */
+export interface Session {
+  config: ResolvedConfig;
+  api: ApiClient;
+  printer: Printer;
+}
+
+/** The root program's options as seen from any subcommand. */
+export function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+/** Loads the configuration (see loadConfig) and builds the session of one command. */
+export function openSession(command: Command): Session {
+  const options = globalOptions(command);
+  const printer = new Printer(Boolean(options.json));
+  const { config } = loadConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
+  if (options.debug) config.debug = true;
+  return { config, api: new ApiClient(config.url, config.token), printer };
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Checks an execution id given on the command line. */
+export function checkExecutionId(id: string): string {
+  if (!uuid.test(id)) throw new UsageError(`"${id}" is not an execution id (a UUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)`);
+  return id.toLowerCase();
+}
+
+/**
+ * The execution a command is about: the id given, or the last execution the token's user started.
+ *
+ * @throws UsageError when no id is given and the user has started none.
+ */
+export async function executionIdOrLast(api: ApiClient, id: string | undefined): Promise<string> {
+  if (id) return checkExecutionId(id);
+  const me = await api.json<Identity>('GET', '/api/v1/me');
+  const list = await api.json<ExecutionList>('GET', '/api/v1/executions', { query: { user: me.name, limit: 1 } });
+  const last = list.executions[0];
+  if (!last) throw new UsageError(`${me.name} has started no execution yet: give an execution id`);
+  return last.id;
+}

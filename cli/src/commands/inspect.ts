@@ -1,0 +1,133 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import type { ExecutionList, ExecutionRecord, ExecutionStatus, History, Identity, MeasuresResponse, StopResult, WorkersResponse } from '@plz/contracts';
+import { executionIdOrLast, openSession } from './common.js';
+import { executionLine } from './follow.js';
+
+// The read-only verbs and stop: each asks one endpoint and prints its answer.
+
+/** `plz describe [ID]`: the whole execution record. */
+export function describeCommand(): Command {
+  return new Command('describe')
+    .description('show everything stored about an execution')
+    .argument('[id]', 'execution id (default: your last execution)')
+    .action(async function (this: Command, id: string | undefined) {
+      const { api, printer } = openSession(this);
+      printer.result(await api.json<ExecutionRecord>('GET', `/api/v1/executions/${await executionIdOrLast(api, id)}`));
+    });
+}
+
+/** `plz status [ID]`: state, exit code or error. */
+export function statusCommand(): Command {
+  return new Command('status')
+    .description("show an execution's state")
+    .argument('[id]', 'execution id (default: your last execution)')
+    .action(async function (this: Command, id: string | undefined) {
+      const { api, printer } = openSession(this);
+      const status = await api.json<ExecutionStatus>('GET', `/api/v1/executions/${await executionIdOrLast(api, id)}/status`);
+      const detail = status.state === 'failed' ? ` (exit code ${status.exit_code})` : status.state === 'error' ? ` (${status.error})` : '';
+      printer.result(status, `${status.id}: ${status.state}${detail}`);
+    });
+}
+
+/** `plz measures [ID] [-s]`: every measure, or the summary. */
+export function measuresCommand(): Command {
+  return new Command('measures')
+    .description("print an execution's measures (or its summary with -s) as JSON")
+    .argument('[id]', 'execution id (default: your last execution)')
+    .option('-s, --summary', 'only the summary')
+    .action(async function (this: Command, id: string | undefined) {
+      const summary = z.object({ summary: z.boolean().default(false) }).parse(this.opts()).summary;
+      const { api, printer } = openSession(this);
+      const answer = await api.json<MeasuresResponse>('GET', `/api/v1/executions/${await executionIdOrLast(api, id)}/measures`, { query: { summary } });
+      const value = summary ? (answer.summary ?? null) : (answer.measures ?? null);
+      printer.result(value, JSON.stringify(value, null, 2));
+    });
+}
+
+/** `plz history`: a JSON object from execution id to metadata, parameters and measures, for jq. */
+export function historyCommand(): Command {
+  return new Command('history')
+    .description("print the project's executions as one JSON object (id → metadata, parameters, measures), for jq")
+    .option('--project <name>', 'another project than the configured one')
+    .action(async function (this: Command) {
+      const { project } = z.object({ project: z.string().optional() }).parse(this.opts());
+      const { config, api, printer } = openSession(this);
+      printer.result(await api.json<History>('GET', '/api/v1/history', { query: { project: project ?? config.project } }));
+    });
+}
+
+/** `plz stop [ID]`. */
+export function stopCommand(): Command {
+  return new Command('stop')
+    .description('stop an execution (a queued one leaves the queue; a running one is stopped)')
+    .argument('[id]', 'execution id (default: your last execution)')
+    .action(async function (this: Command, id: string | undefined) {
+      const { api, printer } = openSession(this);
+      const result = await api.json<StopResult>('POST', `/api/v1/executions/${await executionIdOrLast(api, id)}/stop`);
+      printer.result(result, result.outcome === 'stopped' ? `${result.id}: stopped` : `${result.id}: stop requested, its worker is stopping it`);
+    });
+}
+
+const ListOptions = z.object({
+  allProjects: z.boolean().default(false),
+  state: z.string().optional(),
+  user: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(20),
+});
+
+/** `plz list`: the project's latest executions. */
+export function listCommand(): Command {
+  return new Command('list')
+    .description("list the project's latest executions")
+    .option('--all-projects', 'every project')
+    .option('--state <state>', 'only executions in this state')
+    .option('--user <name>', "only this user's executions")
+    .option('-n, --limit <n>', 'how many', '20')
+    .action(async function (this: Command) {
+      const options = ListOptions.parse(this.opts());
+      const { config, api, printer } = openSession(this);
+      const list = await api.json<ExecutionList>('GET', '/api/v1/executions', {
+        query: { project: options.allProjects ? undefined : config.project, state: options.state, user: options.user, limit: options.limit },
+      });
+      printer.result(list.executions, list.executions.map(executionLine).join('\n') || 'no executions');
+    });
+}
+
+/** `plz last`: the id of your last execution (for shell use: `plz logs $(plz last)`). */
+export function lastCommand(): Command {
+  return new Command('last')
+    .description('print the id of your last execution')
+    .action(async function (this: Command) {
+      const { api, printer } = openSession(this);
+      const id = await executionIdOrLast(api, undefined);
+      printer.result({ id }, id);
+    });
+}
+
+/** `plz workers`: live workers and queue lengths. */
+export function workersCommand(): Command {
+  return new Command('workers')
+    .description('list live workers and queue lengths')
+    .action(async function (this: Command) {
+      const { api, printer } = openSession(this);
+      const answer = await api.json<WorkersResponse>('GET', '/api/v1/workers');
+      const lines = answer.workers.map(
+        (w) => `${w.worker_id}  ${w.queue.padEnd(8)} gpus=${w.gpus.join(',') || '-'}  ${w.execution_id ? `running ${w.execution_id}` : 'idle'}  (${w.heartbeat_age_seconds.toFixed(0)} s ago)`,
+      );
+      const queues = Object.entries(answer.queues).map(([name, c]) => `queue ${name}: ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed`);
+      printer.result(answer, [...(lines.length ? lines : ['no live worker']), ...queues].join('\n'));
+    });
+}
+
+/** `plz ping`: is the server up, and is the token good. */
+export function pingCommand(): Command {
+  return new Command('ping')
+    .description('check that the server answers and the token is accepted')
+    .action(async function (this: Command) {
+      const { config, api, printer } = openSession(this);
+      await api.request('GET', '/health');
+      const me = await api.json<Identity>('GET', '/api/v1/me');
+      printer.result({ url: config.url, user: me.name, role: me.role }, `${config.url} is up; you are ${me.name} (${me.role})`);
+    });
+}

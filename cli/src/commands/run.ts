@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import type { ExecutionRecord } from '@plz/contracts';
+import { readParametersFile } from '../parameters.js';
+import { openSession } from './common.js';
+import { followExecution } from './follow.js';
+import { executionSpec, prepareSubmission } from './submit.js';
+
+const Options = z.object({
+  parameters: z.string().optional(),
+  detach: z.boolean().default(false),
+  outputDir: z.string().optional(),
+  name: z.string().min(1).max(200).optional(),
+  queueWithoutWorker: z.boolean().default(false),
+});
+
+/** `plz run`: snapshot the code, upload the input, submit, follow the logs, fetch the output. */
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run the job of this folder: snapshot, submit, stream the logs, download the output; exits with the job\'s status')
+    .option('-p, --parameters <file>', 'JSON object passed to the job as "parameters"')
+    .option('-d, --detach', 'submit and return at once')
+    .option('-o, --output-dir <dir>', 'where the output goes (default output/<execution-id>)')
+    .option('--name <name>', 'a name for the execution')
+    .option('--queue-without-worker', 'queue even if no live worker can run it now')
+    .action(async function (this: Command) {
+      const options = Options.parse(this.opts());
+      const { config, api, printer } = openSession(this);
+      const parameters = options.parameters ? readParametersFile(options.parameters) : {};
+      const prepared = await prepareSubmission(config, api, printer);
+      const spec = executionSpec(config, prepared, parameters, { ...(options.name ? { name: options.name } : {}), queueWithoutWorker: options.queueWithoutWorker });
+      const execution = await api.json<ExecutionRecord>('POST', '/api/v1/executions', { json: spec });
+      if (printer.json && options.detach) printer.result(execution);
+      printer.success(`execution ${execution.id} queued on ${execution.queue}`);
+      process.exitCode = await followExecution(api, printer, execution.id, { detach: options.detach, ...(options.outputDir ? { outputDir: options.outputDir } : {}) });
+    });
+}

@@ -1,0 +1,54 @@
+import pc from 'picocolors';
+
+/**
+ * Where a command's messages go. On a terminal: short coloured lines; piped: plain lines with a
+ * `plz: ` prefix on messages (results stay bare), so scripts can tell them apart. With `--json`,
+ * messages go to stderr and only the result (one JSON document) to stdout.
+ */
+export class Printer {
+  constructor(
+    readonly json: boolean,
+    private readonly tty = Boolean(process.stdout.isTTY),
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly err: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  private message(kind: 'info' | 'success' | 'warn' | 'error', text: string): void {
+    const stream = this.json || kind === 'warn' || kind === 'error' ? this.err : this.out;
+    const colour = stream === this.err ? Boolean((this.err as NodeJS.WriteStream).isTTY) : this.tty;
+    if (colour) {
+      const mark = { info: pc.dim('•'), success: pc.green('✓'), warn: pc.yellow('!'), error: pc.red('✗') }[kind];
+      stream.write(`${mark} ${kind === 'error' ? pc.red(text) : text}\n`);
+    } else {
+      stream.write(`plz: ${kind === 'info' || kind === 'success' ? '' : `${kind}: `}${text}\n`);
+    }
+  }
+
+  info(text: string): void {
+    this.message('info', text);
+  }
+  success(text: string): void {
+    this.message('success', text);
+  }
+  warn(text: string): void {
+    this.message('warn', text);
+  }
+  error(text: string): void {
+    this.message('error', text);
+  }
+
+  /** A command's result: pretty JSON with --json (or for objects), else the text as is. */
+  result(value: unknown, text?: string): void {
+    if (this.json || text === undefined) this.out.write(`${JSON.stringify(value, null, 2)}\n`);
+    else this.out.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Raw bytes (a log stream), unchanged. */
+  raw(chunk: string | Uint8Array): void {
+    this.out.write(chunk);
+  }
+
+  get interactive(): boolean {
+    return this.tty && !this.json;
+  }
+}
