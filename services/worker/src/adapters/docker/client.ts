@@ -1,0 +1,47 @@
+import Docker from 'dockerode';
+
+/**
+ * A dockerode client for `DOCKER_HOST` (`unix:///var/run/docker.sock` when unset, the Docker CLI's
+ * default; `tcp://host:port` for a remote engine without TLS).
+ */
+export function dockerClient(dockerHost: string | undefined): Docker {
+  const host = dockerHost ?? 'unix:///var/run/docker.sock';
+  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  return new Docker({ host: url.hostname, port: Number(url.port), protocol: 'http' });
+}
+
+/** dockerode's error shape: HTTP status of the Engine API answer and its JSON message. */
+export function dockerStatus(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number((error as { statusCode: unknown }).statusCode) : undefined;
+}
+
+/** The Engine API's message of a dockerode error (its `json.message`), else the error's message. */
+export function dockerMessage(error: unknown): string {
+  const json = (error as { json?: { message?: unknown } } | undefined)?.json;
+  if (json && typeof json.message === 'string') return json.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The engine's ID (GET /info, `ID`): names the Docker host in GPU locks, since device ids are per host. */
+export async function dockerEngineId(docker: Docker): Promise<string> {
+  const info = (await docker.info()) as { ID?: string };
+  if (!info.ID) throw new Error('the Docker engine reports no ID');
+  return info.ID;
+}
+
+/**
+ * Checks that the engine answers (GET /_ping).
+ *
+ * @throws Error naming the endpoint, with a hint when the socket refuses this user (EACCES: the
+ *   worker's user needs the socket's group, see the README's "Docker socket").
+ */
+export async function checkDocker(docker: Docker, dockerHost: string | undefined): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (error) {
+    const message = dockerMessage(error);
+    const hint = /EACCES/.test(message) ? ' (permission denied: give the worker the Docker socket\'s group, e.g. compose group_add with its gid)' : '';
+    throw new Error(`cannot reach the Docker engine at ${dockerHost ?? 'unix:///var/run/docker.sock'}: ${message}${hint}`, { cause: error });
+  }
+}

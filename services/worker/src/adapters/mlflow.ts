@@ -1,0 +1,64 @@
+import { artifactPathFromUri, MlflowClient, runArtifactRoot, type Metric, type Param, type RunInfo, type Tag } from '@plz/mlflow-client';
+
+/** The MLflow run of an execution: ids and where its artifacts live in the proxied store. */
+export interface TrackedRun {
+  experimentId: string;
+  runId: string;
+  /**
+   * Path of the run's artifact root in the artifact store (`<experiment_id>/<run_id>/artifacts`),
+   * which is the key prefix in the `mlflow` bucket (`mlflow server --artifacts-destination s3://mlflow`).
+   */
+  artifactRoot: string;
+}
+
+/** MLflow's terminal run statuses (mlflow.entities.RunStatus). */
+export type RunEndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
+
+/**
+ * The MLflow operations the worker uses, over @plz/mlflow-client (which retries connection
+ * errors and 5xx, and splits log-batch requests to MLflow's limits). The only MLflow code of the
+ * worker: services get this object.
+ */
+export class MlflowTracking {
+  readonly #client: MlflowClient;
+
+  constructor(baseUrl: string) {
+    this.#client = new MlflowClient({ baseUrl });
+  }
+
+  /** Id of the experiment named after the project (one experiment per project), created when missing. */
+  async experimentFor(project: string): Promise<string> {
+    return this.#client.getOrCreateExperiment(project);
+  }
+
+  /** Creates a RUNNING run with `tags` (starting now, `startTime` in ms). */
+  async createRun(input: { experimentId: string; runName: string; startTime: number; tags: Record<string, string> }): Promise<TrackedRun> {
+    return tracked((await this.#client.createRun(input)).info);
+  }
+
+  /** The artifact root of an existing run (after a worker restart). */
+  async getRun(runId: string): Promise<TrackedRun> {
+    return tracked((await this.#client.getRun(runId)).info);
+  }
+
+  /** Logs metrics, params and tags (split into requests within MLflow's limits by the client). */
+  async log(runId: string, batch: { metrics?: Metric[]; params?: Param[]; tags?: Tag[] }): Promise<void> {
+    await this.#client.logBatch(runId, batch);
+  }
+
+  /** Sets one tag. */
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    await this.#client.setTag(runId, key, value);
+  }
+
+  /** Ends the run with `status` at `endTime` (ms). */
+  async endRun(runId: string, status: RunEndStatus, endTime: number): Promise<void> {
+    await this.#client.updateRun({ runId, status, endTime });
+  }
+}
+
+const tracked = (info: RunInfo): TrackedRun => ({
+  experimentId: info.experiment_id,
+  runId: info.run_id,
+  artifactRoot: info.artifact_uri ? artifactPathFromUri(info.artifact_uri) : runArtifactRoot(info.experiment_id, info.run_id),
+});

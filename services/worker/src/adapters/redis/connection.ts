@@ -1,0 +1,24 @@
+import { Redis } from 'ioredis';
+
+export interface ConnectionOptions {
+  /** `maxRetriesPerRequest: null`, which BullMQ requires of the connections it blocks on. */
+  forBullmq?: boolean;
+  /** A connection that will SUBSCRIBE: no ready check (INFO is refused in subscriber mode). */
+  subscriber?: boolean;
+  /** Connection errors (ioredis reconnects by itself; an unhandled 'error' event would be noisy). */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * A Redis connection for `url` (`redis://:password@host:port/db`). Commands on ordinary
+ * connections fail after a few retries instead of waiting forever while Redis is away.
+ */
+export function redisConnection(url: string, name: string, options: ConnectionOptions = {}): Redis {
+  const redis = new Redis(url, {
+    connectionName: `plz-worker-${name}`,
+    maxRetriesPerRequest: options.forBullmq ? null : 5,
+    enableReadyCheck: !options.subscriber,
+  });
+  redis.on('error', options.onError ?? (() => undefined));
+  return redis;
+}

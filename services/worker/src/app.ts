@@ -1,0 +1,126 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { checkDocker, dockerClient, dockerEngineId } from './adapters/docker/client.js';
+import { DockerContainers } from './adapters/docker/containers.js';
+import { DockerImages } from './adapters/docker/images.js';
+import { createConsumer } from './adapters/queue/consumer.js';
+import { MlflowTracking } from './adapters/mlflow.js';
+import { redisConnection } from './adapters/redis/connection.js';
+import { DeviceLocks } from './adapters/redis/deviceLocks.js';
+import { removeHeartbeat } from './adapters/redis/heartbeat.js';
+import { RedisLogStream } from './adapters/redis/logStream.js';
+import { StopSignals } from './adapters/redis/stopSignals.js';
+import { ObjectStore } from './adapters/s3/objects.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { openDatabase } from './repositories/database.js';
+import { ExecutionsRepository } from './repositories/executions.js';
+import type { WorkerContext } from './services/context.js';
+import { processJob } from './services/execution/runExecution.js';
+import { recover } from './services/execution/recover.js';
+import { startHeartbeat } from './services/heartbeat.js';
+import { defaultSettings, type WorkerSettings } from './settings.js';
+
+/** A started worker. */
+export interface RunningWorker {
+  /**
+   * Graceful shutdown (SIGTERM): stops taking jobs, leaves a running job's container running
+   * (re-attached at the next start), waits for BullMQ to close, releases the GPU locks and removes
+   * the heartbeat.
+   */
+  close(): Promise<void>;
+  /** Settles when the executions re-attached at start have ended (tests wait on it). */
+  recovered: Promise<void>;
+}
+
+/**
+ * Wires the worker and starts it: checks its GPU locks (refusing to start when another worker
+ * holds one of its GPUs on this Docker host), recovers the job containers it left, then consumes
+ * its queue (from `gpuAssignment(NVIDIA_VISIBLE_DEVICES)`) with concurrency 1, with heartbeats
+ * every 5 s.
+ *
+ * @throws Error when a GPU is held by another worker, or Docker, Redis or PostgreSQL cannot be reached.
+ */
+export async function startWorker(config: Config, logger: Logger, overrides: Partial<WorkerSettings> = {}): Promise<RunningWorker> {
+  const settings: WorkerSettings = { ...defaultSettings, logDirectory: path.join(tmpdir(), 'plz-worker-logs'), ...overrides };
+  const onRedisError = (error: Error) => logger.warn({ err: error }, 'Redis connection error');
+  const redis = redisConnection(config.REDIS_URL, 'commands', { onError: onRedisError });
+  const subscriber = redisConnection(config.REDIS_URL, 'stop-signals', { subscriber: true, onError: onRedisError });
+  const bullmq = redisConnection(config.REDIS_URL, 'bullmq', { forBullmq: true, onError: onRedisError });
+  const db = openDatabase(config.DATABASE_URL);
+  const docker = dockerClient(config.DOCKER_HOST);
+  const objects = new ObjectStore({ endpoint: config.S3_ENDPOINT, accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY, region: config.S3_REGION });
+  const detach = new AbortController();
+  const stopSignals = new StopSignals(redis, subscriber);
+  const ctx: WorkerContext = {
+    config,
+    settings,
+    logger,
+    executions: new ExecutionsRepository(db),
+    containers: new DockerContainers(docker),
+    images: new DockerImages(docker),
+    objects,
+    tracking: new MlflowTracking(config.MLFLOW_URL),
+    logStream: new RedisLogStream(redis),
+    stopSignals,
+    redis,
+    detach: detach.signal,
+    busy: new Set(),
+    busyChanged: () => undefined,
+  };
+  const release = async () => {
+    redis.disconnect();
+    subscriber.disconnect();
+    bullmq.disconnect();
+    objects.destroy();
+    await db.destroy();
+  };
+
+  let locks: DeviceLocks | undefined;
+  try {
+    await checkDocker(docker, config.DOCKER_HOST);
+    if (config.gpus.deviceIds.length > 0) {
+      locks = new DeviceLocks(redis, await dockerEngineId(docker), config.WORKER_ID, config.gpus.deviceIds, 30_000);
+      await locks.take();
+    }
+    await stopSignals.start();
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  const heartbeat = startHeartbeat(ctx, locks);
+  ctx.busyChanged = () => void heartbeat.beat();
+  await heartbeat.beat();
+
+  const attached = await recover(ctx);
+  const consumer = createConsumer({
+    queue: config.gpus.queue,
+    connection: bullmq,
+    lockDurationMs: settings.lockDurationMs,
+    processor: (job) => processJob(ctx, job),
+    onError: (error) => logger.error({ err: error }, 'queue error'),
+    onFailed: (jobId, error) => logger.warn({ job_id: jobId, err: error }, 'job failed'),
+  });
+  const recovered = Promise.all(attached).then(() => undefined);
+  // Recovery first: a re-attached job still owns the GPUs, so new jobs wait until it has ended.
+  let closing = false;
+  void recovered.then(() => {
+    if (!closing) consumer.run();
+  });
+  logger.info({ queue: config.gpus.queue, gpus: config.gpus.deviceIds, reattached: attached.length }, 'worker started');
+
+  return {
+    recovered,
+    async close() {
+      closing = true;
+      detach.abort();
+      await consumer.close();
+      await Promise.allSettled(attached);
+      heartbeat.stop();
+      await locks?.release().catch(() => undefined);
+      await removeHeartbeat(redis, config.WORKER_ID).catch(() => undefined);
+      await release();
+      logger.info('worker stopped');
+    },
+  };
+}

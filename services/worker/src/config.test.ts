@@ -1,0 +1,35 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from './config.js';
+
+const valid = {
+  WORKER_ID: 'worker-gpu-0',
+  DATABASE_URL: 'postgres://worker@db:5432/restapi',
+  REDIS_URL: 'redis://redis:6379',
+  S3_ENDPOINT: 'http://minio:9000',
+  S3_ACCESS_KEY_ID: 'worker',
+  S3_SECRET_ACCESS_KEY: 'not-a-real-secret',
+  MLFLOW_URL: 'http://mlflow:5000',
+  JOBS_NETWORK: 'plz-jobs',
+};
+
+describe('loadConfig', () => {
+  it('applies defaults, derives the queue from the GPUs and freezes the result', () => {
+    const config = loadConfig({ ...valid, NVIDIA_VISIBLE_DEVICES: '0,1', DATASETS_SOURCE: '', EXTRA_CA_CERTIFICATES_DIR: '' });
+    expect(config).toMatchObject({ S3_REGION: 'us-east-1', HEARTBEAT_FILE: '/tmp/plz-worker-heartbeat', LOG_LEVEL: 'info', gpus: { deviceIds: ['0', '1'], queue: 'gpu-x2' } });
+    expect(config.DATASETS_SOURCE).toBeUndefined();
+    expect(config.EXTRA_CA_CERTIFICATES_DIR).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(loadConfig(valid).gpus).toEqual({ deviceIds: [], queue: 'cpu' });
+  });
+
+  it('takes a datasets path or volume name and a Docker host', () => {
+    expect(loadConfig({ ...valid, DATASETS_SOURCE: '/srv/data', DOCKER_HOST: 'tcp://docker:2375' })).toMatchObject({ DATASETS_SOURCE: '/srv/data', DOCKER_HOST: 'tcp://docker:2375' });
+    expect(loadConfig({ ...valid, DATASETS_SOURCE: 'plz-datasets' }).DATASETS_SOURCE).toBe('plz-datasets');
+    expect(() => loadConfig({ ...valid, DATASETS_SOURCE: 'relative/path' })).toThrow('DATASETS_SOURCE');
+    expect(() => loadConfig({ ...valid, DOCKER_HOST: 'docker.sock' })).toThrow('DOCKER_HOST');
+  });
+
+  it('lists every problem at once, NVIDIA_VISIBLE_DEVICES=all included', () => {
+    expect(() => loadConfig({ NVIDIA_VISIBLE_DEVICES: 'all' })).toThrow(/WORKER_ID[\s\S]*DATABASE_URL[\s\S]*JOBS_NETWORK[\s\S]*NVIDIA_VISIBLE_DEVICES=all/);
+  });
+});

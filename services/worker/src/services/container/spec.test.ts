@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import { labels } from '@plz/contracts';
+import { containerSpec, type ContainerSpecInput } from './spec.js';
+
+const base: ContainerSpecInput = {
+  executionId: '0b6a4c36-3f4e-4f51-9a0e-2d7f4c1e8a11',
+  workerId: 'worker-gpu-0',
+  snapshot: 'a'.repeat(64),
+  image: 'plz-job:aaaa',
+  deviceIds: [],
+  resources: { gpus: 0 },
+  network: 'plz-jobs',
+  defaultShmBytes: 2 * 1024 ** 3,
+  stopGraceSeconds: 30,
+};
+
+describe('containerSpec', () => {
+  it('gives a GPU worker exactly its device ids, never a Count', () => {
+    const spec = containerSpec({ ...base, deviceIds: ['2', '3'], resources: { gpus: 2 } });
+    expect(spec.HostConfig.DeviceRequests).toEqual([{ Driver: 'nvidia', DeviceIDs: ['2', '3'], Capabilities: [['gpu']] }]);
+    expect(spec.HostConfig.DeviceRequests![0]).not.toHaveProperty('Count');
+  });
+
+  it('gives a CPU worker no device request', () => {
+    const spec = containerSpec(base);
+    expect(spec.HostConfig).not.toHaveProperty('DeviceRequests');
+  });
+
+  it('refuses a GPU count that differs from the worker\'s', () => {
+    expect(() => containerSpec({ ...base, deviceIds: ['0'], resources: { gpus: 2 } })).toThrow('wrong queue');
+    expect(() => containerSpec({ ...base, resources: { gpus: 1 } })).toThrow('owns 0');
+  });
+
+  it('applies limits: cpus as NanoCpus, memory without swap, shm from the request or the default', () => {
+    const limited = containerSpec({ ...base, resources: { gpus: 0, cpus: 1.5, memory: 8 * 1024 ** 3, shm_size: 512 * 1024 ** 2 } });
+    expect(limited.HostConfig).toMatchObject({ NanoCpus: 1_500_000_000, Memory: 8 * 1024 ** 3, MemorySwap: 8 * 1024 ** 3, ShmSize: 512 * 1024 ** 2 });
+    const defaults = containerSpec(base);
+    expect(defaults.HostConfig.ShmSize).toBe(2 * 1024 ** 3);
+    expect(defaults.HostConfig).not.toHaveProperty('NanoCpus');
+    expect(defaults.HostConfig).not.toHaveProperty('Memory');
+  });
+
+  it('mounts the datasets read-only: a bind for a path, a volume for a name, nothing when unset', () => {
+    expect(containerSpec({ ...base, datasetsSource: '/srv/datasets' }).HostConfig.Mounts).toEqual([
+      { Type: 'bind', Source: '/srv/datasets', Target: '/datasets', ReadOnly: true },
+    ]);
+    expect(containerSpec({ ...base, datasetsSource: 'plz-datasets' }).HostConfig.Mounts).toEqual([
+      { Type: 'volume', Source: 'plz-datasets', Target: '/datasets', ReadOnly: true },
+    ]);
+    expect(containerSpec(base).HostConfig).not.toHaveProperty('Mounts');
+  });
+
+  it('labels the container with the execution, the worker and the snapshot, and names it after the execution', () => {
+    const spec = containerSpec({ ...base, extraLabels: { 'org.plz.test': 'x', [labels.worker]: 'spoofed' } });
+    expect(spec.Labels).toEqual({
+      'org.plz.test': 'x',
+      [labels.execution]: base.executionId,
+      [labels.worker]: 'worker-gpu-0',
+      [labels.snapshot]: base.snapshot,
+    });
+    expect(spec.name).toBe(`plz-job-${base.executionId}`);
+  });
+
+  it('grants no privileges and keeps the job on the jobs network', () => {
+    const spec = containerSpec(base);
+    expect(spec.HostConfig).toMatchObject({ Privileged: false, NetworkMode: 'plz-jobs', Init: true, SecurityOpt: ['no-new-privileges:true'] });
+    expect(spec.HostConfig.CapDrop).toEqual(expect.arrayContaining(['NET_RAW', 'MKNOD']));
+    expect(JSON.stringify(spec)).not.toContain('docker.sock');
+    expect(spec.Env).toContain('CONFIGURATION_FILE=/plz/configuration.json');
+    expect(spec.Tty).toBe(false);
+  });
+});

@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { configurationFileEnv, containerPaths, labels, type Resources } from '@plz/contracts';
+
+/**
+ * The subset of Docker's container-create body that job containers use, named as the Engine API
+ * names it (POST /containers/create, API v1.41: https://docs.docker.com/engine/api/v1.41/#tag/Container/operation/ContainerCreate).
+ * Adapters pass it to dockerode unchanged.
+ */
+export interface ContainerSpec {
+  /** Container name (query parameter `name`): one per execution, so a second create fails with 409. */
+  name: string;
+  Image: string;
+  Env: string[];
+  Labels: Record<string, string>;
+  Tty: false;
+  OpenStdin: false;
+  AttachStdin: false;
+  /** Seconds Docker waits after the stop signal before SIGKILL (also `t` of our stop calls). */
+  StopTimeout: number;
+  HostConfig: {
+    NetworkMode: string;
+    /** CPU quota in units of 1e-9 CPUs. */
+    NanoCpus?: number;
+    /** Memory limit in bytes; `MemorySwap` equal to it forbids swap. */
+    Memory?: number;
+    MemorySwap?: number;
+    /** Size of /dev/shm in bytes. */
+    ShmSize: number;
+    /** GPUs: `Count` and `DeviceIDs` are mutually exclusive (Docker rejects both; NOTES.md). */
+    DeviceRequests?: Array<{ Driver: string; DeviceIDs: string[]; Capabilities: string[][] }>;
+    Mounts?: Array<{ Type: 'bind' | 'volume'; Source: string; Target: string; ReadOnly: boolean }>;
+    Privileged: false;
+    CapDrop: string[];
+    SecurityOpt: string[];
+    /** Runs docker-init (tini) as PID 1: signals reach the job's process, zombies are reaped. */
+    Init: true;
+    /** The `local` driver keeps the job's output readable by `docker logs` after a worker restart. */
+    LogConfig: { Type: string; Config: Record<string, string> };
+    RestartPolicy: { Name: 'no' };
+    AutoRemove: false;
+  };
+}
+
+/** What the container spec depends on: the execution, the worker and the deployment's settings. */
+export interface ContainerSpecInput {
+  executionId: string;
+  workerId: string;
+  /** sha256 of the snapshot the image was built from. */
+  snapshot: string;
+  /** Job image tag (jobImageTag of the snapshot). */
+  image: string;
+  /** The worker's GPU device ids; empty for a CPU worker. */
+  deviceIds: readonly string[];
+  resources: Resources;
+  network: string;
+  /** DATASETS_SOURCE: an absolute host path (bind) or a volume name; undefined for none. */
+  datasetsSource?: string | undefined;
+  defaultShmBytes: number;
+  stopGraceSeconds: number;
+  extraLabels?: Record<string, string>;
+}
+
+/**
+ * Capabilities removed from Docker's default set (which is already small): raw sockets, device
+ * nodes, audit, file capabilities, capability changes, chroot and low ports are of no use to a
+ * training job. CHOWN, DAC_OVERRIDE, FOWNER, FSETID, SETUID, SETGID and KILL stay, since images that
+ * switch users in their entrypoint (gosu, su) need them.
+ */
+export const droppedCapabilities = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT', 'NET_BIND_SERVICE'] as const;
+
+/** Name of the job container of an execution. */
+export const jobContainerName = (executionId: string): string => `plz-job-${executionId}`;
+
+/**
+ * Builds the job container's create body (pure). GPU workers get one NVIDIA device request naming
+ * exactly their device ids (never a `Count`); CPU workers get none. Limits: `cpus` → NanoCpus,
+ * `memory` → Memory (no swap), `shm_size` → ShmSize (else `defaultShmBytes`). The datasets source
+ * is mounted read-only at /datasets. No privileges: not privileged, capabilities dropped,
+ * no-new-privileges, no Docker socket (no mount but the datasets).
+ *
+ * @throws Error when the request asks for more GPUs than the worker has, or GPUs of a CPU worker.
+ */
+export function containerSpec(input: ContainerSpecInput): ContainerSpec {
+  const { resources, deviceIds } = input;
+  if (resources.gpus !== deviceIds.length) {
+    throw new Error(`the execution asks for ${resources.gpus} GPU(s) but this worker owns ${deviceIds.length}: it was queued on the wrong queue`);
+  }
+  const hostConfig: ContainerSpec['HostConfig'] = {
+    NetworkMode: input.network,
+    ShmSize: resources.shm_size ?? input.defaultShmBytes,
+    Privileged: false,
+    CapDrop: [...droppedCapabilities],
+    SecurityOpt: ['no-new-privileges:true'],
+    Init: true,
+    LogConfig: { Type: 'local', Config: { 'max-size': '100m', 'max-file': '5' } },
+    RestartPolicy: { Name: 'no' },
+    AutoRemove: false,
+  };
+  if (resources.cpus !== undefined) hostConfig.NanoCpus = Math.round(resources.cpus * 1e9);
+  if (resources.memory !== undefined) {
+    hostConfig.Memory = resources.memory;
+    hostConfig.MemorySwap = resources.memory;
+  }
+  if (deviceIds.length > 0) {
+    // https://docs.docker.com/engine/api/v1.41/#tag/Container/operation/ContainerCreate (HostConfig.DeviceRequests)
+    hostConfig.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: [...deviceIds], Capabilities: [['gpu']] }];
+  }
+  if (input.datasetsSource) {
+    const bind = path.isAbsolute(input.datasetsSource);
+    hostConfig.Mounts = [{ Type: bind ? 'bind' : 'volume', Source: input.datasetsSource, Target: containerPaths.datasets, ReadOnly: true }];
+  }
+  return {
+    name: jobContainerName(input.executionId),
+    Image: input.image,
+    Env: [`${configurationFileEnv}=${containerPaths.configurationFile}`, 'PYTHONUNBUFFERED=1'],
+    Labels: {
+      ...input.extraLabels,
+      [labels.execution]: input.executionId,
+      [labels.worker]: input.workerId,
+      [labels.snapshot]: input.snapshot,
+    },
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    StopTimeout: input.stopGraceSeconds,
+    HostConfig: hostConfig,
+  };
+}

@@ -1,0 +1,33 @@
+import type { Redis } from 'ioredis';
+import type { DockerContainers } from '../adapters/docker/containers.js';
+import type { DockerImages } from '../adapters/docker/images.js';
+import type { MlflowTracking } from '../adapters/mlflow.js';
+import type { RedisLogStream } from '../adapters/redis/logStream.js';
+import type { StopSignals } from '../adapters/redis/stopSignals.js';
+import type { ObjectStore } from '../adapters/s3/objects.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { ExecutionsRepository } from '../repositories/executions.js';
+import type { WorkerSettings } from '../settings.js';
+
+/** Everything the use cases need, built once by app.ts. */
+export interface WorkerContext {
+  config: Config;
+  settings: WorkerSettings;
+  logger: Logger;
+  executions: ExecutionsRepository;
+  containers: DockerContainers;
+  images: DockerImages;
+  objects: ObjectStore;
+  tracking: MlflowTracking;
+  logStream: RedisLogStream;
+  stopSignals: StopSignals;
+  /** Command connection (heartbeats of other workers, locks). */
+  redis: Redis;
+  /** Aborted when the worker shuts down: running jobs are left running and re-attached at the next start. */
+  detach: AbortSignal;
+  /** Executions this worker is working on now (for its heartbeat). */
+  busy: Set<string>;
+  /** Call after changing `busy`: the heartbeat is written at once. */
+  busyChanged(): void;
+}

@@ -1,0 +1,73 @@
+import { isTerminal, labels } from '@plz/contracts';
+import type { WorkerContext } from '../context.js';
+import { ExecutionLog } from '../run/executionLog.js';
+import { followAndHarvest } from './attach.js';
+import { errorEnd, finishExecution } from './finish.js';
+
+/**
+ * Recovery at start, before the worker takes new jobs: every container labelled with this
+ * worker's id is looked at. A running or exited job container of an execution in `running` or
+ * `harvesting` is re-attached (its log continues from the container's own log, lines already
+ * streamed are not streamed again; the harvest happens once, guarded by the row's state). A
+ * container of an ended execution is removed; one of an execution still `preparing` too, that
+ * execution ending in `error`. Executions this worker held whose container is gone end in `error`.
+ *
+ * @returns the re-attached executions' supervision, running in the background.
+ */
+export async function recover(ctx: WorkerContext): Promise<Array<Promise<void>>> {
+  const me = ctx.config.WORKER_ID;
+  const logger = ctx.logger.child({ phase: 'recovery' });
+  const found = await ctx.containers.listByLabel(labels.worker, me);
+  const attached: Array<Promise<void>> = [];
+  const seen = new Set<string>();
+  for (const container of found) {
+    const executionId = container.labels[labels.execution];
+    if (!executionId) continue;
+    seen.add(executionId);
+    const row = await ctx.executions.get(executionId);
+    if (!row || isTerminal(row.state)) {
+      logger.info({ execution_id: executionId, state: row?.state }, 'removing the container of an ended execution');
+      await ctx.containers.remove(container.id);
+      continue;
+    }
+    if (row.state === 'queued' || row.state === 'preparing' || row.worker_id !== me || !row.mlflow_run_id) {
+      logger.warn({ execution_id: executionId, state: row.state }, 'removing a container whose execution never started');
+      await ctx.containers.remove(container.id);
+      if (row.worker_id === me) await finishExecution(ctx, executionId, errorEnd('the worker restarted while preparing the execution'), undefined, undefined);
+      continue;
+    }
+    logger.info({ execution_id: executionId, state: row.state, container: container.state }, 're-attaching to a job container');
+    const run = await ctx.tracking.getRun(row.mlflow_run_id);
+    const streamedUntilMs = await ctx.logStream.lastOutputTime(executionId);
+    const log = await ExecutionLog.open(ctx.settings.logDirectory, executionId, ctx.logStream, logger.child({ execution_id: executionId }));
+    log.system(`worker ${me} restarted and re-attached to the job container (its log below is the container's, from its start)`);
+    ctx.busy.add(executionId);
+    ctx.busyChanged();
+    attached.push(
+      followAndHarvest(ctx, {
+        executionId,
+        containerId: container.id,
+        run,
+        log,
+        startedAtMs: (row.started_at ?? new Date()).getTime(),
+        maxRunSeconds: row.max_run_seconds,
+        streamedUntilMs: streamedUntilMs ?? 0,
+      })
+        .catch(async (error: unknown) => {
+          logger.error({ err: error, execution_id: executionId }, 'the re-attached execution failed in the worker');
+          await finishExecution(ctx, executionId, errorEnd(`worker failure: ${(error as Error).message}`), log, run).catch(() => undefined);
+        })
+        .finally(() => {
+          ctx.busy.delete(executionId);
+          ctx.busyChanged();
+        }),
+    );
+  }
+  for (const row of await ctx.executions.listActive(me)) {
+    if (seen.has(row.id)) continue;
+    const reason = row.state === 'preparing' ? 'the worker restarted while preparing the execution' : 'the job container vanished while the worker was away';
+    logger.warn({ execution_id: row.id, state: row.state }, reason);
+    await finishExecution(ctx, row.id, errorEnd(reason), undefined, undefined);
+  }
+  return attached;
+}

@@ -1,0 +1,35 @@
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { heartbeatIntervalMs } from '@plz/contracts';
+import type { DeviceLocks } from '../adapters/redis/deviceLocks.js';
+import { writeHeartbeat } from '../adapters/redis/heartbeat.js';
+import type { WorkerContext } from './context.js';
+
+/**
+ * Every `heartbeatIntervalMs` (5 s): writes the worker's heartbeat hash in Redis (TTL 30 s),
+ * refreshes its GPU locks, and, when both succeeded, touches the heartbeat file (its age is the
+ * container's health: compose restarts nothing by itself, but `up --wait` and operators see it).
+ *
+ * @returns `stop()`, which ends the loop.
+ */
+export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefined): { beat(): Promise<void>; stop(): void } {
+  const startedAt = new Date().toISOString();
+  const beat = async () => {
+    try {
+      await writeHeartbeat(ctx.redis, {
+        worker_id: ctx.config.WORKER_ID,
+        queue: ctx.config.gpus.queue,
+        gpus: ctx.config.gpus.deviceIds,
+        execution_id: [...ctx.busy][0] ?? null,
+        hostname: hostname(),
+        started_at: startedAt,
+      });
+      await locks?.take();
+      await writeFile(ctx.config.HEARTBEAT_FILE, `${new Date().toISOString()}\n`);
+    } catch (error) {
+      ctx.logger.error({ err: error }, 'heartbeat failed');
+    }
+  };
+  const timer = setInterval(() => void beat(), heartbeatIntervalMs);
+  return { beat, stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,67 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { caBundleContextPath, caPreamble, withBundleException, withPreambleAfterFrom } from './caCertificates.js';
+
+/** Largest Dockerfile or .dockerignore rewritten in memory. */
+const maxRewrittenBytes = 1024 ** 2;
+
+async function readAll(stream: AsyncIterable<unknown>, limit: number, name: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new Error(`${name} is larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const normalName = (name: string): string => name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+
+/**
+ * Writes the Docker build context of a snapshot to `destination`. Without a CA bundle the
+ * snapshot's tar.gz is copied as it is (Docker reads gzipped contexts). With one, the archive is
+ * rewritten entry by entry, streaming: the root `Dockerfile` gets the CA preamble after each FROM,
+ * a root `.dockerignore` gets the bundle's exception, and the bundle is added at
+ * `caBundleContextPath` (see caCertificates.ts).
+ *
+ * @param snapshot the snapshot object's bytes (tar.gz, as the CLI uploads it).
+ * @throws Error when the archive is not a gzipped tar, or a rewritten file exceeds 1 MiB.
+ */
+export async function writeBuildContext(snapshot: Readable, destination: string, bundle: string | undefined): Promise<void> {
+  if (!bundle) {
+    await pipeline(snapshot, createWriteStream(destination));
+    return;
+  }
+  const extract = tar.extract();
+  const pack = tar.pack();
+  const written = pipeline(pack, createWriteStream(destination));
+  const read = pipeline(snapshot, createGunzip(), extract);
+  try {
+    for await (const entry of extract) {
+      const header = { ...entry.header };
+      const name = normalName(header.name);
+      if ((name === 'Dockerfile' || name === '.dockerignore') && header.type === 'file') {
+        const text = (await readAll(entry, maxRewrittenBytes, name)).toString('utf8');
+        const rewritten = name === 'Dockerfile' ? withPreambleAfterFrom(text, caPreamble()) : withBundleException(text);
+        await new Promise<void>((resolve, reject) => pack.entry({ ...header, size: Buffer.byteLength(rewritten) }, rewritten, (error) => (error ? reject(error) : resolve())));
+      } else if (header.type === 'file' && (header.size ?? 0) > 0) {
+        await pipeline(Readable.from(entry), pack.entry(header));
+      } else {
+        entry.resume();
+        await new Promise<void>((resolve, reject) => pack.entry(header, Buffer.alloc(0), (error) => (error ? reject(error) : resolve())));
+      }
+    }
+    await read;
+    pack.entry({ name: caBundleContextPath, mode: 0o644, mtime: new Date(0) }, bundle);
+    pack.finalize();
+    await written;
+  } catch (error) {
+    pack.destroy(error as Error);
+    await Promise.allSettled([read, written]);
+    throw error;
+  }
+}

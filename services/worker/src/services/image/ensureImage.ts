@@ -1,0 +1,63 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buckets, jobImageTag, labels, snapshotObjectKey } from '@plz/contracts';
+import type { DockerImages } from '../../adapters/docker/images.js';
+import { ObjectNotFoundError, type ObjectStore } from '../../adapters/s3/objects.js';
+import type { ExecutionLog } from '../run/executionLog.js';
+import { caBundle } from './caCertificates.js';
+import { writeBuildContext } from './buildContext.js';
+
+export interface ImageDeps {
+  images: DockerImages;
+  objects: ObjectStore;
+  /** EXTRA_CA_CERTIFICATES_DIR (undefined: none). */
+  caCertificatesDir: string | undefined;
+  extraLabels: Record<string, string>;
+}
+
+/** The job image of a snapshot, or why there is none (the build log is in the execution's log). */
+export type ImageResult = { ok: true; tag: string; cached: boolean } | { ok: false; reason: string };
+
+/**
+ * Makes sure the job image of `snapshot` exists: reuses the image tagged `jobImageTag(snapshot)`
+ * when there is one, else reads the snapshot from `plz-snapshots/<sha256>.tar.gz`, writes the
+ * build context to a temporary file (with the deployment's CA certificates, see caCertificates.ts)
+ * and builds it, each output line going to the log's `build` stream.
+ *
+ * @returns `{ ok: false, reason }` for a missing snapshot, a failed or cancelled build; throws on
+ *   infrastructure failures (Docker or MinIO unreachable).
+ */
+export async function ensureImage(deps: ImageDeps, snapshot: string, log: ExecutionLog, signal?: AbortSignal): Promise<ImageResult> {
+  const tag = jobImageTag(snapshot);
+  if (await deps.images.exists(tag)) {
+    log.system(`using the cached image ${tag}`);
+    return { ok: true, tag, cached: true };
+  }
+  log.system(`building the image ${tag} from snapshot ${snapshot}`);
+  const folder = await mkdtemp(path.join(tmpdir(), 'plz-build-'));
+  try {
+    const contextFile = path.join(folder, 'context.tar');
+    try {
+      const source = await deps.objects.read(buckets.snapshots, snapshotObjectKey(snapshot));
+      await writeBuildContext(source, contextFile, await caBundle(deps.caCertificatesDir));
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) return { ok: false, reason: `snapshot ${snapshot} is not in the object store` };
+      if (/incorrect header check|unexpected end of file|Invalid tar header|Unexpected end of data/i.test((error as Error).message)) {
+        return { ok: false, reason: `snapshot ${snapshot} is not a valid tar.gz: ${(error as Error).message}` };
+      }
+      throw error;
+    }
+    const result = await deps.images.build(
+      createReadStream(contextFile),
+      { tag, labels: { ...deps.extraLabels, [labels.snapshot]: snapshot }, ...(signal ? { signal } : {}) },
+      (line) => log.build(line),
+    );
+    if (!result.ok) return { ok: false, reason: `image build failed: ${result.error}` };
+    log.system(`built the image ${tag}`);
+    return { ok: true, tag, cached: false };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { containerPaths } from '@plz/contracts';
+import type { DockerContainers } from '../../adapters/docker/containers.js';
+import type { MlflowTracking } from '../../adapters/mlflow.js';
+import type { Logger } from '../../logger.js';
+import type { ExecutionLog } from '../run/executionLog.js';
+import { measureMetrics, type MeasureFile } from './parse.js';
+import { readMeasureFiles } from './read.js';
+
+/**
+ * Reads a job's measures directory (`/plz/measures`, through Docker's archive endpoint, which
+ * works on running and stopped containers) and sends to MLflow the metrics of files that are new
+ * or changed since the last read. Metric timestamps are the files' modification times, so sending
+ * a file again after a worker restart logs identical points, which MLflow stores once.
+ */
+export class MeasuresCollector {
+  readonly #sent = new Map<string, string>();
+  readonly #skipped = new Set<string>();
+
+  constructor(
+    private readonly containers: DockerContainers,
+    private readonly tracking: MlflowTracking,
+    private readonly runId: string,
+    private readonly log: ExecutionLog,
+    private readonly logger: Logger,
+    private readonly maxFileBytes: number,
+  ) {}
+
+  /** Every measure file now in the container (empty when the folder is gone). */
+  async read(containerId: string): Promise<MeasureFile[]> {
+    const archive = await this.containers.getArchive(containerId, containerPaths.measures);
+    if (!archive) return [];
+    return readMeasureFiles(archive, 'measures', this.maxFileBytes, (path, reason) => {
+      if (this.#skipped.has(path)) return;
+      this.#skipped.add(path);
+      this.log.system(`measure ${path} skipped: ${reason}`);
+    });
+  }
+
+  /** Sends the metrics of `files` that were not sent with this content yet. */
+  async send(files: readonly MeasureFile[]): Promise<void> {
+    const fresh = files.map((file) => ({ file, digest: digest(file.content) })).filter(({ file, digest }) => this.#sent.get(file.path) !== digest);
+    const metrics = fresh.flatMap(({ file }) => measureMetrics(file));
+    if (metrics.length > 0) await this.tracking.log(this.runId, { metrics });
+    for (const { file, digest } of fresh) this.#sent.set(file.path, digest);
+  }
+
+  /** One periodic pass: read and send; failures are logged, never thrown (the next pass retries). */
+  async poll(containerId: string): Promise<void> {
+    try {
+      await this.send(await this.read(containerId));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'reading or sending measures failed; will retry');
+    }
+  }
+}
+
+const digest = (content: string): string => createHash('sha256').update(content).digest('base64');

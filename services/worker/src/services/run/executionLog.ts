@@ -1,0 +1,140 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { LogEntry, RedisLogStream } from '../../adapters/redis/logStream.js';
+import type { Logger } from '../../logger.js';
+import { LineSplitter } from './dockerLogs.js';
+
+/** Entries waiting for Redis beyond this many are dropped from the live log (the file keeps all). */
+const maxPendingEntries = 20_000;
+/** Retry period of a failed flush. */
+const retryIntervalMs = 1_000;
+
+/**
+ * The log of one execution, written two ways: every line, live, into the Redis stream
+ * `plz:logs:<id>` (sent at once; lines arriving while a send is under way go together in the next
+ * pipeline; bounded memory when Redis is slow), and everything into a
+ * local file that becomes the `logs/execution.log` artifact at the end. Job output goes to the file
+ * as the job wrote it; build lines as Docker printed them; the worker's own lines start with `[plz] `.
+ */
+export class ExecutionLog {
+  readonly #file: WriteStream;
+  readonly #splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+  #pending: LogEntry[] = [];
+  #dropped = 0;
+  #flushing: Promise<void> | undefined;
+  #closed = false;
+  #scheduled = false;
+  readonly #timer: NodeJS.Timeout;
+
+  private constructor(
+    readonly executionId: string,
+    readonly filePath: string,
+    private readonly stream: RedisLogStream,
+    private readonly logger: Logger,
+    append: boolean,
+  ) {
+    this.#file = createWriteStream(filePath, { flags: append ? 'a' : 'w' });
+    this.#file.on('error', (error) => logger.error({ err: error }, 'cannot write the execution log file'));
+    this.#timer = setInterval(() => void this.flush(), retryIntervalMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * Opens the log of `executionId` in `directory` (`<id>.log`). `append: false` starts the file
+   * afresh (a new execution, or a re-attach that rewrites it from the container's own log).
+   */
+  static async open(directory: string, executionId: string, stream: RedisLogStream, logger: Logger, append = false): Promise<ExecutionLog> {
+    await mkdir(directory, { recursive: true });
+    return new ExecutionLog(executionId, path.join(directory, `${executionId}.log`), stream, logger, append);
+  }
+
+  /** A line of the worker's own (stream `system`). */
+  system(line: string): void {
+    if (this.#closed) return;
+    this.#file.write(`[plz] ${line}\n`);
+    this.#queue({ stream: 'system', line });
+  }
+
+  /** A line of the image build (stream `build`). */
+  build(line: string): void {
+    if (this.#closed) return;
+    this.#file.write(`${line}\n`);
+    this.#queue({ stream: 'build', line });
+  }
+
+  /**
+   * Output of the job: written to the file as it is; when `live`, its complete lines also go to
+   * the live stream (false for lines already streamed before a worker restart).
+   */
+  output(stream: 'stdout' | 'stderr', text: string, live = true): void {
+    if (this.#closed) return;
+    this.#file.write(text);
+    const lines = this.#splitters[stream].push(text);
+    if (live) for (const line of lines) this.#queue({ stream, line });
+  }
+
+  #queue(entry: LogEntry): void {
+    if (this.#pending.length >= maxPendingEntries) {
+      this.#pending.shift();
+      this.#dropped += 1;
+    }
+    this.#pending.push(entry);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        void this.flush();
+      });
+    }
+  }
+
+  /**
+   * Sends the queued lines to Redis, one pipeline after the other until none is left; lines queued
+   * meanwhile join the next pipeline. A failure is logged and the lines are kept for the next try
+   * (every second). Resolves when the queue is empty or a send failed.
+   */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0 || this.#dropped > 0) {
+      const batch = this.#pending;
+      const dropped = this.#dropped;
+      this.#pending = [];
+      this.#dropped = 0;
+      const notice: LogEntry[] = dropped ? [{ stream: 'system', line: `${dropped} lines were left out of the live log (all are in the full log)` }] : [];
+      try {
+        await this.stream.append(this.executionId, [...notice, ...batch]);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'cannot append to the live log; will retry');
+        this.#pending = [...batch, ...this.#pending].slice(-maxPendingEntries);
+        this.#dropped += dropped;
+        return;
+      }
+    }
+  }
+
+  /** Ends unfinished output lines, sends everything, and closes the file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const stream of ['stdout', 'stderr'] as const) for (const line of this.#splitters[stream].end()) this.#queue({ stream, line });
+    await this.flush();
+    await new Promise<void>((resolve) => this.#file.end(resolve));
+  }
+
+  /** Sends what is queued and closes the file, leaving unfinished lines (the worker detaches from a running job). */
+  async detach(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.flush().catch(() => undefined);
+    await new Promise<void>((resolve) => this.#file.end(resolve));
+  }
+}

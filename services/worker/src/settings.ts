@@ -1,0 +1,39 @@
+/**
+ * Tunables of the worker that are not deployment settings (no environment variable): the
+ * defaults suit production; tests and benchmarks pass shorter periods to `startWorker`.
+ */
+export interface WorkerSettings {
+  /** How often the measures directory of a running job is read, in ms. */
+  measuresPollMs: number;
+  /** How often `plz:stop:<id>` is checked besides the pub/sub channel (a missed message is caught), in ms. */
+  stopCheckMs: number;
+  /** Seconds between SIGTERM and SIGKILL when a job is stopped (Docker's `t` of container stop). */
+  stopGraceSeconds: number;
+  /**
+   * BullMQ lock duration in ms. BullMQ renews the lock every half of it while the processor runs,
+   * so jobs may run for days; a crashed worker's job is seen as stalled after this long.
+   */
+  lockDurationMs: number;
+  /** Default `/dev/shm` size of job containers in bytes (PyTorch data loaders need far more than Docker's 64 MiB). */
+  defaultShmBytes: number;
+  /** Largest measure file read, in bytes; bigger files are skipped with a warning in the log. */
+  maxMeasureFileBytes: number;
+  /** Seconds the live log stream is kept in Redis after the end (the full log is an artifact). */
+  logStreamTtlSeconds: number;
+  /** Extra labels put on job containers and images (tests use them to clean up). */
+  extraLabels: Record<string, string>;
+  /** Folder for the full logs of running executions (one file each, removed after upload). */
+  logDirectory: string;
+}
+
+/** Production values of the tunables (the log directory is chosen by app.ts: the system's temporary folder). */
+export const defaultSettings: Omit<WorkerSettings, 'logDirectory'> = {
+  measuresPollMs: 5_000,
+  stopCheckMs: 5_000,
+  stopGraceSeconds: 30,
+  lockDurationMs: 120_000,
+  defaultShmBytes: 2 * 1024 ** 3,
+  maxMeasureFileBytes: 1024 ** 2,
+  logStreamTtlSeconds: 7 * 24 * 3600,
+  extraLabels: {},
+};
