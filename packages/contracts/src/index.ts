@@ -4,3 +4,6 @@ export * from './job.js';
 export * from './keys.js';
 export * from './container.js';
 export * from './record.js';
+export * from './sweep.js';
+export * from './api.js';
+export * from './heartbeat.js';

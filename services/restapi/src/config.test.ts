@@ -20,3 +20,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT[\s\S]*DATABASE_URL[\s\S]*REDIS_URL/);
   });
 });
+
+describe('loadConfig sizes and optional settings', () => {
+  it('reads sizes with units, and treats empty values as unset', () => {
+    const config = loadConfig({ ...valid, MAX_SNAPSHOT_BYTES: '512m', MAX_INPUT_BYTES: '2g', MLFLOW_URL: '', BOOTSTRAP_ADMIN_TOKEN_FILE: '' });
+    expect(config.MAX_SNAPSHOT_BYTES).toBe(512 * 1024 ** 2);
+    expect(config.MAX_INPUT_BYTES).toBe(2 * 1024 ** 3);
+    expect(config.MLFLOW_URL).toBeUndefined();
+    expect(config.BOOTSTRAP_ADMIN_TOKEN_FILE).toBeUndefined();
+    expect(loadConfig(valid).MAX_SNAPSHOT_BYTES).toBe(1024 ** 3);
+  });
+
+  it('refuses sizes it cannot read', () => {
+    expect(() => loadConfig({ ...valid, MAX_INPUT_BYTES: 'lots' })).toThrow(/MAX_INPUT_BYTES/);
+    expect(() => loadConfig({ ...valid, MAX_INPUT_BYTES: '0' })).toThrow(/MAX_INPUT_BYTES/);
+  });
+});

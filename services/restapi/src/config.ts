@@ -1,6 +1,14 @@
+import { parseByteSize } from '@plz/contracts';
 import { z } from 'zod';
 
 const Port = z.coerce.number().int().min(0).max(65535);
+
+/** A byte count from the environment: digits, or digits with a unit b, k, m, g (powers of 1024), e.g. `2g`. */
+const Bytes = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*[bkmg]?$/i, 'expected a size such as 1073741824, 512m or 2g')
+  .transform((text) => parseByteSize(text))
+  .pipe(z.number().int().positive());
 
 /** Settings of the REST API, read once from the environment at start-up (STYLE.md, Services). */
 export const ConfigSchema = z.object({
@@ -10,22 +18,37 @@ export const ConfigSchema = z.object({
   S3_ENDPOINT: z.string().url(),
   S3_ACCESS_KEY_ID: z.string().min(1),
   S3_SECRET_ACCESS_KEY: z.string().min(1),
-  S3_REGION: z.string().default('us-east-1'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  /** The MLflow tracking server (reported by /ready as configured; artifacts are read from MinIO directly). */
+  MLFLOW_URL: z.string().url().optional(),
+  /** File holding the first admin's API token (written by init-deployment.sh); unset: no bootstrap. */
+  BOOTSTRAP_ADMIN_TOKEN_FILE: z.string().min(1).optional(),
+  /** Largest code snapshot accepted by `PUT /api/v1/snapshots/{sha256}`. */
+  MAX_SNAPSHOT_BYTES: Bytes.default(1024 ** 3),
+  /** Largest input accepted by `PUT /api/v1/inputs/{sha256}`. */
+  MAX_INPUT_BYTES: Bytes.default(20 * 1024 ** 3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
 /**
- * Parses and freezes the configuration.
+ * Parses and freezes the configuration. Empty strings count as unset (compose writes `VAR=` for
+ * optional settings left blank).
  *
  * @param env usually `process.env`.
  * @throws Error listing every missing or invalid variable, one per line.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = ConfigSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`invalid configuration:\n${problems.join('\n')}`);
   }
   return Object.freeze(parsed.data);
+}
+
+/** The configuration of this process (the only read of `process.env` in the service). @throws as loadConfig. */
+export function configFromEnvironment(): Config {
+  return loadConfig(process.env);
 }

@@ -1,0 +1,149 @@
+/**
+ * A plz stack for the CLI's integration tests: the REAL REST API (in this process, on a loopback
+ * port) and a REAL CPU worker (in this process, running jobs in containers on the Docker engine),
+ * over the real PostgreSQL, MinIO and MLflow of the Jest global setup and a Redis of its own (so
+ * no other test file's worker takes these jobs). The CLI itself runs as a child process, as users
+ * run it: `node cli/dist/index.js` (so `npx tsc --build` must have run).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { buckets } from '@plz/contracts';
+import { buildApp, createLogger, generateToken, openRuntime, runMigrations, type Runtime } from '@plz/restapi';
+import { createDatabase, s3Client, startRedis, testServices, type RedisService } from '@plz/testkit';
+import { loadConfig as loadWorkerConfig, startWorker, type RunningWorker } from '@plz/worker';
+
+const run = promisify(execFile);
+const cliEntry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const dockerCli = '/usr/bin/docker';
+
+/** What one `plz` invocation printed and how it exited. */
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Stack {
+  url: string;
+  token: string;
+  /** Runs `plz ARGS` in `cwd` with this stack's URL and token in the environment. */
+  plz(cwd: string, args: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<CliResult>;
+  /** A fresh project folder with `files` (path → content). */
+  project(files: Record<string, string>): string;
+  close(): Promise<void>;
+}
+
+async function ensureBuckets(): Promise<void> {
+  const client = s3Client(testServices().s3);
+  try {
+    for (const bucket of [buckets.snapshots, buckets.inputs, buckets.mlflow]) {
+      await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
+        if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
+      });
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Starts the REST API and one CPU worker; `close()` stops both and removes what they made. */
+export async function startStack(): Promise<Stack> {
+  const services = testServices();
+  const runId = randomUUID().slice(0, 8);
+  const [databaseUrl, redis] = await Promise.all([createDatabase(services.postgresUrl, 'cli'), startRedis(), ensureBuckets()]);
+  const logger = createLogger('silent');
+  const runtime: Runtime = openRuntime(
+    { databaseUrl, redisUrl: redis.url, s3: services.s3, buckets: { ...buckets }, limits: { snapshot: 256 * 1024 ** 2, input: 256 * 1024 ** 2 }, databasePoolMax: 5, workerCacheMs: 0 },
+    logger,
+  );
+  await runMigrations(runtime.db);
+  const token = generateToken();
+  await runtime.services.bootstrapAdmin(token);
+  const server: Server = buildApp(runtime.services, logger).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const network = `plz-cli-test-jobs-${runId}`;
+  await run(dockerCli, ['network', 'create', '--label', `org.plz.test-run=${runId}`, network]);
+  const home = mkdtempSync(path.join(tmpdir(), 'plz-cli-home-'));
+  const workerId = `cli-test-${runId}`;
+  let worker: RunningWorker | undefined;
+  try {
+    worker = await startWorker(
+      loadWorkerConfig({
+        WORKER_ID: workerId,
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redis.url,
+        S3_ENDPOINT: services.s3.endpoint,
+        S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+        S3_REGION: services.s3.region,
+        MLFLOW_URL: services.mlflowUrl,
+        HEARTBEAT_FILE: path.join(home, 'heartbeat'),
+        JOBS_NETWORK: network,
+        LOG_LEVEL: 'silent',
+      }),
+      createLogger('silent'),
+      { measuresPollMs: 300, stopCheckMs: 300, stopGraceSeconds: 3 },
+    );
+  } catch (error) {
+    await cleanup(redis, runtime, server, network, runId);
+    throw error;
+  }
+
+  return {
+    url,
+    token,
+    project(files) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'plz-cli-project-'));
+      for (const [file, content] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        writeFileSync(path.join(dir, file), content);
+      }
+      return dir;
+    },
+    plz(cwd, args, options = {}) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [cliEntry, ...args], {
+          cwd,
+          env: { PATH: process.env['PATH'] ?? '', HOME: home, XDG_CACHE_HOME: path.join(home, 'cache'), PLZ_URL: url, PLZ_TOKEN: token, ...options.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+          clearTimeout(timer);
+          resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr });
+        });
+      });
+    },
+    async close() {
+      await worker?.close().catch(() => undefined);
+      await cleanup(redis, runtime, server, network, runId);
+    },
+  };
+}
+
+async function cleanup(redis: RedisService, runtime: Runtime, server: Server, network: string, runId: string): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await runtime.close();
+  await redis.stop();
+  const { stdout } = await run(dockerCli, ['ps', '-aq', '--filter', `network=${network}`]).catch(() => ({ stdout: '' }));
+  const containers = stdout.split('\n').filter(Boolean);
+  if (containers.length) await run(dockerCli, ['rm', '-f', ...containers]).catch(() => undefined);
+  await run(dockerCli, ['network', 'rm', network]).catch(() => undefined);
+  void runId;
+}

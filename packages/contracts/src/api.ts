@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { ExecutionState } from './execution.js';
+import { ExecutionRecord } from './record.js';
+import { Parameters } from './spec.js';
+
+/**
+ * Request and response bodies of the REST API (`/api/v1`) besides ExecutionSpec, SweepSpec and
+ * ExecutionRecord. The OpenAPI document at `/api/v1/openapi.json` is generated from these.
+ */
+
+/** Every error response: a stable machine-readable `code`, a sentence for people, optional details. */
+export const ApiError = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ApiError = z.infer<typeof ApiError>;
+
+/** One field-level problem in a `validation_failed` error's `details`. */
+export const FieldProblem = z.object({ path: z.string(), message: z.string() });
+export type FieldProblem = z.infer<typeof FieldProblem>;
+
+export const userRoles = ['admin', 'user'] as const;
+export const UserRole = z.enum(userRoles);
+export type UserRole = z.infer<typeof UserRole>;
+
+/** User names: lowercase letters, digits, `.`, `_`, `-`, starting with a letter, 1 to 64 characters. */
+export const UserName = z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/, 'expected 1-64 lowercase letters, digits, ".", "_" or "-", starting with a letter');
+
+/** Body of `POST /api/v1/users` (admin). */
+export const CreateUserRequest = z.object({ name: UserName, role: UserRole.default('user') }).strict();
+export type CreateUserRequest = z.infer<typeof CreateUserRequest>;
+
+export const User = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: UserRole,
+  created_at: z.string(),
+  disabled_at: z.string().nullable(),
+});
+export type User = z.infer<typeof User>;
+
+/** Body of `POST /api/v1/users/{name}/tokens` (admin): a label for the token, e.g. the laptop it goes to. */
+export const CreateTokenRequest = z.object({ name: z.string().min(1).max(100) }).strict();
+export type CreateTokenRequest = z.infer<typeof CreateTokenRequest>;
+
+/** A token as listed: never the token itself (only its sha256 is stored). */
+export const TokenInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  user: z.string(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+});
+export type TokenInfo = z.infer<typeof TokenInfo>;
+
+/** Answer of token creation: the only time the token is shown. */
+export const CreatedToken = TokenInfo.extend({ token: z.string() });
+export type CreatedToken = z.infer<typeof CreatedToken>;
+
+/** `GET /api/v1/me`: who the token belongs to. */
+export const Identity = z.object({ id: z.string(), name: z.string(), role: UserRole });
+export type Identity = z.infer<typeof Identity>;
+
+/** `GET /api/v1/executions/{id}/status`: the few fields a poller needs. */
+export const ExecutionStatus = z.object({
+  id: z.string(),
+  state: ExecutionState,
+  queue: z.string(),
+  exit_code: z.number().int().nullable(),
+  error: z.string().nullable(),
+  worker_id: z.string().nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+});
+export type ExecutionStatus = z.infer<typeof ExecutionStatus>;
+
+/** `GET /api/v1/executions`: newest first; pass `next_cursor` back as `cursor` for the next page. */
+export const ExecutionList = z.object({
+  executions: z.array(ExecutionRecord),
+  next_cursor: z.string().nullable(),
+});
+export type ExecutionList = z.infer<typeof ExecutionList>;
+
+/** Body of `POST /api/v1/executions/{id}/rerun`: all optional; `parameters` replaces the old ones whole. */
+export const RerunRequest = z
+  .object({
+    parameters: Parameters.optional(),
+    name: z.string().min(1).max(200).optional(),
+    tags: z.array(z.string().min(1).max(100)).max(20).optional(),
+    queue_without_worker: z.boolean().default(false),
+  })
+  .strict();
+export type RerunRequest = z.infer<typeof RerunRequest>;
+
+/**
+ * Answer of a stop: `stopped` when the execution was still queued (removed from its queue and
+ * marked stopped), `signalled` when its worker was asked to stop it (it ends in `stopped` shortly).
+ */
+export const StopResult = z.object({
+  id: z.string(),
+  outcome: z.enum(['stopped', 'signalled']),
+  state: ExecutionState,
+});
+export type StopResult = z.infer<typeof StopResult>;
+
+/** Measures of an execution (`GET /api/v1/executions/{id}/measures`); null until harvested. */
+export const MeasuresResponse = z.object({
+  id: z.string(),
+  state: ExecutionState,
+  measures: z.record(z.string(), z.unknown()).nullable().optional(),
+  summary: z.unknown().optional(),
+});
+export type MeasuresResponse = z.infer<typeof MeasuresResponse>;
+
+/** One value of `GET /api/v1/history?project=` (an object keyed by execution id, as Plz's `history`). */
+export const HistoryEntry = z.object({
+  metadata: z.record(z.string(), z.unknown()),
+  parameters: z.record(z.string(), z.unknown()),
+  measures: z.record(z.string(), z.unknown()).nullable(),
+  summary: z.unknown().nullable(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+export const History = z.record(z.string(), HistoryEntry);
+export type History = z.infer<typeof History>;
+
+/** Answer of `POST /api/v1/sweeps`: the sweep id and its executions' ids, in parameter-set order. */
+export const SweepCreated = z.object({ id: z.string(), executions: z.array(z.string()) });
+export type SweepCreated = z.infer<typeof SweepCreated>;
+
+/** `GET /api/v1/sweeps/{id}`: the sweep and the state of each of its executions. */
+export const SweepStatus = z.object({
+  id: z.string(),
+  project: z.string(),
+  user: z.string(),
+  created_at: z.string(),
+  counts: z.record(z.string(), z.number().int()),
+  executions: z.array(
+    z.object({
+      id: z.string(),
+      state: ExecutionState,
+      exit_code: z.number().int().nullable(),
+      parameters: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+export type SweepStatus = z.infer<typeof SweepStatus>;
+
+/** One sweep as listed by `GET /api/v1/sweeps`. */
+export const SweepSummary = z.object({
+  id: z.string(),
+  project: z.string(),
+  user: z.string(),
+  created_at: z.string(),
+  size: z.number().int(),
+});
+export type SweepSummary = z.infer<typeof SweepSummary>;
+
+/** Answer of `POST /api/v1/sweeps/{id}/stop`: one StopResult per execution that was not over yet. */
+export const SweepStopResult = z.object({ id: z.string(), results: z.array(StopResult) });
+export type SweepStopResult = z.infer<typeof SweepStopResult>;
+
+/** A live worker, from its heartbeat hash (keys.ts). */
+export const WorkerInfo = z.object({
+  worker_id: z.string(),
+  queue: z.string(),
+  gpus: z.array(z.string()),
+  execution_id: z.string().nullable(),
+  hostname: z.string().nullable(),
+  started_at: z.string().nullable(),
+  heartbeat_at: z.string(),
+  heartbeat_age_seconds: z.number(),
+});
+export type WorkerInfo = z.infer<typeof WorkerInfo>;
+
+/** Job counts of one BullMQ queue. */
+export const QueueCounts = z.object({ waiting: z.number().int(), active: z.number().int(), delayed: z.number().int() });
+export type QueueCounts = z.infer<typeof QueueCounts>;
+
+/** `GET /api/v1/workers`: live workers and the length of every known queue. */
+export const WorkersResponse = z.object({
+  workers: z.array(WorkerInfo),
+  queues: z.record(z.string(), QueueCounts),
+});
+export type WorkersResponse = z.infer<typeof WorkersResponse>;

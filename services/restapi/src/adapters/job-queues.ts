@@ -1,0 +1,89 @@
+import { bullPrefix, executionJobName, type JobPayload } from '@plz/contracts';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** What removing a queued job found: removed, already taken by a worker, or not in the queue at all. */
+export type RemoveOutcome = 'removed' | 'taken' | 'absent';
+
+/** Job counts of one queue. */
+export interface QueueLength {
+  waiting: number;
+  active: number;
+  delayed: number;
+}
+
+const waitingStates = new Set(['waiting', 'wait', 'prioritized', 'paused', 'delayed', 'waiting-children']);
+
+/**
+ * The BullMQ queues of executions (prefix `plz:bull`, job name `execution`, job id = execution id,
+ * keys.ts and job.ts). Queues are opened on first use and share one Redis connection.
+ */
+export class JobQueues {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string = bullPrefix,
+  ) {}
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.redis, prefix: this.prefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /**
+   * Adds one job per payload to queue `name`, all at once. Finished jobs are trimmed (the
+   * execution's state lives in PostgreSQL); a job is attempted once (the worker decides retries).
+   */
+  async enqueue(name: string, payloads: readonly JobPayload[]): Promise<void> {
+    const jobs = payloads.map((data) => ({
+      name: executionJobName,
+      data,
+      opts: { jobId: data.execution_id, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } },
+    }));
+    if (jobs.length === 1) await this.queue(name).add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+    else await this.queue(name).addBulk(jobs);
+  }
+
+  /** Removes the job of `executionId` from queue `name` if no worker has taken it yet. */
+  async removeWaiting(name: string, executionId: string): Promise<RemoveOutcome> {
+    const queue = this.queue(name);
+    const job = await queue.getJob(executionId);
+    if (!job) return 'absent';
+    const state = await job.getState();
+    if (!waitingStates.has(state)) return state === 'unknown' ? 'absent' : 'taken';
+    return (await queue.remove(executionId)) === 1 ? 'removed' : 'taken';
+  }
+
+  /** Names of every queue that has ever held a job (BullMQ's `<prefix>:<name>:meta` keys). */
+  async names(): Promise<string[]> {
+    const names = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:*:meta`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) names.add(key.slice(this.prefix.length + 1, -':meta'.length));
+    } while (cursor !== '0');
+    return [...names].sort();
+  }
+
+  /** Waiting (including prioritized), active and delayed job counts of queue `name`. */
+  async length(name: string): Promise<QueueLength> {
+    const counts = await this.queue(name).getJobCounts('wait', 'prioritized', 'active', 'delayed');
+    return {
+      waiting: (counts['wait'] ?? 0) + (counts['prioritized'] ?? 0),
+      active: counts['active'] ?? 0,
+      delayed: counts['delayed'] ?? 0,
+    };
+  }
+
+  /** Closes every queue opened (the shared connection stays open: its owner closes it). */
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.queues.clear();
+  }
+}

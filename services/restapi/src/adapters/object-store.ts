@@ -1,0 +1,190 @@
+import type { Readable } from 'node:stream';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  AbortMultipartUploadCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+
+/** Connection settings of the S3 endpoint (MinIO in a deployment). */
+export interface S3Settings {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}
+
+/** One stored object as listed: key, size in bytes, last modification. */
+export interface StoredObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+/** Tuning of large transfers; the defaults suit production, tests shrink them to exercise multipart paths. */
+export interface TransferOptions {
+  /** Part size of multipart uploads, bytes (S3 minimum 5 MiB). Memory per upload is about 2 parts. */
+  uploadPartSize: number;
+  /** Objects larger than this are copied part by part (S3's CopyObject is limited to 5 GiB). */
+  multipartCopyThreshold: number;
+  /** Part size of multipart copies, bytes. */
+  copyPartSize: number;
+}
+
+const MiB = 1024 ** 2;
+const defaultTransfers: TransferOptions = { uploadPartSize: 8 * MiB, multipartCopyThreshold: 5 * 1024 * MiB, copyPartSize: 512 * MiB };
+
+/**
+ * The S3 object store (MinIO): the only code that talks to the S3 SDK. Path-style addressing and
+ * checksums only when required, as MinIO needs with `@aws-sdk/client-s3` >= 3.729 (NOTES.md).
+ */
+export class ObjectStore {
+  private readonly client: S3Client;
+  private readonly transfers: TransferOptions;
+
+  constructor(settings: S3Settings, transfers: Partial<TransferOptions> = {}) {
+    this.client = new S3Client({
+      endpoint: settings.endpoint,
+      region: settings.region,
+      credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 2,
+    });
+    this.transfers = { ...defaultTransfers, ...transfers };
+  }
+
+  /** Size of the object, or null when it does not exist. */
+  async head(bucket: string, key: string): Promise<{ size: number } | null> {
+    try {
+      const answer = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { size: answer.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** True when the bucket exists and these credentials may use it (readiness probe). */
+  async bucketReachable(bucket: string): Promise<boolean> {
+    await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return true;
+  }
+
+  /**
+   * Streams `body` into the object at `key`, multipart (lib-storage `Upload`), holding at most
+   * about two parts in memory. A failure (including `body` being destroyed with an error) aborts the
+   * multipart upload, so no parts are left behind, and rejects with that error.
+   */
+  async upload(bucket: string, key: string, body: Readable, contentType = 'application/octet-stream'): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+      partSize: this.transfers.uploadPartSize,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    // A body error ends lib-storage's read of the body; it then aborts the multipart upload
+    // before done() rejects (calling upload.abort() instead would reject first and clean up later).
+    let bodyError: unknown;
+    const onError = (error: unknown) => {
+      bodyError = error;
+    };
+    body.once('error', onError);
+    try {
+      await upload.done();
+    } catch (error) {
+      throw bodyError ?? error;
+    } finally {
+      body.off('error', onError);
+    }
+    if (bodyError) throw bodyError;
+  }
+
+  /**
+   * Copies `from` to `to` in one bucket. Objects up to `multipartCopyThreshold` (5 GiB, the limit
+   * of S3's CopyObject) in one request, larger ones with UploadPartCopy ranges.
+   *
+   * @param size the source object's size in bytes.
+   */
+  async copy(bucket: string, from: string, to: string, size: number): Promise<void> {
+    const source = `${bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}`;
+    if (size <= this.transfers.multipartCopyThreshold) {
+      await this.client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source }));
+      return;
+    }
+    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to }));
+    try {
+      const parts: Array<{ ETag: string; PartNumber: number }> = [];
+      const partSize = this.transfers.copyPartSize;
+      for (let start = 0, number = 1; start < size; start += partSize, number += 1) {
+        const end = Math.min(start + partSize, size) - 1;
+        const answer = await this.client.send(
+          new UploadPartCopyCommand({ Bucket: bucket, Key: to, UploadId, PartNumber: number, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
+        );
+        parts.push({ ETag: answer.CopyPartResult?.ETag ?? '', PartNumber: number });
+      }
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
+    } catch (error) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId })).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Deletes the object; deleting a missing object is not an error. */
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  /** Every object whose key starts with `prefix`, in key order, page by page. */
+  async *list(bucket: string, prefix: string): AsyncGenerator<StoredObject> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const item of page.Contents ?? []) {
+        if (item.Key) yield { key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** Number of unfinished multipart uploads in the bucket (tests check that none are left behind). */
+  async pendingUploads(bucket: string): Promise<number> {
+    const answer = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    return answer.Uploads?.length ?? 0;
+  }
+
+  /** The object's content as a stream, or null when it does not exist. */
+  async read(bucket: string, key: string): Promise<Readable | null> {
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return answer.Body as Readable;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Closes the HTTP connections. */
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  if (error instanceof S3ServiceException) {
+    return error.$metadata.httpStatusCode === 404 || error.name === 'NotFound' || error.name === 'NoSuchKey';
+  }
+  return false;
+}

@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { buckets } from '@plz/contracts';
+import { buildApp } from './app.js';
+import { configFromEnvironment, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { runMigrations } from './repositories/migrate.js';
+import { openRuntime, type RuntimeSettings } from './runtime.js';
+
+/** How long in-flight requests get to finish after SIGTERM before connections are cut, ms. */
+const shutdownGraceMs = 10_000;
+
+/** Runtime settings of a deployment from its configuration (buckets are the deployment's fixed names, keys.ts). */
+export function runtimeSettings(config: Config): RuntimeSettings {
+  return {
+    databaseUrl: config.DATABASE_URL,
+    redisUrl: config.REDIS_URL,
+    s3: { endpoint: config.S3_ENDPOINT, accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY, region: config.S3_REGION },
+    buckets: { ...buckets },
+    limits: { snapshot: config.MAX_SNAPSHOT_BYTES, input: config.MAX_INPUT_BYTES },
+  };
+}
+
+/** Reads the bootstrap admin token from its file (trimmed). @throws Error when the file is unreadable or empty. */
+async function readBootstrapToken(file: string): Promise<string> {
+  const token = (await readFile(file, 'utf8')).trim();
+  if (!token) throw new Error(`BOOTSTRAP_ADMIN_TOKEN_FILE ${file} is empty`);
+  return token;
+}
+
+/**
+ * Starts the REST API: parses the configuration, migrates the database (safe with several
+ * replicas), ensures the bootstrap admin, listens on PORT, and on SIGTERM/SIGINT stops accepting
+ * connections, lets requests finish (up to 10 s) and closes every connection.
+ */
+export async function main(): Promise<void> {
+  let logger: Logger = createLogger('info');
+  let config: Config;
+  try {
+    config = configFromEnvironment();
+  } catch (error) {
+    logger.fatal((error as Error).message);
+    process.exitCode = 1;
+    return;
+  }
+  logger = createLogger(config.LOG_LEVEL);
+  const runtime = openRuntime(runtimeSettings(config), logger);
+  try {
+    const applied = await runMigrations(runtime.db);
+    if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+    if (config.BOOTSTRAP_ADMIN_TOKEN_FILE) {
+      await runtime.services.bootstrapAdmin(await readBootstrapToken(config.BOOTSTRAP_ADMIN_TOKEN_FILE));
+      logger.info('bootstrap admin ensured');
+    } else {
+      logger.warn('BOOTSTRAP_ADMIN_TOKEN_FILE is not set: no admin token is ensured');
+    }
+  } catch (error) {
+    logger.fatal({ err: error }, 'start-up failed');
+    await runtime.close().catch(() => undefined);
+    process.exitCode = 1;
+    return;
+  }
+
+  const app = buildApp(runtime.services, logger);
+  const server = app.listen(config.PORT);
+  // Node ends requests still being received after 5 min by default: uploads of large inputs take
+  // longer. Headers must still arrive within 60 s (headersTimeout); idle keep-alive sockets close.
+  server.requestTimeout = 0;
+  server.on('listening', () => logger.info({ port: (server.address() as AddressInfo).port }, 'listening'));
+  server.on('error', (error) => {
+    logger.fatal({ err: error }, 'cannot listen');
+    process.exit(1);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      void runtime.close().then(
+        () => logger.info('stopped'),
+        (error: unknown) => logger.error({ err: error }, 'error while closing'),
+      );
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,91 @@
+import type { ExecutionRecord, ExecutionState, ExecutionStatus } from '@plz/contracts';
+import { iso } from './database.js';
+
+/** A row of `executions` joined with its user's name (`user`). */
+export interface ExecutionRow {
+  id: string;
+  project: string;
+  name: string | null;
+  tags: string[];
+  user_id: string;
+  user: string;
+  state: ExecutionState;
+  queue: string;
+  snapshot: string;
+  input: unknown;
+  parameters: Record<string, unknown>;
+  resources: Record<string, unknown>;
+  max_run_seconds: number | null;
+  sweep_id: string | null;
+  rerun_of: string | null;
+  exit_code: number | null;
+  error: string | null;
+  worker_id: string | null;
+  gpus: string[] | null;
+  mlflow_experiment_id: string | null;
+  mlflow_run_id: string | null;
+  measures: Record<string, unknown> | null;
+  summary: unknown;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  /** created_at as text with microseconds, for pagination cursors. */
+  cursor_at?: string;
+}
+
+/** Columns selected for an ExecutionRecord (users joined as `users`). */
+export const recordColumns = [
+  'executions.*',
+  'users.name as user',
+  'users.id as user_id',
+] as const;
+
+/** SQL giving created_at as UTC text with microseconds (a Date would lose them). */
+export const cursorAtSql = `to_char(executions.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`;
+
+/** Maps a row to the API's ExecutionRecord (times as ISO 8601). */
+export function toRecord(row: ExecutionRow): ExecutionRecord & { user_id: string } {
+  return {
+    id: row.id,
+    project: row.project,
+    name: row.name,
+    tags: row.tags ?? [],
+    user: row.user,
+    user_id: row.user_id,
+    state: row.state,
+    queue: row.queue,
+    snapshot: row.snapshot,
+    input: row.input ?? null,
+    parameters: row.parameters ?? {},
+    resources: row.resources ?? {},
+    max_run_seconds: row.max_run_seconds,
+    sweep_id: row.sweep_id,
+    rerun_of: row.rerun_of,
+    exit_code: row.exit_code,
+    error: row.error,
+    worker_id: row.worker_id,
+    gpus: row.gpus,
+    mlflow_experiment_id: row.mlflow_experiment_id,
+    mlflow_run_id: row.mlflow_run_id,
+    measures: row.measures,
+    summary: row.summary ?? null,
+    created_at: iso(row.created_at)!,
+    started_at: iso(row.started_at),
+    finished_at: iso(row.finished_at),
+  };
+}
+
+/** Maps a row to the short ExecutionStatus. */
+export function toStatus(row: Pick<ExecutionRow, 'id' | 'state' | 'queue' | 'exit_code' | 'error' | 'worker_id' | 'created_at' | 'started_at' | 'finished_at'>): ExecutionStatus {
+  return {
+    id: row.id,
+    state: row.state,
+    queue: row.queue,
+    exit_code: row.exit_code,
+    error: row.error,
+    worker_id: row.worker_id,
+    created_at: iso(row.created_at)!,
+    started_at: iso(row.started_at),
+    finished_at: iso(row.finished_at),
+  };
+}

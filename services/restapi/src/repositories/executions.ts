@@ -1,0 +1,149 @@
+import type { ExecutionState, ExecutionStatus } from '@plz/contracts';
+import type { Knex } from 'knex';
+import { cursorAtSql, recordColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
+
+/** An execution as stored: the API record plus its owner's user id. */
+export type StoredExecution = ReturnType<typeof toRecord>;
+
+/** A new row of `executions` (state `queued`). JSON columns are plain values here. */
+export interface NewExecution {
+  id: string;
+  project: string;
+  name: string | null;
+  tags: string[];
+  user_id: string;
+  queue: string;
+  snapshot: string;
+  input: unknown;
+  parameters: Record<string, unknown>;
+  resources: Record<string, unknown>;
+  max_run_seconds: number | null;
+  sweep_id: string | null;
+  rerun_of: string | null;
+}
+
+/** Filters of the execution list; all optional, combined with AND. */
+export interface ExecutionFilter {
+  project?: string;
+  user?: string;
+  states?: readonly ExecutionState[];
+  since?: Date;
+  until?: Date;
+  sweepId?: string;
+}
+
+/** Position after the last row of a page: its created_at (text, microseconds) and id. */
+export interface ListPosition {
+  createdAt: string;
+  id: string;
+}
+
+/** JSON columns must be sent as text: pg would turn a JS array into a PostgreSQL array. */
+export function insertRow(row: NewExecution, db: Knex): Record<string, unknown> {
+  return {
+    ...row,
+    state: 'queued',
+    tags: JSON.stringify(row.tags),
+    input: row.input === null ? null : JSON.stringify(row.input),
+    parameters: JSON.stringify(row.parameters),
+    resources: JSON.stringify(row.resources),
+    // clock_timestamp (not now()): the rows of one sweep insert get increasing times.
+    created_at: db.raw('clock_timestamp()'),
+  };
+}
+
+/** The `executions` table (rows created here in state `queued`; workers update them afterwards). */
+export class ExecutionsRepository {
+  constructor(private readonly db: Knex) {}
+
+  private records() {
+    return this.db('executions').join('users', 'users.id', 'executions.user_id').select(...recordColumns);
+  }
+
+  /**
+   * Inserts new executions (state `queued`) of the user `userName` in one statement.
+   * @returns them as stored (no second read).
+   */
+  async insert(rows: readonly NewExecution[], userName: string): Promise<StoredExecution[]> {
+    const inserted = (await this.db('executions').insert(rows.map((row) => insertRow(row, this.db))).returning('*')) as ExecutionRow[];
+    return inserted.map((row) => toRecord({ ...row, user: userName }));
+  }
+
+  /** The execution with this id, or null. */
+  async find(id: string): Promise<StoredExecution | null> {
+    const row = (await this.records().where('executions.id', id).first()) as ExecutionRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  /** The short status of the execution, or null. One indexed read of a few columns. */
+  async status(id: string): Promise<ExecutionStatus | null> {
+    const row = await this.db('executions')
+      .where({ id })
+      .first('id', 'state', 'queue', 'exit_code', 'error', 'worker_id', 'created_at', 'started_at', 'finished_at');
+    return row ? toStatus(row) : null;
+  }
+
+  /**
+   * One page of executions matching `filter`, newest first, starting after `after`; fetches one
+   * row more than `limit` to tell whether another page exists.
+   */
+  async list(filter: ExecutionFilter, limit: number, after?: ListPosition): Promise<{ rows: StoredExecution[]; next: ListPosition | null }> {
+    const query = this.records().select(this.db.raw(cursorAtSql));
+    if (filter.project) query.where('executions.project', filter.project);
+    if (filter.user) query.where('users.name', filter.user);
+    if (filter.states?.length) query.whereIn('executions.state', filter.states);
+    if (filter.since) query.where('executions.created_at', '>=', filter.since);
+    if (filter.until) query.where('executions.created_at', '<', filter.until);
+    if (filter.sweepId) query.where('executions.sweep_id', filter.sweepId);
+    if (after) query.whereRaw('(executions.created_at, executions.id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
+    const rows = (await query.orderBy([
+      { column: 'executions.created_at', order: 'desc' },
+      { column: 'executions.id', order: 'desc' },
+    ]).limit(limit + 1)) as ExecutionRow[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const next = rows.length > limit && last ? { createdAt: last.cursor_at!, id: last.id } : null;
+    return { rows: page.map(toRecord), next };
+  }
+
+  /**
+   * Executions of a project in creation order, `batchSize` at a time (keyset pagination, so a
+   * project of any size never sits in memory at once).
+   */
+  async *project(project: string, batchSize = 500): AsyncGenerator<StoredExecution> {
+    let after: ListPosition | undefined;
+    for (;;) {
+      const query = this.records().select(this.db.raw(cursorAtSql)).where('executions.project', project);
+      if (after) query.whereRaw('(executions.created_at, executions.id) > (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
+      const rows = (await query.orderBy([
+        { column: 'executions.created_at', order: 'asc' },
+        { column: 'executions.id', order: 'asc' },
+      ]).limit(batchSize)) as ExecutionRow[];
+      for (const row of rows) yield toRecord(row);
+      const last = rows[rows.length - 1];
+      if (rows.length < batchSize || !last) return;
+      after = { createdAt: last.cursor_at!, id: last.id };
+    }
+  }
+
+  /** Executions of a sweep in creation order (parameter-set order). */
+  async ofSweep(sweepId: string): Promise<StoredExecution[]> {
+    const rows = (await this.records().where('executions.sweep_id', sweepId).orderBy([
+      { column: 'executions.created_at', order: 'asc' },
+      { column: 'executions.id', order: 'asc' },
+    ])) as ExecutionRow[];
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Ends a still-queued execution in `state` (`stopped`, or `error` with `reason`); false when it
+   * had left `queued` already (a worker took it).
+   */
+  async endQueued(id: string, state: 'stopped' | 'error', reason: string | null = null): Promise<boolean> {
+    const now = this.db.fn.now();
+    const count = await this.db('executions')
+      .where({ id, state: 'queued' })
+      .update({ state, error: reason, finished_at: now, updated_at: now });
+    return count > 0;
+  }
+}

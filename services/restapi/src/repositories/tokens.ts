@@ -1,0 +1,82 @@
+import type { Identity, TokenInfo, UserRole } from '@plz/contracts';
+import type { Knex } from 'knex';
+import { isUniqueViolation, iso } from './database.js';
+
+interface TokenRow {
+  id: string;
+  name: string;
+  user: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const toToken = (row: TokenRow): TokenInfo => ({
+  id: row.id,
+  name: row.name,
+  user: row.user,
+  created_at: iso(row.created_at)!,
+  last_used_at: iso(row.last_used_at),
+  revoked_at: iso(row.revoked_at),
+});
+
+/** The `tokens` table: API tokens by the sha256 of their text (never the text itself). */
+export class TokensRepository {
+  constructor(private readonly db: Knex) {}
+
+  private select() {
+    return this.db('tokens')
+      .join('users', 'users.id', 'tokens.user_id')
+      .select('tokens.id', 'tokens.name', 'users.name as user', 'tokens.created_at', 'tokens.last_used_at', 'tokens.revoked_at');
+  }
+
+  /** Stores a token of `userId`; null when a token with this hash exists already. */
+  async create(userId: string, name: string, sha256: string): Promise<TokenInfo | null> {
+    try {
+      const [row] = await this.db('tokens').insert({ user_id: userId, name, token_sha256: sha256 }).returning('id');
+      const id = (row as { id: string }).id;
+      return toToken((await this.select().where('tokens.id', id).first()) as TokenRow);
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Stores the token for `userId` unless its hash is stored already (whoever owns it). */
+  async ensure(userId: string, name: string, sha256: string): Promise<void> {
+    await this.db('tokens').insert({ user_id: userId, name, token_sha256: sha256 }).onConflict('token_sha256').ignore();
+  }
+
+  /**
+   * The identity owning an unrevoked token with this hash, when its user is not disabled, with
+   * the token's id; null otherwise.
+   */
+  async findIdentity(sha256: string): Promise<(Identity & { tokenId: string }) | null> {
+    const row = (await this.db('tokens')
+      .join('users', 'users.id', 'tokens.user_id')
+      .where({ 'tokens.token_sha256': sha256 })
+      .whereNull('tokens.revoked_at')
+      .whereNull('users.disabled_at')
+      .first('users.id as id', 'users.name as name', 'users.role as role', 'tokens.id as tokenId')) as
+      | { id: string; name: string; role: UserRole; tokenId: string }
+      | undefined;
+    return row ?? null;
+  }
+
+  /** Tokens of the user (revoked ones too), oldest first. */
+  async listForUser(userId: string): Promise<TokenInfo[]> {
+    const rows = (await this.select().where('tokens.user_id', userId).orderBy('tokens.created_at')) as TokenRow[];
+    return rows.map(toToken);
+  }
+
+  /** Marks the token revoked; false when no unrevoked token has this id. */
+  async revoke(id: string): Promise<boolean> {
+    const count = await this.db('tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: this.db.fn.now() });
+    return count > 0;
+  }
+
+  /** Records that the token was used now. */
+  async touch(id: string): Promise<void> {
+    await this.db('tokens').where({ id }).update({ last_used_at: this.db.fn.now() });
+  }
+}

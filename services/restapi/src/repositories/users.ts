@@ -1,0 +1,55 @@
+import type { User, UserRole } from '@plz/contracts';
+import type { Knex } from 'knex';
+import { isUniqueViolation, iso } from './database.js';
+
+interface UserRow {
+  id: string;
+  name: string;
+  role: UserRole;
+  created_at: Date;
+  disabled_at: Date | null;
+}
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  name: row.name,
+  role: row.role,
+  created_at: iso(row.created_at)!,
+  disabled_at: iso(row.disabled_at),
+});
+
+/** The `users` table. */
+export class UsersRepository {
+  constructor(private readonly db: Knex) {}
+
+  /** Inserts a user; null when the name is taken. */
+  async create(name: string, role: UserRole): Promise<User | null> {
+    try {
+      const [row] = await this.db<UserRow>('users').insert({ name, role }).returning('*');
+      return toUser(row as UserRow);
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Inserts the user, or gives the existing one of that name this role; returns it as stored. */
+  async ensure(name: string, role: UserRole): Promise<User> {
+    await this.db('users').insert({ name, role }).onConflict('name').merge(['role']);
+    const found = await this.findByName(name);
+    if (!found) throw new Error(`user ${name} vanished while being created`);
+    return found;
+  }
+
+  /** The user with this name, or null. */
+  async findByName(name: string): Promise<User | null> {
+    const row = await this.db<UserRow>('users').where({ name }).first();
+    return row ? toUser(row) : null;
+  }
+
+  /** Every user, by name. */
+  async list(): Promise<User[]> {
+    const rows = await this.db<UserRow>('users').orderBy('name');
+    return rows.map(toUser);
+  }
+}

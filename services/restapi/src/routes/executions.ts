@@ -1,0 +1,91 @@
+import { ExecutionList, ExecutionRecord, ExecutionSpec, ExecutionStatus, RerunRequest, StopResult } from '@plz/contracts';
+import { caller, route, type AnyRoute } from '../http/route.js';
+import type { Services } from '../runtime.js';
+import { ListQuery } from '../services/executions/queries.js';
+import { errors, IdParams } from './schemas.js';
+
+/** Submit, list, describe, poll, stop and rerun executions. */
+export function executionRoutes(services: Services): AnyRoute[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/executions',
+      tag: 'executions',
+      summary: 'Submit an execution',
+      description:
+        'Records the execution (state `queued`) and enqueues it on the queue matching `resources.gpus` (cpu, gpu, gpu-x2, ...). ' +
+        'Refused when the snapshot or input is not stored (422), or when no live worker serves that queue (409) unless `queue_without_worker` is true.',
+      access: 'user',
+      body: ExecutionSpec,
+      responses: { 201: { description: 'Queued', schema: ExecutionRecord }, ...errors(400, 401, 409, 415, 422) },
+      handle: async (context) => {
+        const execution = await services.submitter.submit(context.body, caller(context));
+        return { status: 201, body: execution, headers: { Location: `/api/v1/executions/${execution.id}` } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/executions',
+      tag: 'executions',
+      summary: 'List executions, newest first',
+      description: 'Filters combine with AND; `state` takes a comma-separated list. Pass `next_cursor` back as `cursor` for the next page.',
+      access: 'user',
+      query: ListQuery,
+      responses: { 200: { description: 'A page of executions', schema: ExecutionList }, ...errors(400, 401) },
+      handle: async ({ query }) => ({ status: 200, body: await services.queries.list(query) }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/executions/:id',
+      tag: 'executions',
+      summary: 'Describe an execution',
+      access: 'user',
+      params: IdParams,
+      responses: { 200: { description: 'The execution', schema: ExecutionRecord }, ...errors(400, 401, 404) },
+      handle: async ({ params }) => ({ status: 200, body: await services.queries.get(params.id) }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/executions/:id/status',
+      tag: 'executions',
+      summary: "An execution's state (cheap; for polling)",
+      access: 'user',
+      params: IdParams,
+      responses: { 200: { description: 'Its status', schema: ExecutionStatus }, ...errors(400, 401, 404) },
+      handle: async ({ params }) => ({ status: 200, body: await services.queries.status(params.id) }),
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/executions/:id/stop',
+      tag: 'executions',
+      summary: 'Stop an execution (its owner or an admin)',
+      description: 'A queued execution is removed from its queue and marked stopped (200); a running one is signalled to its worker (202).',
+      access: 'user',
+      params: IdParams,
+      responses: {
+        200: { description: 'Was queued: removed and stopped', schema: StopResult },
+        202: { description: 'Signalled to its worker', schema: StopResult },
+        ...errors(400, 401, 403, 404, 409),
+      },
+      handle: async (context) => {
+        const result = await services.stopper.stop(context.params.id, caller(context));
+        return { status: result.outcome === 'stopped' ? 200 : 202, body: result };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/executions/:id/rerun',
+      tag: 'executions',
+      summary: 'Run an execution again with the same snapshot and input',
+      description: 'Parameters, name and tags are replaced when given (parameters as a whole); the new execution records `rerun_of`.',
+      access: 'user',
+      params: IdParams,
+      body: RerunRequest,
+      responses: { 201: { description: 'Queued', schema: ExecutionRecord }, ...errors(400, 401, 404, 409, 415, 422) },
+      handle: async (context) => {
+        const execution = await services.rerun(context.params.id, context.body, caller(context));
+        return { status: 201, body: execution, headers: { Location: `/api/v1/executions/${execution.id}` } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { logStreamKey } from '@plz/contracts';
+import { s3Client, testServices } from '@plz/testkit';
+import tar from 'tar-stream';
+import { startTestApi, type TestApi } from '../testing/harness.js';
+import { sha256, spec, storeBlob } from '../testing/fixtures.js';
+
+let api: TestApi;
+let snapshot: string;
+const s3 = s3Client(testServices().s3);
+
+beforeAll(async () => {
+  api = await startTestApi({ logs: { blockMs: 200, pageSize: 3 } });
+  snapshot = await storeBlob(api, 'snapshots');
+}, 30_000);
+afterAll(async () => {
+  s3.destroy();
+  await api?.close();
+});
+
+async function submit(overrides: Record<string, unknown> = {}): Promise<{ id: string }> {
+  const answer = await api.call('POST', '/api/v1/executions', { token: api.admin.token, json: spec(snapshot, overrides) });
+  if (answer.status !== 201) throw new Error(answer.text);
+  return answer.json;
+}
+
+/** What a worker does to a row (direct UPDATE, as the brief's worker protocol says). */
+async function workerSets(id: string, fields: Record<string, unknown>): Promise<void> {
+  await api.runtime.db('executions').where({ id }).update({ ...fields, updated_at: api.runtime.db.fn.now() });
+}
+
+/** Adds log lines as a worker does (XADD plz:logs:<id> stream=... line=...), optionally with given entry ids. */
+async function log(id: string, lines: Array<string | [string, string]>): Promise<void> {
+  for (const item of lines) {
+    const [entryId, line] = typeof item === 'string' ? ['*', item] : item;
+    await api.redis.xadd(logStreamKey(id), 'MAXLEN', '~', 10000, entryId, 'stream', 'stdout', 'line', line);
+  }
+}
+
+async function putArtifact(experiment: string, run: string, path: string, body: Buffer | string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: api.buckets.mlflow, Key: `${experiment}/${run}/artifacts/${path}`, Body: body }));
+}
+
+async function untar(bytes: Buffer): Promise<Record<string, Buffer>> {
+  const files: Record<string, Buffer> = {};
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+      stream.on('end', () => {
+        files[header.name] = Buffer.concat(chunks);
+        next();
+      });
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  Readable.from([bytes]).pipe(extract);
+  await done;
+  return files;
+}
+
+async function fetchBytes(path: string): Promise<{ status: number; type: string | null; bytes: Buffer }> {
+  const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${api.admin.token}` } });
+  return { status: response.status, type: response.headers.get('content-type'), bytes: Buffer.from(await response.arrayBuffer()) };
+}
+
+describe('logs', () => {
+  it('reads the live stream of a running execution, from the start or from a time', async () => {
+    const { id } = await submit();
+    await workerSets(id, { state: 'running' });
+    await log(id, [['1000-0', 'one'], ['2000-0', 'two'], ['3000-0', 'three'], ['4000-0', 'four']]);
+    const all = await api.call('GET', `/api/v1/executions/${id}/logs`, { token: api.admin.token });
+    expect([all.status, all.headers.get('content-type'), all.text]).toEqual([200, 'text/plain; charset=utf-8', 'one\ntwo\nthree\nfour\n']);
+    const since = await api.call('GET', `/api/v1/executions/${id}/logs?since=1970-01-01T00:00:02.000Z`, { token: api.admin.token });
+    expect(since.text).toBe('two\nthree\nfour\n');
+  });
+
+  it('follows until the end entry', async () => {
+    const { id } = await submit();
+    await workerSets(id, { state: 'running' });
+    await log(id, ['before']);
+    const reading = api.call('GET', `/api/v1/executions/${id}/logs?follow=true`, { token: api.admin.token });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await log(id, ['during 1', 'during 2']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await log(id, ['last']);
+    await api.redis.xadd(logStreamKey(id), '*', 'end', 'succeeded');
+    await log(id, ['after the end is not read']);
+    expect((await reading).text).toBe('before\nduring 1\nduring 2\nlast\n');
+  });
+
+  it('stops following when the execution ended without an end entry', async () => {
+    const { id } = await submit();
+    await workerSets(id, { state: 'running' });
+    const reading = api.call('GET', `/api/v1/executions/${id}/logs?follow=true&since=start`, { token: api.admin.token });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await log(id, ['dying']);
+    await workerSets(id, { state: 'error', error: 'worker lost' });
+    expect((await reading).text).toBe('dying\n');
+  });
+
+  it('closes its Redis connection when the client goes away while following', async () => {
+    const { id } = await submit();
+    await workerSets(id, { state: 'running' });
+    const following = async () => ((await api.redis.client('LIST')) as string).includes(`name=plz-log-follow-${id} `);
+    const controller = new AbortController();
+    const response = await fetch(`${api.url}/api/v1/executions/${id}/logs?follow=true`, { headers: { authorization: `Bearer ${api.admin.token}` }, signal: controller.signal });
+    expect(response.status).toBe(200);
+    for (let i = 0; i < 50 && !(await following()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await following()).toBe(true);
+    controller.abort();
+    for (let i = 0; i < 50 && (await following()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await following()).toBe(false);
+  });
+
+  it('serves the stored log once the execution is over, else the stream', async () => {
+    const { id } = await submit();
+    await log(id, ['streamed']);
+    await workerSets(id, { state: 'succeeded', mlflow_experiment_id: '3', mlflow_run_id: 'run-logs' });
+    expect((await api.call('GET', `/api/v1/executions/${id}/logs`, { token: api.admin.token })).text).toBe('streamed\n');
+    await putArtifact('3', 'run-logs', 'logs/execution.log', 'stored line 1\nstored line 2\n');
+    expect((await api.call('GET', `/api/v1/executions/${id}/logs?follow=true`, { token: api.admin.token })).text).toBe('stored line 1\nstored line 2\n');
+  });
+
+  it('refuses unknown executions and bad queries', async () => {
+    expect((await api.call('GET', '/api/v1/executions/4f7c1d2e-8a9b-4c3d-9e8f-1a2b3c4d5e6f/logs', { token: api.admin.token })).status).toBe(404);
+    const { id } = await submit();
+    for (const query of ['since=yesterday', 'follow=yes', 'tail=5']) {
+      expect([query, (await api.call('GET', `/api/v1/executions/${id}/logs?${query}`, { token: api.admin.token })).status]).toEqual([query, 400]);
+    }
+  });
+});
+
+describe('output', () => {
+  it('streams the output files as a tar, all or one sub-path', async () => {
+    const { id } = await submit();
+    const big = randomBytes(3 * 1024 ** 2);
+    await workerSets(id, { state: 'succeeded', mlflow_experiment_id: '5', mlflow_run_id: 'run-out' });
+    await putArtifact('5', 'run-out', 'output/a.txt', 'A');
+    await putArtifact('5', 'run-out', 'output/sub/b.bin', big);
+    await putArtifact('5', 'run-out', 'output/subway.txt', 'S');
+    await putArtifact('5', 'run-out', 'logs/execution.log', 'not output');
+    const all = await fetchBytes(`/api/v1/executions/${id}/output`);
+    expect([all.status, all.type]).toEqual([200, 'application/x-tar']);
+    const files = await untar(all.bytes);
+    expect(Object.keys(files).sort()).toEqual(['a.txt', 'sub/b.bin', 'subway.txt']);
+    expect(sha256(files['sub/b.bin']!)).toBe(sha256(big));
+    expect(Object.keys(await untar((await fetchBytes(`/api/v1/executions/${id}/output?path=sub`)).bytes))).toEqual(['sub/b.bin']);
+    expect(Object.keys(await untar((await fetchBytes(`/api/v1/executions/${id}/output?path=sub/`)).bytes))).toEqual(['sub/b.bin']);
+    expect(Object.keys(await untar((await fetchBytes(`/api/v1/executions/${id}/output?path=a.txt`)).bytes))).toEqual(['a.txt']);
+    const none = await api.call('GET', `/api/v1/executions/${id}/output?path=missing`, { token: api.admin.token });
+    expect([none.status, none.json.error.code]).toEqual([404, 'no_output']);
+  });
+
+  it('answers 404 when there is no output, 400 for paths leaving the output', async () => {
+    const { id } = await submit();
+    const none = await api.call('GET', `/api/v1/executions/${id}/output`, { token: api.admin.token });
+    expect([none.status, none.json.error.code]).toEqual([404, 'no_output']);
+    for (const path of ['../secrets', '/etc/passwd', 'a/../../b', 'a//b', '.']) {
+      const answer = await api.call('GET', `/api/v1/executions/${id}/output?path=${encodeURIComponent(path)}`, { token: api.admin.token });
+      expect([path, answer.status]).toEqual([path, 400]);
+    }
+    expect((await api.call('GET', '/api/v1/executions/4f7c1d2e-8a9b-4c3d-9e8f-1a2b3c4d5e6f/output', { token: api.admin.token })).status).toBe(404);
+  });
+});
+
+describe('measures and history', () => {
+  it('returns measures, or only the summary', async () => {
+    const { id } = await submit();
+    const before = await api.call('GET', `/api/v1/executions/${id}/measures`, { token: api.admin.token });
+    expect(before.json).toEqual({ id, state: 'queued', measures: null, summary: null });
+    await workerSets(id, { state: 'succeeded', measures: JSON.stringify({ loss: { epoch_1: 0.5 } }), summary: JSON.stringify({ accuracy: 0.9 }) });
+    const all = await api.call('GET', `/api/v1/executions/${id}/measures`, { token: api.admin.token });
+    expect(all.json).toEqual({ id, state: 'succeeded', measures: { loss: { epoch_1: 0.5 } }, summary: { accuracy: 0.9 } });
+    const summary = await api.call('GET', `/api/v1/executions/${id}/measures?summary=true`, { token: api.admin.token });
+    expect(summary.json).toEqual({ id, state: 'succeeded', summary: { accuracy: 0.9 } });
+    expect((await api.call('GET', `/api/v1/executions/${id}/measures?summary=1`, { token: api.admin.token })).status).toBe(400);
+  });
+
+  it('returns the history of a project keyed by execution id', async () => {
+    const first = await submit({ project: 'hist', parameters: { lr: 1 } });
+    const second = await submit({ project: 'hist', parameters: { lr: 2 } });
+    await submit({ project: 'other' });
+    await workerSets(first.id, { state: 'succeeded', measures: JSON.stringify({ loss: 0.1 }), summary: JSON.stringify({ best: 1 }), exit_code: 0 });
+    const answer = await api.call('GET', '/api/v1/history?project=hist', { token: api.admin.token });
+    expect(answer.status).toBe(200);
+    expect(Object.keys(answer.json)).toEqual([first.id, second.id]);
+    expect(answer.json[first.id]).toEqual({
+      metadata: expect.objectContaining({ id: first.id, project: 'hist', state: 'succeeded', exit_code: 0, snapshot, user: 'admin' }),
+      parameters: { lr: 1 },
+      measures: { loss: 0.1 },
+      summary: { best: 1 },
+    });
+    expect(answer.json[first.id].metadata).not.toHaveProperty('user_id');
+    expect(answer.json[second.id]).toMatchObject({ parameters: { lr: 2 }, measures: null, summary: null });
+    expect((await api.call('GET', '/api/v1/history?project=nothing-here', { token: api.admin.token })).json).toEqual({});
+    expect((await api.call('GET', '/api/v1/history', { token: api.admin.token })).status).toBe(400);
+  });
+
+  it('pages through a large project history', async () => {
+    const rows = Array.from({ length: 1203 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      project: 'large',
+      user_id: api.admin.identity.id,
+      state: 'succeeded',
+      queue: 'cpu',
+      snapshot,
+      parameters: JSON.stringify({ i }),
+      created_at: new Date(Date.UTC(2024, 0, 1) + i * 1000),
+    }));
+    await api.runtime.db.batchInsert('executions', rows, 500);
+    const answer = await api.call('GET', '/api/v1/history?project=large', { token: api.admin.token });
+    const values = Object.values(answer.json) as Array<{ parameters: { i: number } }>;
+    expect(values.map((value) => value.parameters.i)).toEqual(rows.map((_, i) => i));
+  });
+});

@@ -1,0 +1,110 @@
+import { History, MeasuresResponse } from '@plz/contracts';
+import { z } from 'zod';
+import { clientGone, pipeToResponse, writeChunks } from '../http/streaming.js';
+import { route, type AnyRoute } from '../http/route.js';
+import type { Services } from '../runtime.js';
+import type { LogStart } from '../services/executions/log-reader.js';
+import { errors, Flag, IdParams } from './schemas.js';
+
+const LogsQuery = z
+  .object({
+    since: z.literal('start').or(z.iso.datetime({ offset: true })).default('start'),
+    follow: Flag.default(false),
+  })
+  .strict();
+
+/** A relative path inside the output folder: no `..`, no leading `/`, no empty parts. */
+const OutputPath = z
+  .string()
+  .max(1024)
+  .transform((text) => text.replace(/\/+$/, ''))
+  .refine((text) => text.length > 0 && !text.startsWith('/') && text.split('/').every((part) => part !== '' && part !== '.' && part !== '..') && !text.includes('\\'), {
+    message: 'expected a relative path inside the output, e.g. models/best.pt',
+  });
+
+const OutputQuery = z.object({ path: OutputPath.optional() }).strict();
+const MeasuresQuery = z.object({ summary: Flag.default(false) }).strict();
+const HistoryQuery = z.object({ project: z.string().min(1).max(100) }).strict();
+
+/** Logs, output files, measures and the history of a project. */
+export function resultRoutes(services: Services): AnyRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/executions/:id/logs',
+      tag: 'results',
+      summary: "An execution's log as text",
+      description:
+        'While it runs: the live log; with `follow=true` the answer goes on until the execution ends. ' +
+        'Once over: the stored log. `since` is `start` (default) or an ISO 8601 time.',
+      access: 'user',
+      params: IdParams,
+      query: LogsQuery,
+      responses: { 200: { description: 'The log, line by line', contentType: 'text/plain' }, ...errors(400, 401, 404) },
+      handle: async ({ params, query, res }) => {
+        const start: LogStart = query.since === 'start' ? { from: 'start' } : { from: 'time', ms: Date.parse(query.since) };
+        const chunks = await services.logs.open(params.id, start, query.follow, clientGone(res));
+        res.status(200);
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('X-Accel-Buffering', 'no'); // NGINX: pass followed lines at once
+        res.flushHeaders();
+        await writeChunks(res, chunks);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/executions/:id/output',
+      tag: 'results',
+      summary: "An execution's output files as a tar stream",
+      description: '`path` limits it to one file or folder of the output (names in the tar stay relative to the output folder).',
+      access: 'user',
+      params: IdParams,
+      query: OutputQuery,
+      responses: { 200: { description: 'A tar archive', contentType: 'application/x-tar' }, ...errors(400, 401, 404) },
+      handle: async ({ params, query, res }) => {
+        const tar = await services.outputs.execution(params.id, query.path);
+        res.status(200);
+        res.setHeader('Content-Type', 'application/x-tar');
+        res.setHeader('Content-Disposition', `attachment; filename="${params.id}-output.tar"`);
+        await pipeToResponse(tar, res);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/executions/:id/measures',
+      tag: 'results',
+      summary: "An execution's measures, or only its summary",
+      access: 'user',
+      params: IdParams,
+      query: MeasuresQuery,
+      responses: { 200: { description: 'Measures (null until harvested)', schema: MeasuresResponse }, ...errors(400, 401, 404) },
+      handle: async ({ params, query }) => ({ status: 200, body: await services.queries.measures(params.id, query.summary) }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/history',
+      tag: 'results',
+      summary: 'Every execution of a project: an object from execution id to metadata, parameters, measures and summary',
+      access: 'user',
+      query: HistoryQuery,
+      responses: { 200: { description: 'Keyed by execution id, oldest first', schema: History }, ...errors(400, 401) },
+      handle: async ({ query, res }) => {
+        res.status(200);
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
+        const entries = services.history(query.project);
+        // The first batch is read before anything is written, so a failing read is still a clean error.
+        async function* json(): AsyncGenerator<string> {
+          let next = await entries.next();
+          yield '{';
+          for (let first = true; !next.done; first = false, next = await entries.next()) {
+            const [id, entry] = next.value;
+            yield `${first ? '' : ','}${JSON.stringify(id)}:${JSON.stringify(entry)}`;
+          }
+          yield '}';
+        }
+        await writeChunks(res, json());
+      },
+    }),
+  ];
+}

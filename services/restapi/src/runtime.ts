@@ -1,0 +1,128 @@
+import type { History, Identity, RerunRequest } from '@plz/contracts';
+import { JobQueues } from './adapters/job-queues.js';
+import { ObjectStore, type S3Settings, type TransferOptions } from './adapters/object-store.js';
+import { openRedis, type Redis } from './adapters/redis.js';
+import type { Logger } from './logger.js';
+import { openDatabase, pingDatabase, type Knex } from './repositories/database.js';
+import { ExecutionsRepository, type StoredExecution } from './repositories/executions.js';
+import { SweepsRepository } from './repositories/sweeps.js';
+import { TokensRepository } from './repositories/tokens.js';
+import { UsersRepository } from './repositories/users.js';
+import { Authenticator } from './services/access/authenticator.js';
+import { bootstrapAdmin } from './services/access/bootstrap.js';
+import { UserAdmin } from './services/access/user-admin.js';
+import { Blobs, type BlobLimits, type Buckets } from './services/blobs.js';
+import { projectHistory } from './services/executions/history.js';
+import { LogReader, type LogReaderOptions } from './services/executions/log-reader.js';
+import { OutputArchive } from './services/executions/output-archive.js';
+import { ExecutionQueries } from './services/executions/queries.js';
+import { rerun } from './services/executions/rerun.js';
+import { Stopper } from './services/executions/stopper.js';
+import { Submitter } from './services/executions/submitter.js';
+import { checkReadiness, type Readiness } from './services/readiness.js';
+import { Sweeps } from './services/sweeps.js';
+import { WorkerDirectory } from './services/workers.js';
+
+/** Where the REST API's dependencies are and how big things may get. */
+export interface RuntimeSettings {
+  databaseUrl: string;
+  redisUrl: string;
+  s3: S3Settings;
+  buckets: Buckets;
+  limits: BlobLimits;
+  databasePoolMax?: number;
+  transfers?: Partial<TransferOptions>;
+  logs?: Partial<LogReaderOptions>;
+  /** How long a read of worker heartbeats serves submissions, ms (default 1000; tests use 0). */
+  workerCacheMs?: number;
+  /** How long a token's identity is remembered, ms (default 5000; revocations here forget at once). */
+  tokenCacheMs?: number;
+}
+
+/** The use cases the routes call. */
+export interface Services {
+  authenticator: Authenticator;
+  users: UserAdmin;
+  blobs: Blobs;
+  submitter: Submitter;
+  queries: ExecutionQueries;
+  stopper: Stopper;
+  logs: LogReader;
+  outputs: OutputArchive;
+  sweeps: Sweeps;
+  workers: WorkerDirectory;
+  rerun(id: string, request: RerunRequest, who: Identity): Promise<StoredExecution>;
+  history(project: string): AsyncGenerator<[string, History[string]]>;
+  readiness(): Promise<Readiness>;
+  /** Ensures the first admin owns this token (BOOTSTRAP_ADMIN_TOKEN_FILE's content). */
+  bootstrapAdmin(token: string): Promise<void>;
+}
+
+/** Open connections and the services built on them; `close()` releases everything. */
+export interface Runtime {
+  services: Services;
+  db: Knex;
+  redis: Redis;
+  store: ObjectStore;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the connections (PostgreSQL pool, Redis, S3) and wires repositories, adapters and services
+ * (the composition root shared by main.ts, tests and benchmarks). Connects lazily: nothing fails here
+ * when a dependency is down; /ready tells.
+ */
+export function openRuntime(settings: RuntimeSettings, logger: Logger): Runtime {
+  const db = openDatabase(settings.databaseUrl, settings.databasePoolMax);
+  const redis = openRedis(settings.redisUrl);
+  redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+  const store = new ObjectStore(settings.s3, settings.transfers);
+  const queues = new JobQueues(redis);
+
+  const usersRepository = new UsersRepository(db);
+  const tokensRepository = new TokensRepository(db);
+  const executions = new ExecutionsRepository(db);
+  const sweepsRepository = new SweepsRepository(db);
+
+  const blobs = new Blobs(store, settings.buckets, settings.limits, logger);
+  const workers = new WorkerDirectory(redis, queues, settings.workerCacheMs);
+  const submitter = new Submitter(executions, sweepsRepository, blobs, queues, workers);
+  const stopper = new Stopper(executions, queues, redis);
+  const outputs = new OutputArchive(executions, store, settings.buckets.mlflow);
+
+  const authenticator = new Authenticator(tokensRepository, (error) => logger.warn({ err: error }, 'could not record token use'), settings.tokenCacheMs);
+  const services: Services = {
+    authenticator,
+    users: new UserAdmin(usersRepository, tokensRepository, () => authenticator.forget()),
+    blobs,
+    submitter,
+    queries: new ExecutionQueries(executions),
+    stopper,
+    logs: new LogReader(executions, redis, store, settings.buckets.mlflow, settings.logs),
+    outputs,
+    sweeps: new Sweeps(sweepsRepository, executions, submitter, stopper, outputs),
+    workers,
+    rerun: (id, request, who) => rerun(executions, submitter, id, request, who),
+    history: (project) => projectHistory(executions, project),
+    readiness: () =>
+      checkReadiness({
+        postgres: () => pingDatabase(db),
+        redis: () => redis.ping(),
+        s3: () => Promise.all([store.bucketReachable(settings.buckets.snapshots), store.bucketReachable(settings.buckets.inputs)]),
+      }),
+    bootstrapAdmin: (token) => bootstrapAdmin(usersRepository, tokensRepository, token),
+  };
+
+  return {
+    services,
+    db,
+    redis,
+    store,
+    async close() {
+      await queues.close().catch((error: unknown) => logger.warn({ err: error }, 'closing queues'));
+      redis.disconnect();
+      store.close();
+      await db.destroy();
+    },
+  };
+}

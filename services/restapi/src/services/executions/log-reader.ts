@@ -1,0 +1,129 @@
+import { artifactPaths, isTerminal, logEndField, runArtifactPrefix } from '@plz/contracts';
+import type { Readable } from 'node:stream';
+import { logLength, readLogRange, waitForLogEntries, type LogEntry } from '../../adapters/log-streams.js';
+import type { ObjectStore } from '../../adapters/object-store.js';
+import type { Redis } from '../../adapters/redis.js';
+import { notFound } from '../../errors.js';
+import type { ExecutionsRepository, StoredExecution } from '../../repositories/executions.js';
+
+/** Where a log read starts: the beginning, or the first line logged at or after a time (ms since epoch). */
+export type LogStart = { from: 'start' } | { from: 'time'; ms: number };
+
+/** Tuning of log reads. */
+export interface LogReaderOptions {
+  /** How long one XREAD BLOCK waits before the execution's state is checked again, ms. */
+  blockMs: number;
+  /** Entries read per Redis call. */
+  pageSize: number;
+}
+
+/** A log read as chunks of text (or bytes, from the stored log). */
+export type LogChunks = AsyncGenerator<string | Buffer>;
+
+const defaults: LogReaderOptions = { blockMs: 5_000, pageSize: 500 };
+
+function lineOf(entry: LogEntry): string {
+  const line = entry.fields['line'] ?? '';
+  return line.endsWith('\n') ? line : `${line}\n`;
+}
+
+/**
+ * Reads execution logs (ARCHITECTURE.md §3, brief "Live logs"): while the execution runs, from
+ * its Redis stream `plz:logs:<id>` (optionally following new lines until the `end` entry); once it
+ * is over, from the stored artifact `logs/execution.log` of its MLflow run when present, else from
+ * the stream.
+ */
+export class LogReader {
+  private readonly options: LogReaderOptions;
+
+  constructor(
+    private readonly executions: ExecutionsRepository,
+    private readonly redis: Redis,
+    private readonly store: ObjectStore,
+    private readonly mlflowBucket: string,
+    options: Partial<LogReaderOptions> = {},
+  ) {
+    this.options = { ...defaults, ...options };
+  }
+
+  /**
+   * Opens the log of execution `id`. Checks that it exists before returning, so that a 404 can
+   * still be answered; the chunks come afterwards. Aborting `signal` ends a follow promptly.
+   *
+   * @throws AppError `not_found`.
+   */
+  async open(id: string, start: LogStart, follow: boolean, signal: AbortSignal): Promise<LogChunks> {
+    const execution = await this.executions.find(id);
+    if (!execution) throw notFound('execution', id);
+    if (isTerminal(execution.state)) return this.stored(execution, start);
+    return this.live(id, start, follow, signal);
+  }
+
+  private async *stored(execution: StoredExecution, start: LogStart): LogChunks {
+    // The stored log has no times: a read from a time uses the stream while it still exists.
+    const preferStream = start.from === 'time' && (await logLength(this.redis, execution.id)) > 0;
+    if (!preferStream && execution.mlflow_experiment_id && execution.mlflow_run_id) {
+      const key = `${runArtifactPrefix(execution.mlflow_experiment_id, execution.mlflow_run_id)}${artifactPaths.log}`;
+      const body: Readable | null = await this.store.read(this.mlflowBucket, key);
+      if (body) {
+        for await (const chunk of body) yield chunk as Buffer;
+        return;
+      }
+    }
+    yield* this.range(execution.id, start);
+  }
+
+  /** Entries from `start` to the current end of the stream (or its `end` entry). Returns the last id read. */
+  private async *range(id: string, start: LogStart, after?: string): AsyncGenerator<string, { last: string | undefined; ended: boolean }> {
+    let bound = after ? `(${after}` : start.from === 'start' ? '-' : String(start.ms);
+    let last = after;
+    for (;;) {
+      const entries = await readLogRange(this.redis, id, bound, this.options.pageSize);
+      for (const entry of entries) {
+        if (logEndField in entry.fields) return { last: entry.id, ended: true };
+        last = entry.id;
+        yield lineOf(entry);
+      }
+      if (entries.length < this.options.pageSize) return { last, ended: false };
+      bound = `(${last}`;
+    }
+  }
+
+  private async *live(id: string, start: LogStart, follow: boolean, signal: AbortSignal): LogChunks {
+    const { last, ended } = yield* this.range(id, start);
+    if (!follow || ended) return;
+    // XREAD wants an id to read after: before the first line wanted.
+    let after = last ?? (start.from === 'start' ? '0-0' : `${Math.max(0, start.ms - 1)}-18446744073709551615`);
+    const blocking = this.redis.duplicate({ connectionName: `plz-log-follow-${id}` });
+    const stopWaiting = () => blocking.disconnect();
+    signal.addEventListener('abort', stopWaiting, { once: true });
+    try {
+      while (!signal.aborted) {
+        let entries: LogEntry[];
+        try {
+          entries = await waitForLogEntries(blocking, id, after, this.options.blockMs, this.options.pageSize);
+        } catch (error) {
+          if (signal.aborted) return;
+          throw error;
+        }
+        if (entries.length === 0) {
+          // No line for a while: the worker may have died without an `end` entry.
+          const status = await this.executions.status(id);
+          if (!status || isTerminal(status.state)) {
+            yield* this.range(id, start, after);
+            return;
+          }
+          continue;
+        }
+        for (const entry of entries) {
+          if (logEndField in entry.fields) return;
+          after = entry.id;
+          yield lineOf(entry);
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', stopWaiting);
+      blocking.disconnect();
+    }
+  }
+}

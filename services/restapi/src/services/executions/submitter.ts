@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { isTerminal, JobPayload, queueForGpus, type ExecutionSpec, type Identity, type InputRef, type Parameters } from '@plz/contracts';
+import type { JobQueues } from '../../adapters/job-queues.js';
+import { AppError } from '../../errors.js';
+import type { ExecutionsRepository, NewExecution, StoredExecution } from '../../repositories/executions.js';
+import type { SweepsRepository } from '../../repositories/sweeps.js';
+import type { Blobs } from '../blobs.js';
+import type { WorkerDirectory } from '../workers.js';
+
+/** The job payload's input: a stored input, or an earlier execution's output named by its MLflow run. */
+export type ResolvedInput = JobPayload['input'];
+
+/** What the checks of a spec found: the queue that serves it and its resolved input. */
+interface Checked {
+  queue: string;
+  input: ResolvedInput;
+}
+
+/** An execution spec without parameters (a sweep's common part). */
+export type BaseSpec = Omit<ExecutionSpec, 'parameters'>;
+
+/**
+ * Submits executions: checks that the snapshot and input exist and that a live worker serves the
+ * queue, records the executions (state `queued`), then enqueues one BullMQ job each.
+ */
+export class Submitter {
+  constructor(
+    private readonly executions: ExecutionsRepository,
+    private readonly sweeps: SweepsRepository,
+    private readonly blobs: Blobs,
+    private readonly queues: JobQueues,
+    private readonly workers: WorkerDirectory,
+  ) {}
+
+  /**
+   * Submits one execution.
+   *
+   * @param rerunOf id of the execution this one repeats, if any.
+   * @returns the stored execution.
+   * @throws AppError `snapshot_missing`, `input_missing` (422) or `no_worker` (409).
+   */
+  async submit(spec: ExecutionSpec, who: Identity, rerunOf: string | null = null): Promise<StoredExecution> {
+    const checked = await this.check(spec);
+    const row = this.row(spec, spec.parameters, checked, who, null, rerunOf);
+    const [stored] = await this.executions.insert([row], who.name);
+    await this.enqueue(checked.queue, [row], spec, who);
+    return stored!;
+  }
+
+  /**
+   * Submits one execution per parameter set under a new sweep, all recorded in one transaction
+   * and enqueued at once.
+   *
+   * @returns the sweep id and the executions' ids in parameter-set order.
+   */
+  async submitSweep(spec: BaseSpec, parameterSets: readonly Parameters[], who: Identity, sweepSpec: unknown): Promise<{ id: string; executions: string[] }> {
+    const checked = await this.check(spec);
+    const sweepId = randomUUID();
+    const rows = parameterSets.map((parameters) => this.row(spec, parameters, checked, who, sweepId, null));
+    await this.sweeps.create({ id: sweepId, project: spec.project, user_id: who.id, spec: sweepSpec }, rows);
+    await this.enqueue(checked.queue, rows, spec, who);
+    return { id: sweepId, executions: rows.map((row) => row.id) };
+  }
+
+  private row(spec: BaseSpec, parameters: Parameters, checked: Checked, who: Identity, sweepId: string | null, rerunOf: string | null): NewExecution {
+    return {
+      id: randomUUID(),
+      project: spec.project,
+      name: spec.name ?? null,
+      tags: spec.tags,
+      user_id: who.id,
+      queue: checked.queue,
+      snapshot: spec.snapshot,
+      input: checked.input,
+      parameters,
+      resources: spec.resources,
+      max_run_seconds: spec.max_run_seconds ?? null,
+      sweep_id: sweepId,
+      rerun_of: rerunOf,
+    };
+  }
+
+  private async enqueue(queue: string, rows: readonly NewExecution[], spec: BaseSpec, who: Identity): Promise<void> {
+    const payloads = rows.map((row) =>
+      JobPayload.parse({
+        execution_id: row.id,
+        project: spec.project,
+        user: who.name,
+        snapshot: spec.snapshot,
+        input: row.input,
+        parameters: row.parameters,
+        resources: spec.resources,
+        ...(spec.max_run_seconds ? { max_run_seconds: spec.max_run_seconds } : {}),
+      }),
+    );
+    try {
+      await this.queues.enqueue(queue, payloads);
+    } catch (error) {
+      const reason = `could not enqueue the job: ${error instanceof Error ? error.message : String(error)}`;
+      await Promise.all(rows.map((row) => this.executions.endQueued(row.id, 'error', reason))).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Runs the three checks at once; reports the first problem in the order snapshot, input, worker. */
+  private async check(spec: BaseSpec): Promise<Checked> {
+    const queue = queueForGpus(spec.resources.gpus);
+    const [snapshot, input, worker] = await Promise.allSettled([
+      this.checkSnapshot(spec.snapshot),
+      this.resolveInput(spec.input),
+      spec.queue_without_worker ? Promise.resolve() : this.checkWorker(queue, spec.resources.gpus),
+    ]);
+    for (const outcome of [snapshot, input, worker]) if (outcome.status === 'rejected') throw outcome.reason;
+    return { queue, input: (input as PromiseFulfilledResult<ResolvedInput>).value };
+  }
+
+  private async checkSnapshot(sha256: string): Promise<void> {
+    if ((await this.blobs.size('snapshot', sha256)) === null) {
+      throw new AppError('snapshot_missing', `snapshot ${sha256} is not stored: upload it with PUT /api/v1/snapshots/${sha256} first`, { snapshot: sha256 });
+    }
+  }
+
+  /**
+   * A stored input must exist; an earlier execution's output must come from an execution that has
+   * ended and has an MLflow run (where its output artifacts live).
+   */
+  private async resolveInput(input: InputRef | null): Promise<ResolvedInput> {
+    if (input === null) return null;
+    if (input.kind === 'input') {
+      if ((await this.blobs.size('input', input.sha256)) === null) {
+        throw new AppError('input_missing', `input ${input.sha256} is not stored: upload it with PUT /api/v1/inputs/${input.sha256} first`, { input: input.sha256 });
+      }
+      return input;
+    }
+    const source = await this.executions.find(input.execution_id);
+    if (!source) throw new AppError('input_missing', `execution ${input.execution_id} (the input) does not exist`, { execution_id: input.execution_id });
+    if (!isTerminal(source.state) || !source.mlflow_experiment_id || !source.mlflow_run_id) {
+      throw new AppError('input_missing', `execution ${input.execution_id} has no stored output to use as input (state ${source.state})`, {
+        execution_id: input.execution_id,
+        state: source.state,
+      });
+    }
+    return {
+      kind: 'execution_output',
+      execution_id: source.id,
+      mlflow_experiment_id: source.mlflow_experiment_id,
+      mlflow_run_id: source.mlflow_run_id,
+    };
+  }
+
+  private async checkWorker(queue: string, gpus: number): Promise<void> {
+    const live = await this.workers.live();
+    if (live.some((beat) => beat.queue === queue)) return;
+    const served = [...new Set(live.map((beat) => beat.queue))].sort();
+    const asked = gpus === 0 ? 'no GPU' : `${gpus} GPU${gpus > 1 ? 's' : ''}`;
+    throw new AppError(
+      'no_worker',
+      `no live worker serves queue "${queue}" (the execution asks for ${asked}); ` +
+        (served.length ? `live workers serve: ${served.join(', ')}. ` : 'no worker is alive. ') +
+        'Start such a worker, or set queue_without_worker to queue it anyway.',
+      { queue, live_queues: served },
+    );
+  }
+}
