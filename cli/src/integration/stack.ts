@@ -14,10 +14,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { buckets } from '@plz/contracts';
 import { buildApp, createLogger, generateToken, openRuntime, runMigrations, type Runtime } from '@plz/restapi';
-import { createDatabase, s3Client, startRedis, testServices, type RedisService } from '@plz/testkit';
+import { createDatabase, ensureBucket, startRedis, testServices, type RedisService } from '@plz/testkit';
 import { loadConfig as loadWorkerConfig, startWorker, type RunningWorker } from '@plz/worker';
 
 const run = promisify(execFile);
@@ -42,16 +41,7 @@ export interface Stack {
 }
 
 async function ensureBuckets(): Promise<void> {
-  const client = s3Client(testServices().s3);
-  try {
-    for (const bucket of [buckets.snapshots, buckets.inputs, buckets.mlflow]) {
-      await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
-        if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
-      });
-    }
-  } finally {
-    client.destroy();
-  }
+  for (const bucket of [buckets.snapshots, buckets.inputs, buckets.mlflow]) await ensureBucket(testServices().s3, bucket);
 }
 
 /** Starts the REST API and one CPU worker; `close()` stops both and removes what they made. */

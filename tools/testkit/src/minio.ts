@@ -68,3 +68,15 @@ export async function createBucket(settings: S3Settings, prefix = 'test'): Promi
   }
   return name;
 }
+
+/** Creates the bucket `name` unless it exists already (shared, content-addressed buckets). */
+export async function ensureBucket(settings: S3Settings, name: string): Promise<void> {
+  const client = s3Client(settings);
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name })).catch((error: Error) => {
+      if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
+    });
+  } finally {
+    client.destroy();
+  }
+}
