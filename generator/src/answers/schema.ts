@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { parseGpuGroups } from '../gpus.js';
+import { localImageTag } from '../images.js';
+import { generatorVersion } from '../paths.js';
+import {
+  parseWholeNumber,
+  splitWords,
+  validateBindAddress,
+  validateComposeCommand,
+  validateCpuWorkers,
+  validateDatasetsDirectory,
+  validateGpus,
+  validateImageRegistry,
+  validateImageTag,
+  validateName,
+  validatePort,
+  validatePortsDiffer,
+  validateServerName,
+  validateSystemdMounts,
+  validateWorkerCount,
+  type Validation,
+} from './validators.js';
+
+/** Turns a validator into a zod refinement that reports its message. */
+const check =
+  <T>(validate: (value: T) => Validation) =>
+  (value: T, ctx: z.RefinementCtx): void => {
+    const result = validate(value);
+    if (result !== true) ctx.addIssue({ code: 'custom', message: result });
+  };
+
+/** Trimmed text (flags and prompts give strings; numbers from yo's parser become strings). */
+const text = z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string().trim());
+
+/** A whole number written as digits; the validator's message when it is not one. */
+const wholeNumber = (validate: (value: string) => Validation) =>
+  text.superRefine(check(validate)).transform((value) => parseWholeNumber(value) ?? 0);
+
+/** `true`/`false` from flags, prompts or .yo-rc.json. */
+const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
+
+/**
+ * Every answer of the generator, validated and normalised: the content of `.yo-rc.json` and the
+ * only input of the rendering (through the context built from it).
+ */
+export const AnswersSchema = z
+  .object({
+    /** Deployment name; its slug names the compose project, volumes, networks and systemd unit. */
+    name: text.superRefine(check(validateName)),
+    /** Host name (or address) clients use; NGINX's server_name and MLflow's allowed hosts. */
+    serverName: text.superRefine(check(validateServerName)),
+    /** Host address NGINX publishes its ports on. */
+    bindAddress: text.superRefine(check(validateBindAddress)),
+    httpPort: wholeNumber((value) => validatePort('HTTP port', value)),
+    httpsPort: wholeNumber((value) => validatePort('HTTPS port', value)),
+    /** Initial TLS state of NGINX (init-deployment.sh remembers later changes). */
+    https: flag,
+    /** GPU groups in canonical form: `0,1`, `0+1,2+3` or `none`. */
+    gpus: text.superRefine(check(validateGpus)).transform((value) => {
+      const groups = parseGpuGroups(value);
+      return groups.length === 0 ? 'none' : groups.map((group) => group.join('+')).join(',');
+    }),
+    cpuWorkers: wholeNumber(validateCpuWorkers),
+    /** Absolute host folder mounted read-only at /datasets in job containers; '' for none. */
+    datasetsDirectory: text.superRefine(check((value: string) => validateDatasetsDirectory(value))),
+    /** Registry of the plz images; '' builds them from the sources copied into the deployment. */
+    imageRegistry: text.superRefine(check(validateImageRegistry)).transform((value) => value.replace(/\/+$/, '')),
+    imageTag: text.superRefine(check(validateImageTag)),
+    composeCommand: text.superRefine(check(validateComposeCommand)).transform((value) => value.split(/\s+/).join(' ')),
+    /** Absolute paths, space-separated, that systemd mounts before starting the deployment. */
+    systemdMounts: text.superRefine(check(validateSystemdMounts)).transform((value) => splitWords(value).join(' ')),
+  })
+  .superRefine((answers, ctx) => {
+    const ports = validatePortsDiffer(answers.httpPort, answers.httpsPort);
+    if (ports !== true) ctx.addIssue({ code: 'custom', message: ports, path: ['httpsPort'] });
+    const gpuWorkers = answers.gpus === 'none' ? 0 : answers.gpus.split(',').length;
+    const workers = validateWorkerCount(gpuWorkers, answers.cpuWorkers);
+    if (workers !== true) ctx.addIssue({ code: 'custom', message: workers, path: ['cpuWorkers'] });
+  });
+
+export type Answers = z.infer<typeof AnswersSchema>;
+export type AnswerName = keyof Answers;
+
+/**
+ * Default answers: a single-host deployment named `plz`, reachable on this machine only, with one
+ * CPU worker and no GPU (so that it starts on any machine), images built from the sources.
+ * The image tag defaults to `dev` for local builds and to the generator's version with a registry.
+ */
+export function defaultAnswers(imageRegistry = ''): Record<AnswerName, string | number | boolean> {
+  return {
+    name: 'plz',
+    serverName: 'localhost',
+    bindAddress: '127.0.0.1',
+    httpPort: 80,
+    httpsPort: 443,
+    https: false,
+    gpus: 'none',
+    cpuWorkers: 1,
+    datasetsDirectory: '',
+    imageRegistry,
+    imageTag: imageRegistry === '' ? localImageTag : generatorVersion,
+    composeCommand: 'docker compose',
+    systemdMounts: '',
+  };
+}
+
+/** Answers that failed validation, each message on its own line. */
+export class AnswersError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid answers:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'AnswersError';
+  }
+}
+
+/**
+ * Validates merged raw answers (defaults, then .yo-rc.json, then flags, then prompts).
+ *
+ * @throws AnswersError listing every problem with its message.
+ */
+export function parseAnswers(raw: Record<string, unknown>): Answers {
+  const parsed = AnswersSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new AnswersError(parsed.error.issues.map((issue) => (issue.code === 'custom' ? issue.message : `${issue.path.join('.')}: ${issue.message}`)));
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  validateBindAddress,
+  validateComposeCommand,
+  validateCpuWorkers,
+  validateDatasetsDirectory,
+  validateGpus,
+  validateImageRegistry,
+  validateImageTag,
+  validateName,
+  validatePort,
+  validatePortsDiffer,
+  validateServerName,
+  validateSystemdMounts,
+  validateWorkerCount,
+} from './validators.js';
+
+describe('answer validators', () => {
+  it('accept good deployment names and refuse bad ones with the reason', () => {
+    expect(validateName('plz')).toBe(true);
+    expect(validateName('GPU Lab 2')).toBe(true);
+    expect(validateName('2plz')).toMatch(/start with a letter/);
+    expect(validateName('plz/prod')).toMatch(/not usable/);
+    expect(validateName('')).toMatch(/not usable/);
+    expect(validateName(`a${'b'.repeat(40)}`)).toMatch(/too long.*at most 40/);
+  });
+
+  it('check server names and bind addresses', () => {
+    expect(validateServerName('plz.example.org')).toBe(true);
+    expect(validateServerName('localhost')).toBe(true);
+    expect(validateServerName('10.0.0.5')).toBe(true);
+    expect(validateServerName('bad_name!')).toMatch(/not a host name/);
+    expect(validateBindAddress('0.0.0.0')).toBe(true);
+    expect(validateBindAddress('::1')).toBe(true);
+    expect(validateBindAddress('localhost')).toMatch(/not an IP address/);
+  });
+
+  it('check ports and refuse clashing ones', () => {
+    expect(validatePort('HTTP port', '8080')).toBe(true);
+    expect(validatePort('HTTP port', 0)).toBe(true);
+    expect(validatePort('HTTP port', '65536')).toMatch(/HTTP port "65536" is not a port number/);
+    expect(validatePort('HTTPS port', 'https')).toMatch(/HTTPS port "https" is not a port number/);
+    expect(validatePortsDiffer(8080, 8443)).toBe(true);
+    expect(validatePortsDiffer(0, 0)).toBe(true);
+    expect(validatePortsDiffer(8080, 8080)).toMatch(/ports clash: both are 8080/);
+  });
+
+  it('check GPU groups and worker counts', () => {
+    expect(validateGpus('0,1,2,3')).toBe(true);
+    expect(validateGpus('0+1,2+3')).toBe(true);
+    expect(validateGpus('none')).toBe(true);
+    expect(validateGpus('0,1,1')).toMatch(/GPU 1 is given twice/);
+    expect(validateGpus('0,gpu1')).toMatch(/"gpu1" is not a GPU index/);
+    expect(validateCpuWorkers('2')).toBe(true);
+    expect(validateCpuWorkers('-1')).toMatch(/not a whole number from 0 to 64/);
+    expect(validateCpuWorkers('65')).toMatch(/not a whole number/);
+    expect(validateWorkerCount(0, 0)).toMatch(/no worker/);
+    expect(validateWorkerCount(1, 0)).toBe(true);
+  });
+
+  it('check the datasets folder exists', () => {
+    const exists = (p: string): boolean => p === '/srv/data';
+    expect(validateDatasetsDirectory('', exists)).toBe(true);
+    expect(validateDatasetsDirectory('/srv/data', exists)).toBe(true);
+    expect(validateDatasetsDirectory('/srv/missing', exists)).toMatch(/datasets folder "\/srv\/missing" does not exist/);
+    expect(validateDatasetsDirectory('data', exists)).toMatch(/not an absolute path/);
+    expect(validateDatasetsDirectory('/srv/my data', exists)).toMatch(/spaces, quotes or shell characters/);
+  });
+
+  it('check image registries, tags, the compose command and systemd mounts', () => {
+    expect(validateImageRegistry('')).toBe(true);
+    expect(validateImageRegistry('ghcr.io/acme')).toBe(true);
+    expect(validateImageRegistry('registry.local:5000/plz/images')).toBe(true);
+    expect(validateImageRegistry('ghcr.io/Acme')).toMatch(/not a registry path/);
+    expect(validateImageTag('0.1.0')).toBe(true);
+    expect(validateImageTag('-bad')).toMatch(/not a Docker tag/);
+    expect(validateComposeCommand('docker compose')).toBe(true);
+    expect(validateComposeCommand('/usr/local/bin/docker-compose')).toBe(true);
+    expect(validateComposeCommand('docker compose; rm -rf /')).toMatch(/without quotes or shell characters/);
+    expect(validateSystemdMounts('/srv/data /mnt/nfs')).toBe(true);
+    expect(validateSystemdMounts('')).toBe(true);
+    expect(validateSystemdMounts('srv')).toMatch(/"srv" is not an absolute path/);
+  });
+});

@@ -1,0 +1,154 @@
+import { statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { parseGpuGroups } from '../gpus.js';
+import { slugify } from '../slug.js';
+
+/**
+ * Validators of the generator's answers. Each is a pure function of the answer (and, where a
+ * rule spans two answers, of the other one) returning `true` or a message fit for the prompt and
+ * for the command line. The prompts, the flags and the final schema all use these.
+ */
+export type Validation = true | string;
+
+/** Longest slug: compose project names, volume names and systemd units stay readable. */
+export const maxSlugLength = 40;
+
+/** A deployment name: starts with a letter; letters, digits, spaces, `-`, `_`, `.`; slug of 1-40 characters. */
+export function validateName(value: string): Validation {
+  const name = value.trim();
+  if (!/^[A-Za-z][A-Za-z0-9 ._-]*$/.test(name)) {
+    return `deployment name "${value}" is not usable: start with a letter, then use letters, digits, spaces, ".", "_" or "-"`;
+  }
+  const slug = slugify(name);
+  if (slug.length > maxSlugLength) {
+    return `deployment name "${value}" is too long: its slug "${slug}" names the compose project, volumes and networks and must be at most ${maxSlugLength} characters`;
+  }
+  return true;
+}
+
+/** A DNS name (RFC 1123 labels) or an IP address: what clients type to reach NGINX. */
+export function validateServerName(value: string): Validation {
+  if (isIP(value) !== 0) return true;
+  const labels = value.split('.');
+  const labelOk = (label: string): boolean => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label);
+  if (value.length === 0 || value.length > 253 || !labels.every(labelOk)) {
+    return `server name "${value}" is not a host name (such as plz.example.org or localhost) or an IP address`;
+  }
+  return true;
+}
+
+/** The host address NGINX publishes its ports on: an IPv4 or IPv6 address (0.0.0.0 for every interface). */
+export function validateBindAddress(value: string): Validation {
+  return isIP(value) !== 0 ? true : `bind address "${value}" is not an IP address: use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of the host's addresses`;
+}
+
+/** Parses a whole number written in decimal digits, or returns undefined. */
+export function parseWholeNumber(value: string | number): number | undefined {
+  const text = String(value).trim();
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/** A TCP port 0-65535; 0 lets Docker choose a free port (useful for tests). */
+export function validatePort(label: string, value: string | number): Validation {
+  const port = parseWholeNumber(value);
+  if (port === undefined || port > 65535) return `${label} "${value}" is not a port number (0-65535; 0 lets Docker choose a free port)`;
+  return true;
+}
+
+/** The HTTP and HTTPS ports must differ, unless Docker chooses both (0). */
+export function validatePortsDiffer(httpPort: number, httpsPort: number): Validation {
+  if (httpPort !== 0 && httpPort === httpsPort) {
+    return `the HTTP and HTTPS ports clash: both are ${httpPort}; give --http-port and --https-port different values`;
+  }
+  return true;
+}
+
+/** GPU groups as parseGpuGroups reads them (`0,1,2,3`, `0+1,2+3`, `none`). */
+export function validateGpus(value: string): Validation {
+  try {
+    parseGpuGroups(value);
+    return true;
+  } catch (error) {
+    return `--gpus: ${(error as Error).message}`;
+  }
+}
+
+/** Most CPU workers one deployment runs. */
+export const maxCpuWorkers = 64;
+
+/** A count of CPU workers, 0-64. */
+export function validateCpuWorkers(value: string | number): Validation {
+  const count = parseWholeNumber(value);
+  if (count === undefined || count > maxCpuWorkers) return `number of CPU workers "${value}" is not a whole number from 0 to ${maxCpuWorkers}`;
+  return true;
+}
+
+/** A deployment runs at least one worker. */
+export function validateWorkerCount(gpuWorkers: number, cpuWorkers: number): Validation {
+  return gpuWorkers + cpuWorkers > 0 ? true : 'this deployment would have no worker: give --gpus (for example 0,1) or --cpu-workers 1 or more';
+}
+
+/** Characters refused in host paths: they would need quoting in env files, compose and systemd units. */
+const unsafePathCharacters = /[\s'"`$\\#;,&|<>*?]/;
+
+/** `''` (no datasets) or an absolute path to an existing folder, without characters that need quoting. */
+export function validateDatasetsDirectory(value: string, isDirectory: (p: string) => boolean = isExistingDirectory): Validation {
+  if (value === '') return true;
+  if (!path.isAbsolute(value)) return `datasets folder "${value}" is not an absolute path`;
+  if (unsafePathCharacters.test(value)) return `datasets folder "${value}" contains spaces, quotes or shell characters: use a path without them (a symbolic link will do)`;
+  if (!isDirectory(value)) return `datasets folder "${value}" does not exist (or is not a folder): create it first, or leave the answer empty for no datasets`;
+  return true;
+}
+
+/** Whether `p` names an existing folder (following links). */
+export function isExistingDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `''` (build the images from the copied sources) or a registry path as Docker references start:
+ * a host with an optional port, then lower-case path components (`ghcr.io/acme`, `registry:5000/plz`).
+ * Source: the distribution reference grammar (github.com/distribution/reference).
+ */
+export function validateImageRegistry(value: string): Validation {
+  if (value === '') return true;
+  const host = '(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\\.(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?))*(?::\\d+)?';
+  const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+  if (!new RegExp(`^${host}(?:/${component})*$`).test(value)) {
+    return `image registry "${value}" is not a registry path such as ghcr.io/acme or registry.local:5000/plz (leave it empty to build the images here)`;
+  }
+  return true;
+}
+
+/** A Docker tag: up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`. Source: Docker's reference grammar. */
+export function validateImageTag(value: string): Validation {
+  return /^[\w][\w.-]{0,127}$/.test(value) ? true : `image tag "${value}" is not a Docker tag (letters, digits, "_", "." and "-", at most 128)`;
+}
+
+/** The Compose v2 command as words without quotes: `docker compose`, `/usr/bin/docker compose`, `docker-compose`. */
+export function validateComposeCommand(value: string): Validation {
+  if (!/^[A-Za-z0-9_./+-]+( [A-Za-z0-9_./+-]+)*$/.test(value.trim())) {
+    return `compose command "${value}" must be words without quotes or shell characters, such as "docker compose" or "/usr/local/bin/docker-compose"`;
+  }
+  return true;
+}
+
+/** Absolute paths separated by spaces: mounts systemd waits for before starting the deployment. */
+export function validateSystemdMounts(value: string): Validation {
+  for (const mount of splitWords(value)) {
+    if (!path.isAbsolute(mount) || unsafePathCharacters.test(mount)) {
+      return `systemd required mount "${mount}" is not an absolute path without spaces, quotes or shell characters`;
+    }
+  }
+  return true;
+}
+
+/** Splits a space- or comma-separated list, dropping empty words. */
+export function splitWords(value: string): string[] {
+  return value.split(/[\s,]+/).filter((word) => word !== '');
+}

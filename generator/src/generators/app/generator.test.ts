@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { compose } from '../../testing/docker.js';
+import { helpers, render, rendered, type ComposeFile, type ComposeService, type Rendered } from '../../testing/deployment.js';
+
+/** The environment variables the REST API and the workers read (the services' config.ts), exactly. */
+const restapiVariables = ['BOOTSTRAP_ADMIN_TOKEN_FILE', 'DATABASE_URL', 'LOG_LEVEL', 'MAX_INPUT_BYTES', 'MAX_SNAPSHOT_BYTES', 'MLFLOW_URL', 'PORT', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY'];
+const workerVariables = [
+  'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'HEARTBEAT_FILE', 'JOBS_NETWORK', 'LOG_LEVEL', 'MLFLOW_URL',
+  'NVIDIA_VISIBLE_DEVICES', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'WORKER_ID',
+];
+
+const workers = (file: ComposeFile): Array<[string, ComposeService]> => Object.entries(file.services).filter(([name]) => name.startsWith('worker-'));
+const gpuDevices = (service: ComposeService): string[] | undefined => service.deploy?.resources.reservations.devices.flatMap((device) => device.device_ids);
+const longRunning = (file: ComposeFile): Array<[string, ComposeService]> => Object.entries(file.services).filter(([, service]) => !service.profiles);
+
+/** Checks shared by every variant: compose accepts the file, and the structure the design demands. */
+async function expectValidDeployment(deployment: Rendered, bindAddress: string): Promise<ComposeFile> {
+  await compose(deployment.directory, ['config', '-q']);
+  const file = deployment.compose();
+  const publishing = Object.entries(file.services).filter(([, service]) => service.ports && service.ports.length > 0).map(([name]) => name);
+  expect(publishing).toEqual(['nginx']);
+  expect(file.services['nginx']?.ports?.map((port) => port.host_ip)).toEqual([bindAddress, bindAddress]);
+  for (const [name, service] of longRunning(file)) {
+    expect({ name, healthcheck: Array.isArray(service.healthcheck?.test) }).toEqual({ name, healthcheck: true });
+    for (const [dependency, condition] of Object.entries(service.depends_on ?? {})) expect([name, dependency, condition.condition]).toEqual([name, dependency, 'service_healthy']);
+  }
+  for (const [name, worker] of workers(file)) {
+    expect(worker.volumes).toContain('/var/run/docker.sock:/var/run/docker.sock');
+    expect(worker.networks).toEqual(['internal', 'jobs']);
+    expect(worker.environment?.['WORKER_ID']).toBe(`${file.name}-${name}`);
+  }
+  expect(file.networks['internal']).toMatchObject({ name: `${file.name}-internal`, internal: true });
+  expect(file.networks['jobs']?.name).toBe(`${file.name}-jobs`);
+  expect(Object.values(file.volumes).map((volume) => volume.name)).toEqual(['db-data', 'db-tls', 'redis-data', 'minio-data'].map((volume) => `${file.name}-${volume}`));
+  return file;
+}
+
+describe('yo plz-deploy', () => {
+  const made: Rendered[] = [];
+  const make = async (options: Record<string, unknown> = {}): Promise<Rendered> => {
+    const deployment = await render(options);
+    made.push(deployment);
+    return deployment;
+  };
+  afterAll(() => made.forEach((deployment) => deployment.remove()));
+
+  describe('with default answers', () => {
+    let deployment: Rendered;
+    let file: ComposeFile;
+    beforeAll(async () => {
+      deployment = await make();
+      file = await expectValidDeployment(deployment, '127.0.0.1');
+    }, 120_000);
+
+    it('writes one CPU worker and no GPU worker, with the pinned upstream images', () => {
+      expect(file.name).toBe('plz');
+      expect(workers(file).map(([name, worker]) => [name, worker.environment?.['NVIDIA_VISIBLE_DEVICES'], worker.deploy])).toEqual([['worker-cpu-0', 'none', undefined]]);
+      expect(file.services['db']?.image).toBe('postgres:15-bookworm');
+      expect(file.services['minio']?.image).toBe('minio/minio:RELEASE.2025-09-07T16-13-09Z');
+      expect(file.services['nginx']?.ports?.map((port) => [port.target, port.published])).toEqual([[80, '80'], [443, '443']]);
+    });
+
+    it('builds the plz images from the sources it copied, as the repository root does', () => {
+      expect(file.services['restapi']).toMatchObject({ image: 'plz-restapi:dev', build: { context: '.', dockerfile: 'services/restapi/Dockerfile' } });
+      expect(file.services['mlflow']?.image).toBe('plz-mlflow:dev');
+      expect(existsSync(path.join(deployment.directory, 'services/mlflow/Dockerfile'))).toBe(true);
+      expect(existsSync(path.join(deployment.directory, 'package-lock.json'))).toBe(true);
+    });
+
+    it('gives the REST API and the workers exactly their environment variables, secrets from .env', async () => {
+      const resolved = await deployment.resolved();
+      expect(Object.keys(resolved.services['restapi']?.environment ?? {}).sort()).toEqual(restapiVariables);
+      expect(Object.keys(resolved.services['worker-cpu-0']?.environment ?? {}).sort()).toEqual(workerVariables);
+      expect(resolved.services['restapi']?.environment?.['DATABASE_URL']).toBe('postgres://restapi:dummy-restapi-db@db:5432/restapi');
+      expect(resolved.services['worker-cpu-0']?.environment).toMatchObject({ JOBS_NETWORK: 'plz-jobs', DATASETS_SOURCE: '', NVIDIA_VISIBLE_DEVICES: 'none' });
+      expect(resolved.services['worker-cpu-0']?.group_add).toEqual(['999']);
+    });
+
+    it('refuses to start before init: every secret is required', async () => {
+      await expect(compose(deployment.directory, ['config', '-q'], { POSTGRES_PASSWORD: '' })).rejects.toThrow(/run \.\/init-deployment\.sh first/);
+    });
+
+    it('stores the answers in .yo-rc.json', () => {
+      const stored = JSON.parse(deployment.read('.yo-rc.json')) as Record<string, Record<string, unknown>>;
+      expect(stored['generator-plz-deploy']).toMatchObject({ name: 'plz', gpus: 'none', cpuWorkers: 1, httpPort: 80, https: false });
+    });
+  });
+
+  it('writes one GPU worker per device with --gpus 0,1,2,3', async () => {
+    const file = await expectValidDeployment(await make({ gpus: '0,1,2,3', 'cpu-workers': '0' }), '127.0.0.1');
+    expect(workers(file).map(([name, worker]) => [name, worker.environment?.['NVIDIA_VISIBLE_DEVICES'], gpuDevices(worker)])).toEqual([
+      ['worker-gpu-0', '0', ['0']],
+      ['worker-gpu-1', '1', ['1']],
+      ['worker-gpu-2', '2', ['2']],
+      ['worker-gpu-3', '3', ['3']],
+    ]);
+    expect(file.services['worker-gpu-0']?.deploy?.resources.reservations.devices[0]).toMatchObject({ driver: 'nvidia', capabilities: ['gpu'] });
+  }, 120_000);
+
+  it('writes two-GPU workers and CPU workers with --gpus 0+1,2+3 --cpu-workers 2', async () => {
+    const file = await expectValidDeployment(await make({ gpus: '0+1,2+3', 'cpu-workers': '2' }), '127.0.0.1');
+    expect(workers(file).map(([name, worker]) => [name, worker.environment?.['NVIDIA_VISIBLE_DEVICES'], gpuDevices(worker)])).toEqual([
+      ['worker-gpu-0', '0,1', ['0', '1']],
+      ['worker-gpu-1', '2,3', ['2', '3']],
+      ['worker-cpu-0', 'none', undefined],
+      ['worker-cpu-1', 'none', undefined],
+    ]);
+  }, 120_000);
+
+  it('starts with HTTPS on with --https', async () => {
+    const deployment = await make({ https: true, 'https-port': '8443', 'server-name': 'plz.example.org' });
+    await expectValidDeployment(deployment, '127.0.0.1');
+    expect(deployment.read('envs/deployment.env')).toContain("PLZ_DEFAULT_NGINX_SSL='on'");
+    expect(deployment.read('config/nginx/https.conf')).toContain('return 301 https://$host:8443$request_uri;');
+    expect(deployment.read('config/nginx/https.conf')).toContain('server_name plz.example.org;');
+    expect(deployment.read('envs/mlflow.env')).toMatch(/^MLFLOW_SERVER_ALLOWED_HOSTS=plz\.example\.org,plz\.example\.org:\*,/m);
+  }, 120_000);
+
+  describe('with a datasets folder', () => {
+    let datasets = '';
+    beforeAll(() => {
+      datasets = mkdtempSync(path.join(tmpdir(), 'plz-datasets-'));
+    });
+    afterAll(() => rmSync(datasets, { recursive: true, force: true }));
+
+    it('mounts it read-only into the workers and names it to their jobs', async () => {
+      const deployment = await make({ 'datasets-directory': datasets, 'cpu-workers': '2' });
+      const file = await expectValidDeployment(deployment, '127.0.0.1');
+      for (const [, worker] of workers(file)) expect(worker.volumes).toContainEqual({ type: 'bind', source: datasets, target: '/datasets', read_only: true });
+      expect(deployment.read('envs/worker.env')).toContain(`DATASETS_SOURCE=${datasets}\n`);
+      expect(deployment.read('envs/deployment.env')).toContain(`PLZ_DATASETS_DIRECTORY='${datasets}'`);
+    }, 120_000);
+  });
+
+  it('publishes custom ports on the bind address', async () => {
+    const file = await expectValidDeployment(await make({ 'http-port': '8080', 'https-port': '8443', 'bind-address': '0.0.0.0' }), '0.0.0.0');
+    expect(file.services['nginx']?.ports?.map((port) => [port.target, port.published])).toEqual([[80, '8080'], [443, '8443']]);
+  }, 120_000);
+
+  it('lets Docker choose the ports when they are 0', async () => {
+    const file = await expectValidDeployment(await make({ 'http-port': '0', 'https-port': '0' }), '127.0.0.1');
+    expect(file.services['nginx']?.ports?.map((port) => port.published)).toEqual([undefined, undefined]);
+  }, 120_000);
+
+  it('uses published images, without sources, with --image-registry', async () => {
+    const deployment = await make({ 'image-registry': 'registry.example.org:5000/plz', 'image-tag': '1.2.3', name: 'Lab Two' });
+    const file = await expectValidDeployment(deployment, '127.0.0.1');
+    expect(file.name).toBe('lab-two');
+    expect([file.services['restapi']?.image, file.services['worker-cpu-0']?.image, file.services['mlflow']?.image]).toEqual([
+      'registry.example.org:5000/plz/plz-restapi:1.2.3',
+      'registry.example.org:5000/plz/plz-worker:1.2.3',
+      'registry.example.org:5000/plz/plz-mlflow:1.2.3',
+    ]);
+    expect(Object.values(file.services).filter((service) => service.build)).toEqual([]);
+    expect(existsSync(path.join(deployment.directory, 'services'))).toBe(false);
+  }, 120_000);
+
+  it.each([
+    [{ gpus: '0,1,1' }, /GPU 1 is given twice/],
+    [{ gpus: 'all' }, /"all" is not a GPU index/],
+    [{ 'datasets-directory': '/no/such/plz/datasets' }, /datasets folder "\/no\/such\/plz\/datasets" does not exist/],
+    [{ 'http-port': '8080', 'https-port': '8080' }, /ports clash: both are 8080/],
+    [{ name: '-plz' }, /deployment name "-plz" is not usable/],
+    [{ 'cpu-workers': '0' }, /no worker/],
+    [{ 'bind-address': 'everywhere' }, /bind address "everywhere" is not an IP address/],
+  ])('refuses %j with its message', async (options, message) => {
+    await expect(render(options)).rejects.toThrow(message);
+  });
+
+  it('asks the questions no flag answered', async () => {
+    const result = await helpers.run('../generators/app/index.js', { autoCleanup: false }).withOptions({ 'http-port': '8080' } as never).withAnswers({ cpuWorkers: '3', httpsPort: '8443' });
+    result.restore();
+    const deployment = rendered(result.cwd);
+    made.push(deployment);
+    const asked = result.askedQuestions.map((question) => question.name);
+    expect(asked).toContain('cpuWorkers');
+    expect(asked).not.toContain('httpPort');
+    expect(workers(deployment.compose()).map(([name]) => name)).toEqual(['worker-cpu-0', 'worker-cpu-1', 'worker-cpu-2']);
+  }, 120_000);
+
+  it('updates an existing deployment from .yo-rc.json, changing only the answer given by flag', async () => {
+    const first = await make({ name: 'lab', gpus: '0,1', 'http-port': '8080', 'https-port': '8443' });
+    const result = await helpers
+      .run('../generators/app/index.js', { autoCleanup: false, tmpdir: false, cwd: first.directory })
+      .withOptions({ 'skip-prompts': true, 'cpu-workers': '3', force: true } as never);
+    result.restore();
+    const file = await expectValidDeployment(first, '127.0.0.1');
+    expect(file.name).toBe('lab');
+    expect(workers(file).map(([name]) => name)).toEqual(['worker-gpu-0', 'worker-gpu-1', 'worker-cpu-0', 'worker-cpu-1', 'worker-cpu-2']);
+    const stored = JSON.parse(readFileSync(path.join(first.directory, '.yo-rc.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    expect(stored['generator-plz-deploy']).toMatchObject({ name: 'lab', gpus: '0,1', httpPort: 8080, httpsPort: 8443, cpuWorkers: 3 });
+  }, 120_000);
+});

@@ -1,0 +1,101 @@
+import { parseGpuGroups } from '../gpus.js';
+import { plzImage, upstreamImages } from '../images.js';
+import { generatorVersion } from '../paths.js';
+import { slugify } from '../slug.js';
+import type { Answers } from '../answers/schema.js';
+
+/** One worker service of the compose file. */
+export interface WorkerContext {
+  /** Compose service name: `worker-gpu-<i>` (i-th GPU group) or `worker-cpu-<n>`. */
+  service: string;
+  /** WORKER_ID: `<slug>-<service>`, unique across the hosts sharing one Redis. */
+  id: string;
+  /** NVIDIA device ids of the worker; empty for a CPU worker. */
+  devices: string[];
+  /** NVIDIA_VISIBLE_DEVICES: the ids joined by `,`, or `none`. */
+  visibleDevices: string;
+}
+
+/** Everything the templates see: derived from the answers only (STYLE.md, Yeoman generator). */
+export interface DeploymentContext {
+  generatorVersion: string;
+  name: string;
+  slug: string;
+  serverName: string;
+  bindAddress: string;
+  ports: { http: number; https: number };
+  https: boolean;
+  workers: WorkerContext[];
+  gpuWorkers: WorkerContext[];
+  cpuWorkers: WorkerContext[];
+  /** Absolute host folder of datasets, '' for none. */
+  datasetsDirectory: string;
+  images: {
+    /** Whether compose builds the plz images from the copied sources (no registry given). */
+    build: boolean;
+    restapi: string;
+    worker: string;
+    mlflow: string;
+    postgres: string;
+    redis: string;
+    nginx: string;
+    minio: string;
+    mc: string;
+  };
+  composeCommand: string;
+  systemdMounts: string[];
+  /** Host names MLflow accepts (MLFLOW_SERVER_ALLOWED_HOSTS), NGINX passing the client's Host. */
+  mlflowAllowedHosts: string;
+  /** Where users reach the deployment, for messages and DEPLOYMENT.md. */
+  urls: { http: string; https: string };
+  /** The answers themselves, as stored in .yo-rc.json. */
+  answers: Answers;
+}
+
+/** Builds the template context from validated answers. */
+export function deploymentContext(answers: Answers): DeploymentContext {
+  const slug = slugify(answers.name);
+  const gpuWorkers = parseGpuGroups(answers.gpus).map((devices, index) => worker(slug, `worker-gpu-${index}`, devices));
+  const cpuWorkers = Array.from({ length: answers.cpuWorkers }, (_, index) => worker(slug, `worker-cpu-${index}`, []));
+  const image = (name: 'restapi' | 'worker' | 'mlflow'): string => plzImage(name, answers.imageRegistry, answers.imageTag);
+  return {
+    generatorVersion,
+    name: answers.name,
+    slug,
+    serverName: answers.serverName,
+    bindAddress: answers.bindAddress,
+    ports: { http: answers.httpPort, https: answers.httpsPort },
+    https: answers.https,
+    workers: [...gpuWorkers, ...cpuWorkers],
+    gpuWorkers,
+    cpuWorkers,
+    datasetsDirectory: answers.datasetsDirectory,
+    images: { build: answers.imageRegistry === '', restapi: image('restapi'), worker: image('worker'), mlflow: image('mlflow'), ...upstreamImages },
+    composeCommand: answers.composeCommand,
+    systemdMounts: answers.systemdMounts === '' ? [] : answers.systemdMounts.split(' '),
+    mlflowAllowedHosts: allowedHosts(answers),
+    urls: { http: url('http', answers.serverName, answers.httpPort, 80), https: url('https', answers.serverName, answers.httpsPort, 443) },
+    answers,
+  };
+}
+
+function worker(slug: string, service: string, devices: string[]): WorkerContext {
+  return { service, id: `${slug}-${service}`, devices, visibleDevices: devices.length === 0 ? 'none' : devices.join(',') };
+}
+
+function url(scheme: string, host: string, port: number, standard: number): string {
+  const name = host.includes(':') ? `[${host}]` : host;
+  return port === standard ? `${scheme}://${name}` : `${scheme}://${name}:${port === 0 ? '<port>' : port}`;
+}
+
+/**
+ * MLflow refuses requests whose Host header it does not know (DNS-rebinding protection, see
+ * `mlflow server --allowed-hosts`). NGINX forwards the client's host, so the server name and the
+ * loopback names are allowed, with any port; `mlflow` is the name services use inside the deployment.
+ */
+function allowedHosts(answers: Answers): string {
+  const names = [answers.serverName, 'localhost', '127.0.0.1', 'mlflow'];
+  if (answers.bindAddress !== '0.0.0.0' && answers.bindAddress !== '::' && !answers.bindAddress.includes(':')) names.push(answers.bindAddress);
+  const unique = [...new Set(names)];
+  return unique.flatMap((name) => [name, `${name}:*`]).join(',');
+}

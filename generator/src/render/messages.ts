@@ -1,0 +1,20 @@
+import path from 'node:path';
+import type { DeploymentContext } from './context.js';
+
+/** What to do after the generator wrote the folder, printed at the end of `yo plz-deploy`. */
+export function nextSteps(context: DeploymentContext, destination: string): string {
+  const relative = path.relative(process.cwd(), destination);
+  const here = relative === '' ? '.' : relative.startsWith('..') ? destination : relative;
+  return [
+    '',
+    `plz deployment "${context.name}" written to ${destination}.`,
+    'Next:',
+    `  cd ${here}`,
+    `  ./init-deployment.sh${context.https ? '            # needs ssl/nginx/server.crt and server.key' : ''}`,
+    `  ${context.composeCommand} up -d --wait`,
+    '',
+    `Then reach the REST API at ${context.https ? context.urls.https : context.urls.http}/api/ and MLflow at ${context.https ? context.urls.https : context.urls.http}/mlflow/.`,
+    'DEPLOYMENT.md explains every file of the folder.',
+    '',
+  ].join('\n');
+}

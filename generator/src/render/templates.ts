@@ -1,0 +1,78 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import nunjucks from 'nunjucks';
+import { bundleTemplatesDirectory, staticTemplatesDirectory } from '../paths.js';
+import type { DeploymentContext } from './context.js';
+
+/** A file of the bundle: its path relative to the deployment folder and its content. */
+export interface RenderedFile {
+  path: string;
+  contents: string;
+}
+
+/** A file copied verbatim: absolute source, destination relative to the deployment folder. */
+export interface StaticFile {
+  source: string;
+  path: string;
+}
+
+/** Quotes a value for a POSIX shell (single quotes; `'` written as `'\''`). */
+export function shellQuote(value: unknown): string {
+  return `'${String(value).replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The nunjucks environment of the bundle: undefined variables are errors (`throwOnUndefined`),
+ * nothing is HTML-escaped, block tags leave no blank lines. Filters: `dump` (JSON, nunjucks' own,
+ * for values in YAML and JSON) and `shell` (single-quoted for env files sourced by bash).
+ */
+export function templateEnvironment(directory = bundleTemplatesDirectory): nunjucks.Environment {
+  const environment = new nunjucks.Environment(new nunjucks.FileSystemLoader(directory, { noCache: true }), {
+    throwOnUndefined: true,
+    autoescape: false,
+    trimBlocks: true,
+    lstripBlocks: true,
+  });
+  environment.addFilter('shell', shellQuote);
+  return environment;
+}
+
+/**
+ * Files under `directory`, as `/`-separated paths relative to it, sorted; folders whose name
+ * `skipFolder` accepts are not entered.
+ */
+export function listFiles(directory: string, skipFolder: (name: string) => boolean = () => false): string[] {
+  const files: string[] = [];
+  const walk = (relative: string): void => {
+    for (const entry of readdirSync(path.join(directory, relative), { withFileTypes: true })) {
+      const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!skipFolder(entry.name)) walk(child);
+      } else if (entry.isFile()) {
+        files.push(child);
+      }
+    }
+  };
+  walk('');
+  return files.sort();
+}
+
+/**
+ * Renders every template of `templates/bundle` (`X.njk` gives `X`) with the context.
+ *
+ * @throws Error from nunjucks naming the template and the undefined variable or syntax error.
+ */
+export function renderBundle(context: DeploymentContext): RenderedFile[] {
+  const environment = templateEnvironment();
+  return listFiles(bundleTemplatesDirectory)
+    .filter((file) => file.endsWith('.njk'))
+    .map((file) => ({ path: file.slice(0, -'.njk'.length), contents: environment.render(file, context) }));
+}
+
+/** The verbatim files of `templates/static`; `gitignore` is stored without its dot (npm drops `.gitignore`). */
+export function staticFiles(): StaticFile[] {
+  return listFiles(staticTemplatesDirectory).map((file) => ({
+    source: path.join(staticTemplatesDirectory, file),
+    path: file === 'gitignore' ? '.gitignore' : file,
+  }));
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Step 45: checks the extra CA certificates of ssl/ca-certificates/: every *.crt must be a PEM
+# certificate. They are copied into the images plz builds (rebuild after a change:
+# `docker compose build`) and mounted into the workers for the job image builds. Changes nothing.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+shopt -s nullglob
+certificates=(ssl/ca-certificates/*.crt)
+if ((${#certificates[@]} == 0)); then
+  plz_log "no extra CA certificates (ssl/ca-certificates/*.crt)"
+  exit 0
+fi
+plz_compose run --rm --no-deps -T init-tools /etc/plz/scripts/check-ca-certificates.sh ||
+  plz_die "ssl/ca-certificates/ holds files that are not PEM certificates (see above): fix or remove them"
+plz_log "${#certificates[@]} extra CA certificate(s) in ssl/ca-certificates/"

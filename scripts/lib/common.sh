@@ -1,0 +1,87 @@
+# shellcheck shell=bash
+# Helpers shared by ./init-deployment.sh and its steps (scripts/init/NN-*.sh). Sourced, not run.
+# Needs bash >= 4 and Docker (with Compose v2) on the host; everything else runs in containers.
+
+set -Eeuo pipefail
+umask 077
+
+# The failing file, line and command, for any error in a step (ERR trap; -E passes it to functions).
+plz_on_error() {
+  local status=$1 file=$2 line=$3 command=$4
+  printf 'plz init: error: %s:%s: %s (exit status %s)\n' "$file" "$line" "$command" "$status" >&2
+  exit "$status"
+}
+trap 'plz_on_error "$?" "${BASH_SOURCE[0]}" "$LINENO" "$BASH_COMMAND"' ERR
+
+PLZ_DEPLOYMENT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export PLZ_DEPLOYMENT_DIR
+cd "$PLZ_DEPLOYMENT_DIR"
+
+export PLZ_ENV_FILE="$PLZ_DEPLOYMENT_DIR/.env"
+export PLZ_SECRETS_DIR="$PLZ_DEPLOYMENT_DIR/secrets"
+
+# shellcheck source-path=SCRIPTDIR source=../../envs/deployment.env
+source "$PLZ_DEPLOYMENT_DIR/envs/deployment.env"
+
+# Messages go to stderr, so that steps can print results on stdout.
+plz_log() { printf 'plz init: %s\n' "$*" >&2; }
+plz_die() { printf 'plz init: error: %s\n' "$*" >&2; exit 1; }
+
+# The compose command of the deployment (PLZ_COMPOSE_COMMAND, e.g. "docker compose"), in this folder.
+plz_compose() {
+  local -a command
+  read -r -a command <<<"$PLZ_COMPOSE_COMMAND"
+  "${command[@]}" "$@"
+}
+
+# A random secret: 32 bytes from the kernel's CSPRNG, base64url without padding (43 characters).
+plz_random_secret() {
+  head -c 32 /dev/urandom | base64 -w 0 | tr '+/' '-_' | tr -d '='
+}
+
+# Prints the value of KEY in .env (empty if absent). Values are written unquoted by plz_env_set.
+plz_env_get() {
+  local key=$1 line
+  [[ -f $PLZ_ENV_FILE ]] || return 0
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line == "$key="* ]]; then
+      printf '%s' "${line#"$key="}"
+      return 0
+    fi
+  done <"$PLZ_ENV_FILE"
+}
+
+# Sets KEY=VALUE in .env, keeping every other line; rewrites the file only when something changes.
+plz_env_set() {
+  local key=$1 value=$2 line found=0 changed=0
+  local -a lines=()
+  if [[ -f $PLZ_ENV_FILE ]]; then
+    while IFS= read -r line || [[ -n $line ]]; do
+      if [[ $line == "$key="* ]]; then
+        found=1
+        [[ $line == "$key=$value" ]] || changed=1
+        lines+=("$key=$value")
+      else
+        lines+=("$line")
+      fi
+    done <"$PLZ_ENV_FILE"
+  fi
+  if ((found == 0)); then
+    lines+=("$key=$value")
+    changed=1
+  fi
+  ((changed == 1)) || return 0
+  local temporary="$PLZ_ENV_FILE.tmp.$$"
+  printf '%s\n' "${lines[@]}" >"$temporary"
+  chmod 600 "$temporary"
+  mv -f "$temporary" "$PLZ_ENV_FILE"
+}
+
+# Sets the mode of PATH to MODE (octal) unless it already has it.
+plz_ensure_mode() {
+  local mode=$1 path=$2
+  if [[ $(stat -c '%a' "$path") != "$mode" ]]; then
+    chmod "$mode" "$path"
+    plz_log "mode of ${path#"$PLZ_DEPLOYMENT_DIR/"} set to $mode"
+  fi
+}
