@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ComposeProject, dockerEnv } from './docker.js';
+import { generateDeployment as generate } from './generate.js';
 
 /**
  * init-deployment.sh on a deployment written by the real `yo plz-deploy`, in a throwaway folder
@@ -17,24 +18,6 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const slug = `plz-e2e-init-${randomBytes(3).toString('hex')}`;
 
-/** Runs `yo plz-deploy DIR --skip-prompts FLAGS` from the repository (yo finds the workspace's generator). */
-async function generate(directory: string, flags: string[]): Promise<void> {
-  // yo, run as root, drops to uid 1000: the folder and its HOME must be writable by that user.
-  chmodSync(path.dirname(directory), 0o755);
-  mkdirSync(directory, { recursive: true });
-  chmodSync(directory, 0o777);
-  const home = mkdtempSync(path.join(tmpdir(), 'plz-e2e-home-'));
-  chmodSync(home, 0o777);
-  try {
-    await run(path.join(root, 'node_modules/.bin/yo'), ['plz-deploy', directory, '--skip-prompts', ...flags], {
-      cwd: root,
-      env: { ...process.env, HOME: home, NO_UPDATE_NOTIFIER: '1' },
-      timeout: 120_000,
-    });
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
-}
 
 interface InitResult {
   status: number;

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ComposeProject, dockerEnv } from './docker.js';
+import { generateDeployment as generate } from './generate.js';
+import { plzFlow } from './plz-flow.js';
 
 /**
  * The whole thing for real: `yo plz-deploy` with two CPU workers, `./init-deployment.sh`,
@@ -20,23 +22,6 @@ const missing = ['services/restapi/Dockerfile', 'services/worker/Dockerfile'].fi
 const reason = `skipped: ${missing.join(' and ')} missing, so the plz images cannot be built`;
 if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason}\n`);
 
-async function generate(directory: string, flags: string[]): Promise<void> {
-  // yo, run as root, drops to uid 1000: the folder and its HOME must be writable by that user.
-  chmodSync(path.dirname(directory), 0o755);
-  mkdirSync(directory, { recursive: true });
-  chmodSync(directory, 0o777);
-  const home = mkdtempSync(path.join(tmpdir(), 'plz-e2e-home-'));
-  chmodSync(home, 0o777);
-  try {
-    await run(path.join(root, 'node_modules/.bin/yo'), ['plz-deploy', directory, '--skip-prompts', ...flags], {
-      cwd: root,
-      env: { ...process.env, HOME: home, NO_UPDATE_NOTIFIER: '1' },
-      timeout: 120_000,
-    });
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
-}
 
 (missing.length > 0 ? describe.skip : describe)(`a generated deployment on the stand-in images${missing.length > 0 ? ` (${reason})` : ''}`, () => {
   const slug = `plz-e2e-stack-${randomBytes(3).toString('hex')}`;
@@ -95,6 +80,19 @@ async function generate(directory: string, flags: string[]): Promise<void> {
       expect(live).toContain(`${slug}-worker-cpu-1`);
     });
   });
+
+  // Issue 7: plz on this deployment, from a real training job to a restart.
+  plzFlow(() => ({
+    url,
+    token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(),
+    project,
+    directory,
+    init,
+    async refreshUrl() {
+      url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
+      return url;
+    },
+  }));
 
   it('takes ./init-deployment.sh again while running, and stays healthy', async () => {
     await project.withDiagnostics(async () => {

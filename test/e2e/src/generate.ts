@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * Runs the real `yo plz-deploy DIR --skip-prompts FLAGS` from the repository (yo finds the
+ * workspace's generator). yo, run as root, drops to uid 1000: the folder and its HOME must be
+ * writable by that user.
+ */
+export async function generateDeployment(directory: string, flags: string[]): Promise<void> {
+  chmodSync(path.dirname(directory), 0o755);
+  mkdirSync(directory, { recursive: true });
+  chmodSync(directory, 0o777);
+  const home = mkdtempSync(path.join(tmpdir(), 'plz-e2e-home-'));
+  chmodSync(home, 0o777);
+  try {
+    await run(path.join(root, 'node_modules/.bin/yo'), ['plz-deploy', directory, '--skip-prompts', ...flags], {
+      cwd: root,
+      env: { ...process.env, HOME: home, NO_UPDATE_NOTIFIER: '1' },
+      timeout: 120_000,
+    });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cliEntry = path.join(root, 'cli/dist/index.js');
+
+/** What one command printed and how it exited. */
+export interface Result {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command to completion, feeding `input` to its stdin, never rejecting on a non-zero exit
+ * (the status is part of what tests check).
+ */
+export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** The `plz` CLI pointed at one deployment, as a user on this machine would run it. */
+export class PlzUser {
+  private readonly home = mkdtempSync(path.join(tmpdir(), 'plz-e2e-user-'));
+
+  constructor(
+    readonly url: string,
+    readonly token: string,
+  ) {}
+
+  /** Runs `plz ARGS` in `cwd`. */
+  plz(cwd: string, args: string[], timeoutMs = 900_000): Promise<Result> {
+    return runCommand(process.execPath, [cliEntry, ...args], {
+      cwd,
+      timeoutMs,
+      env: { PATH: process.env['PATH'] ?? '', HOME: this.home, XDG_CACHE_HOME: path.join(this.home, 'cache'), PLZ_URL: this.url, PLZ_TOKEN: this.token },
+    });
+  }
+
+  /** Runs `plz --json ARGS` and parses what it printed; throws with the output when it failed. */
+  async json<T>(cwd: string, args: string[]): Promise<T> {
+    const result = await this.plz(cwd, ['--json', ...args]);
+    if (result.status !== 0) throw new Error(`plz ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  /** A copy of `examples/<name>` to run from (its output lands there, not in the repository). */
+  example(name: string): string {
+    const dir = mkdtempSync(path.join(tmpdir(), `plz-e2e-${name}-`));
+    cpSync(path.join(root, 'examples', name), dir, { recursive: true });
+    return dir;
+  }
+
+  dispose(): void {
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+/** The execution id `plz run` printed ("execution <id> queued ..."). */
+export function executionIdIn(output: string): string {
+  const match = /execution ([0-9a-f-]{36}) queued/.exec(output);
+  if (!match) throw new Error(`no execution id in:\n${output}`);
+  return match[1]!;
+}

@@ -1,0 +1,212 @@
+import { expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { ComposeProject } from './docker.js';
+import { executionIdIn, PlzUser, runCommand } from './plz-cli.js';
+
+/** Screenshots of the web pages land here (ignored by git), for people to look at. */
+export const screenshotDir = fileURLToPath(new URL('../screenshots/', import.meta.url));
+
+/** What the flow needs from the deployment that the enclosing describe brought up. */
+export interface FlowContext {
+  url: string;
+  token: string;
+  project: ComposeProject;
+  directory: string;
+  init(): Promise<unknown>;
+  /** Asks compose for NGINX's published address again (a published port 0 changes at each `up`) and returns the new base URL. */
+  refreshUrl(): Promise<string>;
+}
+
+interface Described {
+  id: string;
+  state: string;
+  worker_id: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  mlflow_experiment_id: string | null;
+  mlflow_run_id: string | null;
+  parameters: Record<string, unknown>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** sha256 of every regular file under `dir` (relative path → digest), for "nothing changed" checks. */
+function digests(dir: string, only: (rel: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(dir, rel))) {
+      const child = rel ? `${rel}/${name}` : name;
+      const stat = statSync(path.join(dir, child));
+      if (stat.isDirectory()) walk(child);
+      else if (only(child)) out[child] = `${createHash('sha256').update(readFileSync(path.join(dir, child))).digest('hex')} ${(stat.mode & 0o777).toString(8)}`;
+    }
+  };
+  walk('');
+  return out;
+}
+
+/**
+ * Issue 7's flow on a running generated deployment: a real training job through `plz run`, its
+ * run in MLflow through NGINX, rerun, a sweep over both workers, history for jq, stop, the web
+ * pages in headless Chromium, and everything still there after `down` and `up`.
+ */
+export function plzFlow(context: () => FlowContext): void {
+  let user: PlzUser;
+  let digits = '';
+  let first = '';
+  const runName = `digits-e2e-${Date.now().toString(36)}`;
+  const mlflow = (apiPath: string) => `${context().url}/mlflow/api/2.0/mlflow/${apiPath}`;
+  const getJson = async <T>(url: string): Promise<T> => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+
+  it('trains sklearn-digits with plz run: logs stream, accuracy above 0.9, the model in the output, every epoch measured', async () => {
+    user = new PlzUser(context().url, context().token);
+    digits = user.example('sklearn-digits');
+    await context().project.withDiagnostics(async () => {
+      const result = await user.plz(digits, ['run', '--parameters', 'parameters.json', '--name', runName]);
+      if (result.status !== 0) throw new Error(`plz run exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+      first = executionIdIn(result.stdout);
+      expect(result.stdout).toMatch(/epoch +20: training loss/);
+      const summary = await user.json<{ best_accuracy: number; best_epoch: number }>(digits, ['measures', '-s', first]);
+      expect(summary.best_accuracy).toBeGreaterThan(0.9);
+      expect(existsSync(path.join(digits, 'output', first, 'model.pkl'))).toBe(true);
+      const measures = await user.json<Record<string, { accuracy: number; training_loss: number }>>(digits, ['measures', first]);
+      expect(Object.keys(measures).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `epoch_${i + 1}`).sort());
+      expect(measures['epoch_20']?.accuracy).toBeGreaterThan(0.9);
+    });
+  }, 1_200_000);
+
+  it('shows the run in MLflow through NGINX: params, metrics per epoch with steps, output and log artifacts', async () => {
+    const execution = await user.json<Described>(digits, ['describe', first]);
+    const run = await getJson<{ run: { info: { run_name: string; status: string }; data: { params?: Array<{ key: string; value: string }> } } }>(
+      mlflow(`runs/get?run_id=${execution.mlflow_run_id}`),
+    );
+    expect(run.run.info).toMatchObject({ run_name: runName, status: 'FINISHED' });
+    expect(run.run.data.params).toEqual(expect.arrayContaining([{ key: 'learning_rate', value: '0.01' }, { key: 'epochs', value: '20' }]));
+    const history = await getJson<{ metrics: Array<{ step: number; value: number }> }>(mlflow(`metrics/get-history?run_id=${execution.mlflow_run_id}&metric_key=accuracy`));
+    expect(history.metrics.map((m) => m.step).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const listed = await getJson<{ files?: Array<{ path: string }> }>(mlflow(`artifacts/list?run_id=${execution.mlflow_run_id}&path=output`));
+    expect(listed.files?.map((f) => f.path)).toContain('output/model.pkl');
+    const logs = await getJson<{ files?: Array<{ path: string }> }>(mlflow(`artifacts/list?run_id=${execution.mlflow_run_id}&path=logs`));
+    expect(logs.files?.map((f) => f.path)).toContain('logs/execution.log');
+  }, 120_000);
+
+  it('reruns with another learning rate as a run of its own', async () => {
+    writeFileSync(path.join(digits, 'override.json'), JSON.stringify({ learning_rate: 0.05, hidden_units: 64, epochs: 20 }));
+    const result = await user.plz(digits, ['rerun', first, '--override-parameters', 'override.json']);
+    expect(result.status).toBe(0);
+    const second = executionIdIn(result.stdout);
+    const [a, b] = await Promise.all([user.json<Described>(digits, ['describe', first]), user.json<Described>(digits, ['describe', second])]);
+    expect(b.parameters).toEqual({ learning_rate: 0.05, hidden_units: 64, epochs: 20 });
+    expect(b.mlflow_run_id).not.toBe(a.mlflow_run_id);
+    expect(b.mlflow_experiment_id).toBe(a.mlflow_experiment_id);
+  }, 900_000);
+
+  it('sweeps three learning rates on both workers at once, all succeeding', async () => {
+    writeFileSync(path.join(digits, 'sweep.json'), JSON.stringify({ learning_rate: [0.005, 0.01, 0.02], epochs: [20] }));
+    const created = await user.json<{ id: string; executions: string[] }>(digits, ['sweep', '--parameters', 'sweep.json']);
+    expect(created.executions).toHaveLength(3);
+    let states: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const status = await user.json<{ executions: Array<{ state: string }> }>(digits, ['sweep', 'status', created.id]);
+      states = status.executions.map((e) => e.state);
+      if (states.every((s) => ['succeeded', 'failed', 'stopped', 'error'].includes(s))) break;
+      await sleep(1000);
+    }
+    expect(states).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const runs = await Promise.all(created.executions.map((id) => user.json<Described>(digits, ['describe', id])));
+    expect(new Set(runs.map((r) => r.worker_id)).size).toBe(2);
+    const overlapping = runs.some((a) =>
+      runs.some((b) => a.worker_id !== b.worker_id && Date.parse(a.started_at!) < Date.parse(b.finished_at!) && Date.parse(b.started_at!) < Date.parse(a.finished_at!)),
+    );
+    expect(overlapping).toBe(true);
+  }, 900_000);
+
+  it('gives the history to jq with every execution, its parameters and accuracy', async () => {
+    const history = await user.plz(digits, ['history']);
+    expect(history.status).toBe(0);
+    const filtered = await runCommand('jq', ['-c', '[to_entries[] | {id: .key, lr: .value.parameters.learning_rate, accuracy: .value.summary.best_accuracy}] | sort_by(.lr)'], { input: history.stdout });
+    expect(filtered.status).toBe(0);
+    const rows = JSON.parse(filtered.stdout) as Array<{ id: string; lr: number; accuracy: number }>;
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    for (const row of rows) expect(row.accuracy).toBeGreaterThan(0.8);
+    expect(rows.map((r) => r.id)).toContain(first);
+  }, 120_000);
+
+  it('stops a long job with plz stop', async () => {
+    const minimal = user.example('minimal');
+    writeFileSync(path.join(minimal, 'slow.json'), JSON.stringify({ seconds: 600 }));
+    const started = await user.plz(minimal, ['run', '--detach', '--parameters', 'slow.json']);
+    expect(started.status).toBe(0);
+    const id = executionIdIn(started.stdout);
+    let state = '';
+    for (let i = 0; i < 300 && state !== 'running'; i++) {
+      state = (await user.json<{ state: string }>(minimal, ['status', id])).state;
+      if (state !== 'running') await sleep(1000);
+    }
+    expect(state).toBe('running');
+    expect((await user.plz(minimal, ['stop', id])).status).toBe(0);
+    for (let i = 0; i < 120 && state !== 'stopped'; i++) {
+      state = (await user.json<{ state: string }>(minimal, ['status', id])).state;
+      if (state !== 'stopped') await sleep(1000);
+    }
+    expect(state).toBe('stopped');
+  }, 900_000);
+
+  it('renders the MLflow UI (the run, its metrics per epoch) and the API docs through NGINX in headless Chromium', async () => {
+    mkdirSync(screenshotDir, { recursive: true });
+    const execution = await user.json<Described>(digits, ['describe', first]);
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      const experiment = `${context().url}/mlflow/#/experiments/${execution.mlflow_experiment_id}`;
+      const shots: Array<[string, string, string[]]> = [
+        ['mlflow-runs', `${experiment}/runs`, [runName]],
+        ['mlflow-run-metrics', `${experiment}/runs/${execution.mlflow_run_id}/model-metrics`, [runName, 'accuracy', 'training_loss', 'Step']],
+        ['api-docs', `${context().url}/api/docs/`, ['/api/v1/executions']],
+      ];
+      for (const [name, url, texts] of shots) {
+        await page.goto(url);
+        for (const text of texts) await page.getByText(text).first().waitFor({ timeout: 60_000 });
+        await page.waitForTimeout(3000); // charts draw after their data arrives
+        const file = path.join(screenshotDir, `${name}.png`);
+        await page.screenshot({ path: file });
+        expect(statSync(file).size).toBeGreaterThan(20_000);
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 600_000);
+
+  it('keeps history, measures and outputs across docker compose down and up; init again changes nothing', async () => {
+    const { project, directory } = context();
+    const state = (rel: string) => rel === '.env' || rel.startsWith('secrets/') || rel.startsWith('systemd/') || rel === 'docker-compose.yml';
+    const before = digests(directory, state);
+    await project.withDiagnostics(async () => {
+      await project.compose(['down'], 300_000);
+      await project.compose(['up', '-d', '--wait'], 900_000);
+      user.dispose();
+      user = new PlzUser(await context().refreshUrl(), context().token);
+      const history = await user.json<Record<string, unknown>>(digits, ['history']);
+      expect(Object.keys(history)).toContain(first);
+      const summary = await user.json<{ best_accuracy: number }>(digits, ['measures', '-s', first]);
+      expect(summary.best_accuracy).toBeGreaterThan(0.9);
+      const output = await user.plz(digits, ['output', first, '-o', 'after-restart']);
+      expect(output.status).toBe(0);
+      expect(existsSync(path.join(digits, 'after-restart', 'model.pkl'))).toBe(true);
+      await context().init();
+      expect(digests(directory, state)).toEqual(before);
+    });
+    user.dispose();
+  }, 1_500_000);
+}
