@@ -15,8 +15,9 @@ export interface MlflowService {
  * `postgresql://` to psycopg 3, which the venv lacks) on the given PostgreSQL server and by the bucket
  * `mlflow` on the given MinIO (artifacts proxied by the server: `--artifacts-destination s3://mlflow`).
  * Ready when `GET /health` answers 200; the first start runs MLflow's migrations (10-40 s).
+ * `workers` server processes (default `PLZ_TEST_MLFLOW_WORKERS`, else 1; a deployment runs 2).
  */
-export async function startMlflow(postgresAdminUrl: string, s3: S3Settings): Promise<MlflowService> {
+export async function startMlflow(postgresAdminUrl: string, s3: S3Settings, workers = Number(process.env['PLZ_TEST_MLFLOW_WORKERS'] ?? 1)): Promise<MlflowService> {
   const { mlflow } = toolPaths();
   const backend = (await createDatabase(postgresAdminUrl, 'mlflow')).replace(/^postgres:/, 'postgresql+psycopg2:');
   const client = s3Client(s3);
@@ -32,7 +33,7 @@ export async function startMlflow(postgresAdminUrl: string, s3: S3Settings): Pro
     'mlflow',
     mlflow,
     ['server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', backend,
-      '--artifacts-destination', 's3://mlflow', '--workers', '1'],
+      '--artifacts-destination', 's3://mlflow', '--workers', String(workers)],
     {
       env: {
         ...process.env,
