@@ -2,6 +2,7 @@
 // The `plz` command: registers the commands (program.ts) and exits with the chosen status.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { rerunWithCaFile } from './ca.js';
 import { main } from './program.js';
 
 export { buildProgram, main } from './program.js';
@@ -10,5 +11,5 @@ export { loadConfig, ConfigError } from './config/load.js';
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
-  process.exitCode = await main(process.argv);
+  process.exitCode = (await rerunWithCaFile(process.argv)) ?? (await main(process.argv));
 }
