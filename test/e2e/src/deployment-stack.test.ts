@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,12 +30,18 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
   let project: ComposeProject;
   const init = () => run('bash', ['init-deployment.sh'], { cwd: directory, env: dockerEnv(), timeout: 600_000 });
   let url = '';
+  let datasets = '';
 
   beforeAll(async () => {
     base = mkdtempSync(path.join(tmpdir(), 'plz-e2e-stack-'));
     directory = path.join(base, 'deployment');
     project = new ComposeProject(path.join(directory, 'docker-compose.yml'), slug, {});
-    await generate(directory, ['--name', slug, '--cpu-workers', '2', '--http-port', '0', '--https-port', '0']);
+    // A datasets folder, as the operator's answer: jobs must see it read-only at /datasets.
+    datasets = path.join(base, 'datasets');
+    mkdirSync(path.join(datasets, 'digits'), { recursive: true });
+    writeFileSync(path.join(datasets, 'digits', 'labels.csv'), 'id,label\n1,7\n');
+    chmodSync(base, 0o755);
+    await generate(directory, ['--name', slug, '--cpu-workers', '2', '--http-port', '0', '--https-port', '0', '--datasets-directory', datasets]);
     // As an operator behind a TLS-re-signing proxy would: the machine's extra CAs, for npm in the image builds.
     const authorities = path.join(root, 'ssl', 'ca-certificates');
     for (const name of readdirSync(authorities).filter((entry) => entry.endsWith('.crt'))) {
@@ -88,6 +94,7 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     project,
     directory,
     init,
+    datasets: () => datasets,
     async refreshUrl() {
       url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
       return url;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,16 @@ export class PlzUser {
   example(name: string): string {
     const dir = mkdtempSync(path.join(tmpdir(), `plz-e2e-${name}-`));
     cpSync(path.join(root, 'examples', name), dir, { recursive: true });
+    return dir;
+  }
+
+  /** A fresh project folder holding `files` (path → content). */
+  project(files: Record<string, string>): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'plz-e2e-project-'));
+    for (const [file, content] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      writeFileSync(path.join(dir, file), content);
+    }
     return dir;
   }
 

@@ -17,6 +17,8 @@ export interface FlowContext {
   project: ComposeProject;
   directory: string;
   init(): Promise<unknown>;
+  /** The host folder given as `--datasets-directory`. */
+  datasets(): string;
   /** Asks compose for NGINX's published address again (a published port 0 changes at each `up`) and returns the new base URL. */
   refreshUrl(): Promise<string>;
 }
@@ -159,6 +161,28 @@ export function plzFlow(context: () => FlowContext): void {
     }
     expect(state).toBe('stopped');
   }, 900_000);
+
+  it('mounts the datasets folder read-only at the path CONFIGURATION_FILE announces', async () => {
+    const job = user.project({
+      'plz.config.json': JSON.stringify({ project: 'datasets-check', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'] }),
+      'main.py': [
+        'import errno, json, os',
+        'config = json.load(open(os.environ["CONFIGURATION_FILE"]))',
+        'root = config["datasets_directory"]',
+        'print("datasets at", root, "labels:", open(os.path.join(root, "digits", "labels.csv")).read().splitlines()[1], flush=True)',
+        'try:',
+        '    open(os.path.join(root, "digits", "labels.csv"), "w").write("overwritten")',
+        '    print("write: allowed")',
+        'except OSError as error:',
+        '    print("write: refused", "read-only" if error.errno == errno.EROFS else errno.errorcode[error.errno])',
+      ].join('\n'),
+    });
+    const result = await user.plz(job, ['run']);
+    expect(result.stdout).toContain('datasets at /datasets labels: 1,7');
+    expect(result.stdout).toContain('write: refused read-only');
+    expect(result.status).toBe(0);
+    expect(readFileSync(path.join(context().datasets(), 'digits', 'labels.csv'), 'utf8')).toBe('id,label\n1,7\n');
+  }, 600_000);
 
   it('renders the MLflow UI (the run, its metrics per epoch) and the API docs through NGINX in headless Chromium', async () => {
     mkdirSync(screenshotDir, { recursive: true });
