@@ -45,11 +45,11 @@ export class PlzUser {
   ) {}
 
   /** Runs `plz ARGS` in `cwd`. */
-  plz(cwd: string, args: string[], timeoutMs = 900_000): Promise<Result> {
+  plz(cwd: string, args: string[], timeoutMs = 900_000, env: Record<string, string> = {}): Promise<Result> {
     return runCommand(process.execPath, [cliEntry, ...args], {
       cwd,
       timeoutMs,
-      env: { PATH: process.env['PATH'] ?? '', HOME: this.home, XDG_CACHE_HOME: path.join(this.home, 'cache'), PLZ_URL: this.url, PLZ_TOKEN: this.token },
+      env: { PATH: process.env['PATH'] ?? '', HOME: this.home, XDG_CACHE_HOME: path.join(this.home, 'cache'), PLZ_URL: this.url, PLZ_TOKEN: this.token, ...env },
     });
   }
 

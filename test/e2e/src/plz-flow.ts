@@ -233,4 +233,34 @@ export function plzFlow(context: () => FlowContext): void {
     });
     user.dispose();
   }, 1_500_000);
+
+  it('turns HTTPS on with the certificate in ssl/nginx (HTTP redirects; the CLI trusts it with ca_file) and off again', async () => {
+    const { project, directory } = context();
+    const tls = path.join(directory, 'ssl', 'nginx');
+    const made = await runCommand('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', path.join(tls, 'server.key'), '-out', path.join(tls, 'server.crt')]);
+    expect(made.status).toBe(0);
+    const init = (flag: string) => runCommand('bash', ['init-deployment.sh', flag], { cwd: directory, env: { ...process.env, PATH: `${process.env['PLZ_TOOLS_DIR'] ?? '/opt/plz-tools'}/shims:${process.env['PATH'] ?? ''}` } });
+    await project.withDiagnostics(async () => {
+      const enabled = await init('--enable-nginx-ssl');
+      expect(enabled.status).toBe(0);
+      await project.compose(['up', '-d', '--wait'], 600_000);
+      const httpUrl = await context().refreshUrl();
+      const httpsUrl = `https://${(await project.compose(['port', 'nginx', '443'])).stdout.trim()}`;
+      const redirect = await fetch(`${httpUrl}/api/v1/me`, { redirect: 'manual' });
+      expect(redirect.status).toBe(301);
+      expect(redirect.headers.get('location')).toMatch(/^https:\/\//);
+      const secure = new PlzUser(httpsUrl, context().token);
+      const refused = await secure.plz(directory, ['ping'], 120_000, { PLZ_PROJECT: 'https-check' });
+      expect(refused.status).toBe(4);
+      const trusted = await secure.plz(directory, ['ping'], 120_000, { PLZ_CA_FILE: path.join(tls, 'server.crt'), PLZ_PROJECT: 'https-check' });
+      expect(trusted.stdout).toContain(`${httpsUrl} is up; you are admin (admin)`);
+      expect(trusted.status).toBe(0);
+      const disabled = await init('--disable-nginx-ssl');
+      expect(disabled.status).toBe(0);
+      await project.compose(['up', '-d', '--wait'], 600_000);
+      expect((await fetch(`${await context().refreshUrl()}/healthz`)).status).toBe(200);
+      secure.dispose();
+    });
+  }, 1_200_000);
 }
