@@ -7,3 +7,4 @@ export * from './record.js';
 export * from './sweep.js';
 export * from './api.js';
 export * from './heartbeat.js';
+export * from './storage.js';

@@ -4,14 +4,9 @@ import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort, secret, startProcess, waitUntilReady } from './process.js';
 import { toolPaths } from './tools.js';
+import { minioClientOptions, type S3Settings } from '@plz/contracts';
 
-/** Connection settings of an S3 endpoint (MinIO). */
-export interface S3Settings {
-  endpoint: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-}
+export type { S3Settings };
 
 /** A throwaway MinIO server on 127.0.0.1, root credentials generated. */
 export interface MinioService extends S3Settings {
@@ -42,19 +37,9 @@ export async function startMinio(): Promise<MinioService> {
   };
 }
 
-/**
- * An S3 client for MinIO: path-style addressing and checksums only when required
- * (`@aws-sdk/client-s3` >= 3.729 adds CRC checksums by default, see NOTES.md).
- */
+/** An S3 client for MinIO, with the options the services use (`minioClientOptions`). */
 export function s3Client(settings: S3Settings): S3Client {
-  return new S3Client({
-    endpoint: settings.endpoint,
-    region: settings.region,
-    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return new S3Client(minioClientOptions(settings));
 }
 
 /** Creates a bucket named `<prefix>-<random>` and returns its name. */

@@ -15,14 +15,10 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { minioClientOptions, type S3Settings } from '@plz/contracts';
 
 /** Connection settings of the S3 endpoint (MinIO in a deployment). */
-export interface S3Settings {
-  endpoint: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-}
+export type { S3Settings };
 
 /** One stored object as listed: key, size in bytes, last modification. */
 export interface StoredObject {
@@ -54,12 +50,7 @@ export class ObjectStore {
 
   constructor(settings: S3Settings, transfers: Partial<TransferOptions> = {}) {
     this.client = new S3Client({
-      endpoint: settings.endpoint,
-      region: settings.region,
-      credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
+      ...minioClientOptions(settings),
       maxAttempts: 2,
     });
     this.transfers = { ...defaultTransfers, ...transfers };

@@ -6,21 +6,10 @@ import { cursorAtSql, recordColumns, toRecord, toStatus, type ExecutionRow } fro
 export type StoredExecution = ReturnType<typeof toRecord>;
 
 /** A new row of `executions` (state `queued`). JSON columns are plain values here. */
-export interface NewExecution {
-  id: string;
-  project: string;
-  name: string | null;
-  tags: string[];
-  user_id: string;
-  queue: string;
-  snapshot: string;
-  input: unknown;
-  parameters: Record<string, unknown>;
-  resources: Record<string, unknown>;
-  max_run_seconds: number | null;
-  sweep_id: string | null;
-  rerun_of: string | null;
-}
+export type NewExecution = Pick<
+  ExecutionRow,
+  'id' | 'project' | 'name' | 'tags' | 'user_id' | 'queue' | 'snapshot' | 'input' | 'parameters' | 'resources' | 'max_run_seconds' | 'sweep_id' | 'rerun_of'
+>;
 
 /** Filters of the execution list; all optional, combined with AND. */
 export interface ExecutionFilter {

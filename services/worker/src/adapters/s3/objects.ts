@@ -1,14 +1,10 @@
 import type { Readable } from 'node:stream';
 import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { minioClientOptions, type S3Settings } from '@plz/contracts';
 
 /** Connection settings of the object store (MinIO). */
-export interface S3Settings {
-  endpoint: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-}
+export type { S3Settings };
 
 /** Raised for a missing object, so callers can tell "not there" from a failure. */
 export class ObjectNotFoundError extends Error {
@@ -29,14 +25,7 @@ export class ObjectStore {
   readonly #client: S3Client;
 
   constructor(settings: S3Settings) {
-    this.#client = new S3Client({
-      endpoint: settings.endpoint,
-      region: settings.region,
-      credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    this.#client = new S3Client(minioClientOptions(settings));
   }
 
   /**
