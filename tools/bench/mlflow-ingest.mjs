@@ -4,8 +4,8 @@
 //
 //   npx tsc --build && node tools/bench/mlflow-ingest.mjs [--points 50000] [--naive-points 1000] [--keys 5] [--concurrency 1]
 //
-// --concurrency N runs N logBatch calls at once, each with every N-th block of 1000 points (MLflow
-// stores points by step and timestamp, so their arrival order does not matter).
+// --concurrency N keeps N log-batch requests in flight (`logBatch`'s `concurrency`, as the worker's
+// MLFLOW_LOG_CONCURRENCY); PLZ_TEST_MLFLOW_WORKERS sets the MLflow server's worker processes.
 //
 // Starts PostgreSQL, MinIO and MLflow with the built testkit (tools/testkit/dist) unless
 // PLZ_TEST_POSTGRES_URL, PLZ_TEST_S3 and PLZ_TEST_MLFLOW_URL already point at running ones.
@@ -62,9 +62,7 @@ try {
   const batched = makePoints('batched', points, keys);
   const batchedStart = performance.now();
   const cpuStart = process.cpuUsage();
-  const lanes = Array.from({ length: concurrency }, (_, lane) => batched.filter((_, i) => Math.floor(i / 1000) % concurrency === lane));
-  const sent = await Promise.all(lanes.map((metrics) => client.logBatch(runId, { metrics })));
-  const requests = sent.reduce((sum, { requests: n }) => sum + n, 0);
+  const { requests } = await client.logBatch(runId, { metrics: batched }, { concurrency });
   const batchedMs = performance.now() - batchedStart;
   const { user, system } = process.cpuUsage(cpuStart);
   const clientCpuMs = (user + system) / 1000;

@@ -68,6 +68,22 @@ describe('MlflowClient against a real MLflow server', () => {
     expect(run.data.metrics).toEqual([expect.objectContaining({ key: 'train/loss', step: 2499 })]);
   }, 60_000);
 
+  it('sends log-batch requests concurrently when asked, every point stored and the latest value the highest step', async () => {
+    const experimentId = await client.getOrCreateExperiment(unique('concurrent'));
+    const { info } = await client.createRun({ experimentId });
+    const timestamp = Date.now();
+    // two keys interleaved, 4000 points: 4 requests, 3 in flight at once
+    const metrics: Metric[] = Array.from({ length: 4000 }, (_, i) => ({ key: `k${i % 2}`, value: i, timestamp: timestamp + i, step: Math.floor(i / 2) }));
+    expect(await client.logBatch(info.run_id, { metrics }, { concurrency: 3 })).toEqual({ requests: 4 });
+    for (const key of ['k0', 'k1']) {
+      const history = await client.getMetricHistory(info.run_id, key);
+      expect(history.map((m) => m.step).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 2000 }, (_, step) => step));
+    }
+    const run = await client.getRun(info.run_id);
+    expect(run.data.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'k0', step: 1999, value: 3998 }), expect.objectContaining({ key: 'k1', step: 1999, value: 3999 })]));
+    await expect(client.logBatch(info.run_id, { metrics }, { concurrency: 0 })).rejects.toThrow(RangeError);
+  }, 60_000);
+
   it('splits 150 params across requests, all of them stored', async () => {
     const experimentId = await client.getOrCreateExperiment(unique('params'));
     const { info } = await client.createRun({ experimentId });

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import createClient, { type Client } from 'openapi-fetch';
+import pMap from 'p-map';
 import { artifactPath, encodeArtifactPath, type ArtifactLocation } from './artifacts.js';
 import type { paths } from './generated/mlflow.js';
 import { isMlflowError, MlflowError, mlflowErrorCodes } from './http/errors.js';
@@ -190,21 +191,34 @@ export class MlflowClient {
 
   /**
    * Logs metrics, params and tags of a run, split with `splitLogBatch` into requests within
-   * MLflow's log-batch limits (1000 metrics, 100 params, 100 tags, 1000 entities, 1 MB) and sent one
-   * after the other, in order. Values that are not finite are sent as MLflow expects them.
+   * MLflow's log-batch limits (1000 metrics, 100 params, 100 tags, 1000 entities, 1 MB). The
+   * requests go `options.concurrency` at a time (default 1: one after the other, in order); more
+   * than one lets an MLflow server with several workers (`mlflow server --workers N`) store them in
+   * parallel, which is safe because MLflow keys metric points by (key, timestamp, step, value) and
+   * keeps a run's latest value by step then timestamp, whatever the arrival order.
+   * Values that are not finite are sent as MLflow expects them.
    *
+   * @param options.concurrency requests in flight at once, an integer from 1 to 16.
    * @returns the number of requests sent (0 for an empty batch).
-   * @throws MlflowError from the first request that fails (the earlier ones are logged), e.g.
-   *   INVALID_PARAMETER_VALUE for a bad key or a param that would change value; Error from
-   *   `splitLogBatch` for an entity larger than a request.
+   * @throws MlflowError from a request that fails (with concurrency 1 the earlier ones are logged
+   *   and no later one is sent), e.g. INVALID_PARAMETER_VALUE for a bad key or a param that would
+   *   change value; RangeError for a bad `concurrency`; Error from `splitLogBatch` for an entity
+   *   larger than a request.
    */
-  async logBatch(runId: string, batch: LogBatchInput): Promise<{ requests: number }> {
-    const parts = splitLogBatch({ metrics: batch.metrics ?? [], params: batch.params ?? [], tags: batch.tags ?? [] });
-    for (const part of parts) {
-      await this.#api.POST(`${JSON_OPERATIONS}/runs/log-batch`, {
-        body: { run_id: runId, metrics: part.metrics.map(encodeMetric), params: part.params, tags: part.tags },
-      });
+  async logBatch(runId: string, batch: LogBatchInput, options: { concurrency?: number } = {}): Promise<{ requests: number }> {
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) {
+      throw new RangeError(`logBatch concurrency must be an integer from 1 to 16, got ${concurrency}`);
     }
+    const parts = splitLogBatch({ metrics: batch.metrics ?? [], params: batch.params ?? [], tags: batch.tags ?? [] });
+    await pMap(
+      parts,
+      (part) =>
+        this.#api.POST(`${JSON_OPERATIONS}/runs/log-batch`, {
+          body: { run_id: runId, metrics: part.metrics.map(encodeMetric), params: part.params, tags: part.tags },
+        }),
+      { concurrency },
+    );
     return { requests: parts.length };
   }
 

@@ -60,7 +60,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
     containers: new DockerContainers(docker),
     images: new DockerImages(docker),
     objects,
-    tracking: new MlflowTracking(config.MLFLOW_URL),
+    tracking: new MlflowTracking(config.MLFLOW_URL, { logConcurrency: config.MLFLOW_LOG_CONCURRENCY }),
     logStream: new RedisLogStream(redis),
     stopSignals,
     redis,

@@ -15,7 +15,7 @@ const valid = {
 describe('loadConfig', () => {
   it('applies defaults, derives the queue from the GPUs and freezes the result', () => {
     const config = loadConfig({ ...valid, NVIDIA_VISIBLE_DEVICES: '0,1', DATASETS_SOURCE: '', EXTRA_CA_CERTIFICATES_DIR: '' });
-    expect(config).toMatchObject({ S3_REGION: 'us-east-1', HEARTBEAT_FILE: '/tmp/plz-worker-heartbeat', LOG_LEVEL: 'info', gpus: { deviceIds: ['0', '1'], queue: 'gpu-x2' } });
+    expect(config).toMatchObject({ S3_REGION: 'us-east-1', HEARTBEAT_FILE: '/tmp/plz-worker-heartbeat', LOG_LEVEL: 'info', MLFLOW_LOG_CONCURRENCY: 2, gpus: { deviceIds: ['0', '1'], queue: 'gpu-x2' } });
     expect(config.DATASETS_SOURCE).toBeUndefined();
     expect(config.EXTRA_CA_CERTIFICATES_DIR).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
@@ -27,6 +27,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, DATASETS_SOURCE: 'plz-datasets' }).DATASETS_SOURCE).toBe('plz-datasets');
     expect(() => loadConfig({ ...valid, DATASETS_SOURCE: 'relative/path' })).toThrow('DATASETS_SOURCE');
     expect(() => loadConfig({ ...valid, DOCKER_HOST: 'docker.sock' })).toThrow('DOCKER_HOST');
+  });
+
+  it('reads the MLflow log-batch concurrency as an integer from 1 to 16', () => {
+    expect(loadConfig({ ...valid, MLFLOW_LOG_CONCURRENCY: '4' }).MLFLOW_LOG_CONCURRENCY).toBe(4);
+    for (const bad of ['0', '17', '1.5', 'two']) expect(() => loadConfig({ ...valid, MLFLOW_LOG_CONCURRENCY: bad })).toThrow('MLFLOW_LOG_CONCURRENCY');
   });
 
   it('lists every problem at once, NVIDIA_VISIBLE_DEVICES=all included', () => {

@@ -26,6 +26,11 @@ export const ConfigSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1),
   S3_REGION: z.string().default('us-east-1'),
   MLFLOW_URL: z.string().url(),
+  /**
+   * Log-batch requests in flight at once when sending measures to MLflow (1-16): match the MLflow
+   * server's worker processes (`MLFLOW_WORKERS` in envs/mlflow.env) so that each stores a batch.
+   */
+  MLFLOW_LOG_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   HEARTBEAT_FILE: z.string().refine((value) => path.isAbsolute(value), 'expected an absolute path').default('/tmp/plz-worker-heartbeat'),
   /** Docker network of job containers (created by the deployment, isolated from its services). */
   JOBS_NETWORK: z.string().min(1),

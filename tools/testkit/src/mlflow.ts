@@ -41,6 +41,8 @@ export async function startMlflow(postgresAdminUrl: string, s3: S3Settings, work
         AWS_ACCESS_KEY_ID: s3.accessKeyId,
         AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
         AWS_DEFAULT_REGION: s3.region,
+        // as a deployment runs it (envs/mlflow.env): no server-side job processes
+        MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
       },
     },
   );

@@ -21,9 +21,15 @@ export type RunEndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
  */
 export class MlflowTracking {
   readonly #client: MlflowClient;
+  readonly #logConcurrency: number;
 
-  constructor(baseUrl: string) {
+  /**
+   * @param baseUrl MLflow's base URL (REST API under `<baseUrl>/api/2.0/mlflow/`).
+   * @param options.logConcurrency log-batch requests in flight at once (1-16, default 1).
+   */
+  constructor(baseUrl: string, options: { logConcurrency?: number } = {}) {
     this.#client = new MlflowClient({ baseUrl });
+    this.#logConcurrency = options.logConcurrency ?? 1;
   }
 
   /** Id of the experiment named after the project (one experiment per project), created when missing. */
@@ -41,9 +47,12 @@ export class MlflowTracking {
     return tracked((await this.#client.getRun(runId)).info);
   }
 
-  /** Logs metrics, params and tags (split into requests within MLflow's limits by the client). */
+  /**
+   * Logs metrics, params and tags (split into requests within MLflow's limits by the client, sent
+   * `logConcurrency` at a time).
+   */
   async log(runId: string, batch: { metrics?: Metric[]; params?: Param[]; tags?: Tag[] }): Promise<void> {
-    await this.#client.logBatch(runId, batch);
+    await this.#client.logBatch(runId, batch, { concurrency: this.#logConcurrency });
   }
 
   /** Sets one tag. */
