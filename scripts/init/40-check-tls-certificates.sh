@@ -3,7 +3,8 @@
 # State: the option given now (--enable-/--disable-nginx-ssl, --enable-/--disable-postgres-ssl),
 # else the state remembered in .env, else the deployment's default. A certificate or key that is
 # missing, unreadable or not matching is an error. The state is written to .env (PLZ_NGINX_SITE,
-# PLZ_POSTGRES_SSL), which docker-compose.yml reads.
+# PLZ_POSTGRES_SSL, and PLZ_POSTGRES_SSLMODE: the sslmode of the services' database connections,
+# require or disable), which docker-compose.yml reads.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
@@ -33,3 +34,6 @@ site=http
 plz_env_set PLZ_NGINX_SITE "$site"
 [[ $(plz_env_get PLZ_POSTGRES_SSL) == "$postgres_ssl" ]] || plz_log "PostgreSQL TLS is $postgres_ssl (PLZ_POSTGRES_SSL=$postgres_ssl)"
 plz_env_set PLZ_POSTGRES_SSL "$postgres_ssl"
+sslmode=disable
+[[ $postgres_ssl == on ]] && sslmode=require
+plz_env_set PLZ_POSTGRES_SSLMODE "$sslmode"

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # Debian packages: the Docker engine, debootstrap for the base image, servers for integration
-# tests, and the checkers the tests call.
+# tests, and the checkers the tests call (shellcheck, systemd-analyze).
 step "apt packages"
 wanted=(docker.io debootstrap postgresql-15 redis-server shellcheck jq openssl curl ca-certificates git
-  chromium iptables)
+  chromium iptables systemd)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

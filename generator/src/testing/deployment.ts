@@ -10,6 +10,7 @@ const helpers = createHelpers({ importMeta: import.meta });
 export interface ComposeService {
   image?: string;
   build?: unknown;
+  command?: string[];
   profiles?: string[];
   ports?: Array<{ target: number; host_ip: string; published?: string; protocol: string }>;
   environment?: Record<string, string>;

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkDocker, dockerClient, dockerEngineId } from './adapters/docker/client.js';
+import { checkDatasetsSource, checkDocker, dockerClient, dockerEngineId } from './adapters/docker/client.js';
 import { DockerContainers } from './adapters/docker/containers.js';
 import { DockerImages } from './adapters/docker/images.js';
 import { createConsumer } from './adapters/queue/consumer.js';
@@ -79,6 +79,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
   let locks: DeviceLocks | undefined;
   try {
     await checkDocker(docker, config.DOCKER_HOST);
+    await checkDatasetsSource(docker, config.DATASETS_SOURCE);
     if (config.gpus.deviceIds.length > 0) {
       locks = new DeviceLocks(redis, await dockerEngineId(docker), config.WORKER_ID, config.gpus.deviceIds, 30_000);
       await locks.take();

@@ -1,19 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ComposeProject, dockerEnv } from './docker.js';
+import { parse, stringify } from 'yaml';
+import { ComposeProject, dockerBinary, dockerEnv } from './docker.js';
 import { generateDeployment as generate } from './generate.js';
-import { plzFlow } from './plz-flow.js';
+import { PlzUser, runCommand, type Result } from './plz-cli.js';
+import { datasetsProbe, plzFlow } from './plz-flow.js';
 
 /**
- * The whole thing for real: `yo plz-deploy` with two CPU workers, `./init-deployment.sh`,
- * `docker compose up -d --wait` (building the plz images from the copied sources), every service
- * healthy and reachable through NGINX, init again on the running deployment, `down -v`.
+ * The whole thing for real: `yo plz-deploy` with two CPU workers, `./init-deployment.sh
+ * --enable-postgres-ssl` (certificate made here with openssl), `docker compose up -d --wait`
+ * (building the plz images from the copied sources), every service healthy and reachable through
+ * NGINX and on PostgreSQL over TLS, the plz flow, init again on the running deployment, then the
+ * operator's paths of issue 8: the systemd unit verified and its commands run as written, a
+ * datasets folder that disappeared, a datasets volume of the NFS kind from the override template;
+ * `down -v` at the end.
  * It needs the REST API and worker images: without their Dockerfiles it is skipped, saying so.
  */
 const run = promisify(execFile);
@@ -28,7 +34,7 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
   let base = '';
   let directory = '';
   let project: ComposeProject;
-  const init = () => run('bash', ['init-deployment.sh'], { cwd: directory, env: dockerEnv(), timeout: 600_000 });
+  const init = (...options: string[]) => run('bash', ['init-deployment.sh', ...options], { cwd: directory, env: dockerEnv(), timeout: 600_000 });
   let url = '';
   let datasets = '';
 
@@ -47,7 +53,11 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     for (const name of readdirSync(authorities).filter((entry) => entry.endsWith('.crt'))) {
       copyFileSync(path.join(authorities, name), path.join(directory, 'ssl', 'ca-certificates', name));
     }
-    await init();
+    // PostgreSQL with TLS from the start, so that the whole flow below runs on it.
+    const made = await runCommand('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=db',
+      '-addext', 'subjectAltName=DNS:db', '-keyout', path.join(directory, 'ssl', 'db', 'server.key'), '-out', path.join(directory, 'ssl', 'db', 'server.crt')]);
+    if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
+    await init('--enable-postgres-ssl');
     await project.withDiagnostics(async () => {
       await project.compose(['up', '-d', '--wait', '--build'], 1_500_000);
       url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
@@ -56,6 +66,7 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
 
   afterAll(async () => {
     await project?.compose(['--profile', 'init', 'down', '-v', '--remove-orphans']).catch(() => undefined);
+    if (nfsVolume) await runCommand(dockerBinary, ['volume', 'rm', '--force', nfsVolume], { env: dockerEnv() });
     if (base) rmSync(base, { recursive: true, force: true });
   }, 300_000);
 
@@ -87,6 +98,30 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     });
   });
 
+  it('connects the REST API and MLflow to PostgreSQL over TLS (pg_stat_ssl) and refuses plain connections from the network', async () => {
+    await project.withDiagnostics(async () => {
+      const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
+      // both services hold a connection after a request that reads the database
+      expect((await fetch(`${url}/api/v1/executions`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect((await fetch(`${url}/mlflow/api/2.0/mlflow/experiments/search?max_results=1`)).status).toBe(200);
+      const { stdout } = await project.compose(['exec', '-T', 'db', 'psql', '-X', '-At', '-U', 'postgres', '-d', 'postgres', '-c',
+        "SELECT a.usename || ' ' || CASE WHEN s.ssl THEN s.version ELSE 'plain' END FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename IN ('restapi', 'worker', 'mlflow')"]);
+      const connections = stdout.trim().split('\n');
+      expect(connections).toEqual(expect.arrayContaining([expect.stringMatching(/^restapi TLSv1\.[23]$/), expect.stringMatching(/^mlflow TLSv1\.[23]$/)]));
+      expect(connections.filter((line) => line.endsWith(' plain'))).toEqual([]);
+      // a client on the services' network, with the right password, with and without TLS
+      const password = /^RESTAPI_DB_PASSWORD=(.*)$/m.exec(readFileSync(path.join(directory, '.env'), 'utf8'))?.[1] ?? '';
+      expect(password).not.toBe('');
+      const psql = (sslmode: string) => runCommand(dockerBinary, ['run', '--rm', '--network', `${slug}-internal`, '-e', 'PGPASSWORD', '--entrypoint', 'psql', 'postgres:15-bookworm',
+        '-X', '-At', `host=db user=restapi dbname=restapi sslmode=${sslmode}`, '-c', 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'], { env: dockerEnv({ PGPASSWORD: password }) });
+      const plain = await psql('disable');
+      expect(plain.status).not.toBe(0);
+      expect(plain.stderr).toMatch(/pg_hba\.conf rejects connection for host .* user "restapi", database "restapi", no encryption/);
+      const encrypted = await psql('require');
+      expect([encrypted.status, encrypted.stdout.trim()]).toEqual([0, 't']);
+    });
+  }, 300_000);
+
   // Issue 7: plz on this deployment, from a real training job to a restart.
   plzFlow(() => ({
     url,
@@ -108,4 +143,152 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
       await expectAllHealthy();
     });
   }, 900_000);
+
+  // Issue 8: the operator's paths on the running deployment.
+  const unitFile = () => path.join(directory, 'systemd', `${slug}.service`);
+  const unitSetting = (key: string): string => {
+    const match = new RegExp(`^${key}=(.*)$`, 'm').exec(readFileSync(unitFile(), 'utf8'));
+    if (!match) throw new Error(`no ${key}= in ${unitFile()}`);
+    return match[1]!;
+  };
+  /**
+   * Runs one of the unit's commands as systemd runs it: the line's words as the command and its
+   * arguments (no shell), in its WorkingDirectory, with systemd's default PATH and nothing else.
+   */
+  const systemdRuns = (key: 'ExecStart' | 'ExecStop' | 'ExecStopPost'): Promise<Result> => {
+    const [command, ...args] = unitSetting(key).split(/\s+/);
+    return runCommand(command!, args, { cwd: unitSetting('WorkingDirectory'), env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, timeoutMs: 900_000 });
+  };
+  /** `systemctl start`: ExecStart; when it fails, systemd runs ExecStopPost. Resolves with ExecStart's result. */
+  const systemdStart = async (): Promise<Result> => {
+    const started = await systemdRuns('ExecStart');
+    if (started.status !== 0) expectSuccess(await systemdRuns('ExecStopPost'), 'ExecStopPost after a failed start');
+    return started;
+  };
+  /** `systemctl stop`: ExecStop, then ExecStopPost. */
+  const systemdStop = async (): Promise<void> => {
+    expectSuccess(await systemdRuns('ExecStop'), 'ExecStop');
+    expectSuccess(await systemdRuns('ExecStopPost'), 'ExecStopPost');
+  };
+  const expectSuccess = (result: Result, what: string): void => {
+    if (result.status !== 0) throw new Error(`${what} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  };
+  /** Ids of every execution, read through NGINX (a 502 right after a start is retried for 30 s, saying so). */
+  const executionIds = async (): Promise<string[]> => {
+    const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await fetch(`${url}/api/v1/executions?limit=100`, { headers: { authorization: `Bearer ${token}` } });
+      if (response.status === 200) return ((await response.json()) as { executions: Array<{ id: string }> }).executions.map((execution) => execution.id).sort();
+      const answer = `${url}: ${response.status} from ${response.headers.get('server') ?? 'no server header'}: ${(await response.text()).slice(0, 300)}`;
+      if (response.status !== 502 || attempt >= 30) throw new Error(`listing executions failed: ${answer}`);
+      process.stderr.write(`deployment-stack: retrying after ${answer}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  };
+  const refreshUrl = async () => {
+    url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
+  };
+  let nfsVolume = '';
+
+  it('renders a systemd unit for this folder and its datasets that systemd-analyze verify accepts', async () => {
+    const verified = await runCommand('systemd-analyze', ['verify', unitFile()]);
+    expect([verified.status, verified.stdout.trim(), verified.stderr.trim()]).toEqual([0, '', '']);
+    expect(unitSetting('WorkingDirectory')).toBe(directory);
+    expect(unitSetting('RequiresMountsFor')).toBe(`${directory} ${datasets}`);
+    expect(unitSetting('ExecStart')).toMatch(/^\/\S+ compose up -d --wait$/);
+    expect(unitSetting('ExecStop')).toMatch(/^\/\S+ compose down$/);
+    expect(unitSetting('ExecStopPost')).toBe(unitSetting('ExecStop'));
+  }, 120_000);
+
+  it("stops with the unit's ExecStop (and ExecStopPost) and starts with its ExecStart, run as written: down cleanly, up healthy, nothing lost", async () => {
+    await project.withDiagnostics(async () => {
+      const before = await executionIds();
+      expect(before.length).toBeGreaterThan(5);
+      await systemdStop();
+      expect((await project.compose(['ps', '--all', '--quiet'])).stdout.trim()).toBe('');
+      const volumes = await runCommand(dockerBinary, ['volume', 'ls', '--quiet', '--filter', `label=com.docker.compose.project=${slug}`], { env: dockerEnv() });
+      expect(volumes.stdout.split('\n')).toEqual(expect.arrayContaining([`${slug}-db-data`, `${slug}-minio-data`]));
+      expectSuccess(await systemdStart(), 'ExecStart');
+      await expectAllHealthy();
+      await refreshUrl();
+      expect(await executionIds()).toEqual(before);
+    });
+  }, 1_200_000);
+
+  it('refuses to start without its datasets folder, with a clear error from init and from ExecStart, creating nothing in its place', async () => {
+    await project.withDiagnostics(async () => {
+      const before = await executionIds();
+      await systemdStop();
+      const away = `${datasets}.away`;
+      renameSync(datasets, away);
+      try {
+        const env = readFileSync(path.join(directory, '.env'), 'utf8');
+        const refused = await runCommand('bash', ['init-deployment.sh'], { cwd: directory, env: dockerEnv() });
+        expect(refused.status).toBe(1);
+        expect(refused.stderr).toContain(`the datasets folder ${datasets} (PLZ_DATASETS_DIRECTORY in envs/deployment.env) does not exist`);
+        expect(readFileSync(path.join(directory, '.env'), 'utf8')).toBe(env);
+        const failed = await systemdStart();
+        expect(failed.status).not.toBe(0);
+        expect(`${failed.stdout}${failed.stderr}`).toContain(`bind source path does not exist: ${datasets}`);
+        expect(existsSync(datasets)).toBe(false);
+        // systemd ran ExecStopPost after the failed start: nothing half-created is left behind
+        expect((await project.compose(['ps', '--all', '--quiet'])).stdout.trim()).toBe('');
+      } finally {
+        renameSync(away, datasets);
+      }
+      expectSuccess(await systemdStart(), 'ExecStart');
+      await expectAllHealthy();
+      await refreshUrl();
+      expect(await executionIds()).toEqual(before);
+      expect(readFileSync(path.join(datasets, 'digits', 'labels.csv'), 'utf8')).toBe('id,label\n1,7\n');
+    });
+  }, 1_200_000);
+
+  it('mounts a named volume of the NFS kind from the override template (a local driver_opts bind) read-only at /datasets', async () => {
+    // The template's NFS example, uncommented, for both workers, with the NFS mount options swapped
+    // for a local bind of a folder made here (same driver, same shape).
+    const share = path.join(base, 'nfs-share');
+    mkdirSync(path.join(share, 'digits'), { recursive: true });
+    writeFileSync(path.join(share, 'digits', 'labels.csv'), 'id,label\n2,3\n');
+    const template = readFileSync(path.join(directory, 'docker-compose.override.yml.template'), 'utf8');
+    const section = /^## --- Example: datasets on an NFS share -+\n([\s\S]*?)\n\n/m.exec(template)?.[1];
+    if (!section) throw new Error('no NFS example in docker-compose.override.yml.template');
+    const example = parse(section.split('\n').filter((line) => line.startsWith('# ') || line === '#').map((line) => line.slice(2)).join('\n')) as {
+      services: Record<string, unknown>;
+      volumes: Record<string, { name: string; driver: string; driver_opts: Record<string, string> }>;
+    };
+    const volume = example.volumes['datasets-nfs']!;
+    expect([volume.driver, volume.driver_opts['type']]).toEqual(['local', 'nfs']);
+    volume.driver_opts = { type: 'none', o: 'bind', device: share };
+    nfsVolume = volume.name;
+    example.services['worker-cpu-1'] = example.services['worker-cpu-0'];
+    writeFileSync(path.join(directory, 'docker-compose.override.yml'), stringify(example));
+    let user: PlzUser | undefined;
+    try {
+      await project.withDiagnostics(async () => {
+        expectSuccess(await systemdStart(), 'ExecStart with the override');
+        await expectAllHealthy();
+        await refreshUrl();
+        const probe = new PlzUser(url, readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim());
+        user = probe;
+        const { stdout } = await runCommand(dockerBinary, ['volume', 'inspect', '--format', '{{.Driver}} {{index .Options "type"}} {{index .Options "device"}}', nfsVolume], { env: dockerEnv() });
+        expect(stdout.trim()).toBe(`local none ${share}`);
+        for (const worker of ['worker-cpu-0', 'worker-cpu-1']) {
+          const env = (await project.compose(['exec', '-T', worker, 'printenv', 'DATASETS_SOURCE'])).stdout.trim();
+          expect(env).toBe(nfsVolume);
+        }
+        const result = await probe.plz(datasetsProbe(probe, 'digits/labels.csv'), ['run']);
+        expect(result.stdout).toContain('datasets at /datasets, digits/labels.csv ends with: 2,3');
+        expect(result.stdout).toContain('write: refused read-only');
+        expect(result.status).toBe(0);
+        expect(readFileSync(path.join(share, 'digits', 'labels.csv'), 'utf8')).toBe('id,label\n2,3\n');
+        // and back to the generated datasets folder
+        rmSync(path.join(directory, 'docker-compose.override.yml'));
+        expectSuccess(await systemdStart(), 'ExecStart without the override');
+        await expectAllHealthy();
+      });
+    } finally {
+      user?.dispose();
+    }
+  }, 1_200_000);
 });

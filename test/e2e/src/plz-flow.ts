@@ -34,6 +34,29 @@ interface Described {
   parameters: Record<string, unknown>;
 }
 
+/**
+ * A project whose job reads the last line of `file` (relative to `datasets_directory` of its
+ * CONFIGURATION_FILE), prints "datasets at <dir>, <file> ends with: <line>", then tries to overwrite
+ * the file and prints "write: allowed" or "write: refused <reason>" ("read-only" for EROFS).
+ */
+export function datasetsProbe(user: PlzUser, file: string): string {
+  return user.project({
+    'plz.config.json': JSON.stringify({ project: 'datasets-check', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'] }),
+    'main.py': [
+      'import errno, json, os',
+      'config = json.load(open(os.environ["CONFIGURATION_FILE"]))',
+      'root = config["datasets_directory"]',
+      `file = ${JSON.stringify(file)}`,
+      'print(f"datasets at {root}, {file} ends with:", open(os.path.join(root, file)).read().splitlines()[-1], flush=True)',
+      'try:',
+      '    open(os.path.join(root, file), "w").write("overwritten")',
+      '    print("write: allowed")',
+      'except OSError as error:',
+      '    print("write: refused", "read-only" if error.errno == errno.EROFS else errno.errorcode[error.errno])',
+    ].join('\n'),
+  });
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** sha256 of every regular file under `dir` (relative path → digest), for "nothing changed" checks. */
@@ -163,22 +186,8 @@ export function plzFlow(context: () => FlowContext): void {
   }, 900_000);
 
   it('mounts the datasets folder read-only at the path CONFIGURATION_FILE announces', async () => {
-    const job = user.project({
-      'plz.config.json': JSON.stringify({ project: 'datasets-check', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'] }),
-      'main.py': [
-        'import errno, json, os',
-        'config = json.load(open(os.environ["CONFIGURATION_FILE"]))',
-        'root = config["datasets_directory"]',
-        'print("datasets at", root, "labels:", open(os.path.join(root, "digits", "labels.csv")).read().splitlines()[1], flush=True)',
-        'try:',
-        '    open(os.path.join(root, "digits", "labels.csv"), "w").write("overwritten")',
-        '    print("write: allowed")',
-        'except OSError as error:',
-        '    print("write: refused", "read-only" if error.errno == errno.EROFS else errno.errorcode[error.errno])',
-      ].join('\n'),
-    });
-    const result = await user.plz(job, ['run']);
-    expect(result.stdout).toContain('datasets at /datasets labels: 1,7');
+    const result = await user.plz(datasetsProbe(user, 'digits/labels.csv'), ['run']);
+    expect(result.stdout).toContain('datasets at /datasets, digits/labels.csv ends with: 1,7');
     expect(result.stdout).toContain('write: refused read-only');
     expect(result.status).toBe(0);
     expect(readFileSync(path.join(context().datasets(), 'digits', 'labels.csv'), 'utf8')).toBe('id,label\n1,7\n');
@@ -234,7 +243,7 @@ export function plzFlow(context: () => FlowContext): void {
     user.dispose();
   }, 1_500_000);
 
-  it('turns HTTPS on with the certificate in ssl/nginx (HTTP redirects; the CLI trusts it with ca_file) and off again', async () => {
+  it('turns HTTPS on with the certificate in ssl/nginx (TLS 1.2+ only, HTTP redirects; the CLI trusts it with ca_file) and off again', async () => {
     const { project, directory } = context();
     const tls = path.join(directory, 'ssl', 'nginx');
     const made = await runCommand('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
@@ -250,6 +259,19 @@ export function plzFlow(context: () => FlowContext): void {
       const redirect = await fetch(`${httpUrl}/api/v1/me`, { redirect: 'manual' });
       expect(redirect.status).toBe(301);
       expect(redirect.headers.get('location')).toMatch(/^https:\/\//);
+      // TLS 1.2 and 1.3 only, on the wire: the client offers exactly one version (SECLEVEL 0 so that
+      // this machine's OpenSSL may offer 1.0 and 1.1 at all) and NGINX answers or refuses.
+      const address = httpsUrl.slice('https://'.length);
+      const handshake = (version: string) => runCommand('openssl', ['s_client', '-connect', address, '-servername', 'localhost', `-${version}`, '-cipher', 'DEFAULT:@SECLEVEL=0']);
+      for (const version of ['tls1', 'tls1_1']) {
+        const old = await handshake(version);
+        expect(old.status).not.toBe(0);
+        expect(old.stderr).toContain('alert protocol version');
+      }
+      for (const [version, name] of [['tls1_2', 'TLSv1.2'], ['tls1_3', 'TLSv1.3']] as const) {
+        const current = await handshake(version);
+        expect(current.stdout).toContain(`New, ${name}, Cipher is`);
+      }
       const secure = new PlzUser(httpsUrl, context().token);
       const refused = await secure.plz(directory, ['ping'], 120_000, { PLZ_PROJECT: 'https-check' });
       expect(refused.status).toBe(4);

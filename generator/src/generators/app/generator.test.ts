@@ -74,7 +74,9 @@ describe('yo plz-deploy', () => {
       const resolved = await deployment.resolved();
       expect(Object.keys(resolved.services['restapi']?.environment ?? {}).sort()).toEqual(restapiVariables);
       expect(Object.keys(resolved.services['worker-cpu-0']?.environment ?? {}).sort()).toEqual(workerVariables);
-      expect(resolved.services['restapi']?.environment?.['DATABASE_URL']).toBe('postgres://restapi:dummy-restapi-db@db:5432/restapi');
+      expect(resolved.services['restapi']?.environment?.['DATABASE_URL']).toBe('postgres://restapi:dummy-restapi-db@db:5432/restapi?uselibpqcompat=true&sslmode=disable');
+      expect(resolved.services['mlflow']?.environment?.['MLFLOW_BACKEND_STORE_URI']).toMatch(/@db:5432\/mlflow\?sslmode=disable$/);
+      expect(resolved.services['db']?.command).toEqual(expect.arrayContaining(['ssl=off', 'hba_file=/etc/plz/db-config/pg_hba-ssl-off.conf']));
       expect(resolved.services['worker-cpu-0']?.environment).toMatchObject({ JOBS_NETWORK: 'plz-jobs', DATASETS_SOURCE: '', NVIDIA_VISIBLE_DEVICES: 'none' });
       expect(resolved.services['worker-cpu-0']?.group_add).toEqual(['999']);
     });

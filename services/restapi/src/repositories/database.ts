@@ -5,11 +5,13 @@ export type { Knex } from 'knex';
 /**
  * Opens a pool of PostgreSQL connections (knex + pg) to the restapi database.
  *
- * @param url `postgres://user:password@host:port/database`.
+ * @param url `postgres://user:password@host:port/database`, optionally with libpq's TLS parameters
+ *   read by pg's own parser (`?uselibpqcompat=true&sslmode=require`, as a deployment with
+ *   PostgreSQL TLS passes them).
  * @param poolMax most connections held at once.
  */
 export function openDatabase(url: string, poolMax = 10): Knex {
-  return knex({ client: 'pg', connection: url, pool: { min: 0, max: poolMax }, acquireConnectionTimeout: 10_000 });
+  return knex({ client: 'pg', connection: { connectionString: url }, pool: { min: 0, max: poolMax }, acquireConnectionTimeout: 10_000 });
 }
 
 /** Runs `SELECT 1` (readiness probe). */

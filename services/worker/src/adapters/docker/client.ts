@@ -45,3 +45,27 @@ export async function checkDocker(docker: Docker, dockerHost: string | undefined
     throw new Error(`cannot reach the Docker engine at ${dockerHost ?? 'unix:///var/run/docker.sock'}: ${message}${hint}`, { cause: error });
   }
 }
+
+/**
+ * Checks that a datasets source given as a Docker volume name exists (GET /volumes/{name}): a job
+ * container mounting a missing named volume would get a new, empty one from the engine, hiding
+ * that the data is not there. Absolute host paths are not checked here (the engine refuses a
+ * missing bind source when the job container is created, and compose when the worker starts).
+ *
+ * @param source DATASETS_SOURCE: a volume name or an absolute host path; undefined for none.
+ * @throws Error naming the volume when the engine does not know it, or the engine's message.
+ */
+export async function checkDatasetsSource(docker: Docker, source: string | undefined): Promise<void> {
+  if (!source || source.startsWith('/')) return;
+  try {
+    await docker.getVolume(source).inspect();
+  } catch (error) {
+    if (dockerStatus(error) === 404) {
+      throw new Error(
+        `DATASETS_SOURCE names the Docker volume "${source}", which does not exist: create it (docker-compose.override.yml.template shows a named volume on NFS) or empty DATASETS_SOURCE; jobs would otherwise see an empty volume at /datasets`,
+        { cause: error },
+      );
+    }
+    throw new Error(`cannot inspect the datasets volume "${source}": ${dockerMessage(error)}`, { cause: error });
+  }
+}
