@@ -34,9 +34,15 @@ plz_compose() {
   "${command[@]}" "$@"
 }
 
-# A random secret: 32 bytes from the kernel's CSPRNG, base64url without padding (43 characters).
+# A random secret: 43 letters and digits from the kernel's CSPRNG (about 256 bits). Letters and
+# digits only: a secret starting with "-" is read as an option by the tools it is handed to on their
+# command line (a base64url secret did one time in 64: mc admin user add took it for a flag).
 plz_random_secret() {
-  head -c 32 /dev/urandom | base64 -w 0 | tr '+/' '-_' | tr -d '='
+  local secret=''
+  while ((${#secret} < 43)); do
+    secret+=$(head -c 256 /dev/urandom | LC_ALL=C tr -dc 'A-Za-z0-9')
+  done
+  printf '%s' "${secret:0:43}"
 }
 
 # Prints the value of KEY in .env (empty if absent). Values are written unquoted by plz_env_set.

@@ -95,7 +95,7 @@ describe('init-deployment.sh on a generated deployment', () => {
     expect(first.stdout).toContain(token);
     expect(env('PLZ_ADMIN_TOKEN')).toBe(token);
     for (const key of ['POSTGRES_PASSWORD', 'RESTAPI_DB_PASSWORD', 'WORKER_DB_PASSWORD', 'MLFLOW_DB_PASSWORD', 'REDIS_PASSWORD', 'MINIO_ROOT_PASSWORD', 'RESTAPI_S3_SECRET_KEY', 'WORKER_S3_SECRET_KEY', 'MLFLOW_S3_SECRET_KEY']) {
-      expect([key, env(key)]).toEqual([key, expect.stringMatching(/^[A-Za-z0-9_-]{43}$/)]);
+      expect([key, env(key)]).toEqual([key, expect.stringMatching(/^[A-Za-z0-9]{43}$/)]);
     }
     expect(env('DOCKER_SOCKET_GID')).toBe(String(statSync('/var/run/docker.sock').gid));
     expect(readFileSync(file(`systemd/${slug}.service`), 'utf8')).toMatch(new RegExp(`WorkingDirectory=${directory}\\nExecStart=/\\S+ compose up -d --wait\\nExecStop=/\\S+ compose down`));
