@@ -243,7 +243,7 @@ export function plzFlow(context: () => FlowContext): void {
     user.dispose();
   }, 1_500_000);
 
-  it('turns HTTPS on with the certificate in ssl/nginx (TLS 1.2+ only, HTTP redirects; the CLI trusts it with ca_file) and off again', async () => {
+  it('turns HTTPS on with the certificate in ssl/nginx (the MLflow UI and the REST API over TLS 1.2+ only, HTTP redirects; the CLI trusts it with ca_file) and off again', async () => {
     const { project, directory } = context();
     const tls = path.join(directory, 'ssl', 'nginx');
     const made = await runCommand('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
@@ -272,6 +272,12 @@ export function plzFlow(context: () => FlowContext): void {
         const current = await handshake(version);
         expect(current.stdout).toContain(`New, ${name}, Cipher is`);
       }
+      // the MLflow UI and the REST API over HTTPS, trusting the certificate as a browser told so would
+      const curl = (urlPath: string, ...args: string[]) =>
+        runCommand('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{ssl_verify_result}', '--cacert', path.join(tls, 'server.crt'), ...args, `${httpsUrl}${urlPath}`]);
+      expect((await curl('/mlflow/')).stdout).toBe('200 0');
+      expect((await curl('/mlflow/api/2.0/mlflow/experiments/search?max_results=1')).stdout).toBe('200 0');
+      expect((await curl('/api/v1/me', '-H', `Authorization: Bearer ${context().token}`)).stdout).toBe('200 0');
       const secure = new PlzUser(httpsUrl, context().token);
       const refused = await secure.plz(directory, ['ping'], 120_000, { PLZ_PROJECT: 'https-check' });
       expect(refused.status).toBe(4);
