@@ -98,28 +98,38 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     });
   });
 
+  const refreshUrl = async () => {
+    url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
+  };
+  /** `<user> <TLS version or "plain">` of every database connection of restapi, worker and mlflow, after a request that makes restapi and mlflow hold one. */
+  const databaseConnections = async (): Promise<string[]> => {
+    const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
+    expect((await fetch(`${url}/api/v1/executions`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${url}/mlflow/api/2.0/mlflow/experiments/search?max_results=1`)).status).toBe(200);
+    const { stdout } = await project.compose(['exec', '-T', 'db', 'psql', '-X', '-At', '-U', 'postgres', '-d', 'postgres', '-c',
+      "SELECT a.usename || ' ' || CASE WHEN s.ssl THEN s.version ELSE 'plain' END FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename IN ('restapi', 'worker', 'mlflow')"]);
+    return stdout.trim().split('\n');
+  };
+  /** psql as restapi from a container on the services' network, with the right password and `sslmode`: `SELECT ssl` of its own connection. */
+  const psqlFromNetwork = (sslmode: string): Promise<Result> => {
+    const password = /^RESTAPI_DB_PASSWORD=(.*)$/m.exec(readFileSync(path.join(directory, '.env'), 'utf8'))?.[1] ?? '';
+    expect(password).not.toBe('');
+    return runCommand(dockerBinary, ['run', '--rm', '--network', `${slug}-internal`, '-e', 'PGPASSWORD', '--entrypoint', 'psql', 'postgres:15-bookworm',
+      '-X', '-At', `host=db user=restapi dbname=restapi sslmode=${sslmode}`, '-c', 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'], { env: dockerEnv({ PGPASSWORD: password }) });
+  };
+  const expectTlsOnly = async (): Promise<void> => {
+    const connections = await databaseConnections();
+    expect(connections).toEqual(expect.arrayContaining([expect.stringMatching(/^restapi TLSv1\.[23]$/), expect.stringMatching(/^mlflow TLSv1\.[23]$/)]));
+    expect(connections.filter((line) => line.endsWith(' plain'))).toEqual([]);
+    const plain = await psqlFromNetwork('disable');
+    expect(plain.status).not.toBe(0);
+    expect(plain.stderr).toMatch(/pg_hba\.conf rejects connection for host .* user "restapi", database "restapi", no encryption/);
+    const encrypted = await psqlFromNetwork('require');
+    expect([encrypted.status, encrypted.stdout.trim()]).toEqual([0, 't']);
+  };
+
   it('connects the REST API and MLflow to PostgreSQL over TLS (pg_stat_ssl) and refuses plain connections from the network', async () => {
-    await project.withDiagnostics(async () => {
-      const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
-      // both services hold a connection after a request that reads the database
-      expect((await fetch(`${url}/api/v1/executions`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-      expect((await fetch(`${url}/mlflow/api/2.0/mlflow/experiments/search?max_results=1`)).status).toBe(200);
-      const { stdout } = await project.compose(['exec', '-T', 'db', 'psql', '-X', '-At', '-U', 'postgres', '-d', 'postgres', '-c',
-        "SELECT a.usename || ' ' || CASE WHEN s.ssl THEN s.version ELSE 'plain' END FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename IN ('restapi', 'worker', 'mlflow')"]);
-      const connections = stdout.trim().split('\n');
-      expect(connections).toEqual(expect.arrayContaining([expect.stringMatching(/^restapi TLSv1\.[23]$/), expect.stringMatching(/^mlflow TLSv1\.[23]$/)]));
-      expect(connections.filter((line) => line.endsWith(' plain'))).toEqual([]);
-      // a client on the services' network, with the right password, with and without TLS
-      const password = /^RESTAPI_DB_PASSWORD=(.*)$/m.exec(readFileSync(path.join(directory, '.env'), 'utf8'))?.[1] ?? '';
-      expect(password).not.toBe('');
-      const psql = (sslmode: string) => runCommand(dockerBinary, ['run', '--rm', '--network', `${slug}-internal`, '-e', 'PGPASSWORD', '--entrypoint', 'psql', 'postgres:15-bookworm',
-        '-X', '-At', `host=db user=restapi dbname=restapi sslmode=${sslmode}`, '-c', 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'], { env: dockerEnv({ PGPASSWORD: password }) });
-      const plain = await psql('disable');
-      expect(plain.status).not.toBe(0);
-      expect(plain.stderr).toMatch(/pg_hba\.conf rejects connection for host .* user "restapi", database "restapi", no encryption/);
-      const encrypted = await psql('require');
-      expect([encrypted.status, encrypted.stdout.trim()]).toEqual([0, 't']);
-    });
+    await project.withDiagnostics(expectTlsOnly);
   }, 300_000);
 
   // Issue 7: plz on this deployment, from a real training job to a restart.
@@ -141,6 +151,23 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
       await init();
       await project.compose(['up', '-d', '--wait'], 600_000);
       await expectAllHealthy();
+    });
+  }, 900_000);
+
+  it('turns PostgreSQL TLS off and on again, each with one flag and one up', async () => {
+    await project.withDiagnostics(async () => {
+      await init('--disable-postgres-ssl');
+      await project.compose(['up', '-d', '--wait'], 600_000);
+      await expectAllHealthy();
+      await refreshUrl();
+      const connections = await databaseConnections();
+      expect(connections).toEqual(expect.arrayContaining(['restapi plain', 'mlflow plain']));
+      expect((await psqlFromNetwork('disable')).stdout.trim()).toBe('f');
+      await init('--enable-postgres-ssl');
+      await project.compose(['up', '-d', '--wait'], 600_000);
+      await expectAllHealthy();
+      await refreshUrl();
+      await expectTlsOnly();
     });
   }, 900_000);
 
@@ -184,9 +211,6 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
       process.stderr.write(`deployment-stack: retrying after ${answer}\n`);
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-  };
-  const refreshUrl = async () => {
-    url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
   };
   let nfsVolume = '';
 
