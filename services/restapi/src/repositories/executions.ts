@@ -128,6 +128,20 @@ export class ExecutionsRepository {
    * Ends a still-queued execution in `state` (`stopped`, or `error` with `reason`); false when it
    * had left `queued` already (a worker took it).
    */
+  /**
+   * Ends an execution that a worker took (`preparing`, `running` or `harvesting`) as `stopped`,
+   * with `reason`, when that worker is gone and cannot end it itself (conditional UPDATE: false when
+   * the state moved on meanwhile).
+   */
+  async endTaken(id: string, reason: string): Promise<boolean> {
+    const now = this.db.fn.now();
+    const count = await this.db('executions')
+      .where({ id })
+      .whereIn('state', ['preparing', 'running', 'harvesting'])
+      .update({ state: 'stopped', error: reason, finished_at: now, updated_at: now });
+    return count > 0;
+  }
+
   async endQueued(id: string, state: 'stopped' | 'error', reason: string | null = null): Promise<boolean> {
     const now = this.db.fn.now();
     const count = await this.db('executions')

@@ -233,6 +233,7 @@ describe('stopping', () => {
     // A worker has taken the job: it is no longer waiting in the queue.
     await queue('cpu').remove(execution.id);
     await workerSets(execution.id, { state: 'running', worker_id: 'cpu-0' });
+    await writeHeartbeat(api.redis, { worker_id: 'cpu-0', queue: 'cpu', execution_id: execution.id });
     const subscriber = new Redis(api.redisUrl);
     const message = new Promise<string>((resolve) => subscriber.on('message', (_channel: string, text: string) => resolve(text)));
     await subscriber.subscribe(stopChannel);
@@ -245,6 +246,22 @@ describe('stopping', () => {
     } finally {
       subscriber.disconnect();
     }
+  });
+
+  it('ends an execution whose worker is gone (no heartbeat) as stopped, with the reason, and ends its log stream', async () => {
+    const execution = await submit(alice.token);
+    await queue('cpu').remove(execution.id);
+    await workerSets(execution.id, { state: 'running', worker_id: 'cpu-gone' });
+    const answer = await api.call('POST', `/api/v1/executions/${execution.id}/stop`, { token: alice.token });
+    expect([answer.status, answer.json]).toEqual([200, { id: execution.id, outcome: 'stopped', state: 'stopped' }]);
+    const row = await api.runtime.db('executions').where({ id: execution.id }).first();
+    expect([row.state, row.error, row.finished_at instanceof Date]).toEqual(['stopped', expect.stringContaining('stopped without its worker cpu-gone, which sends no heartbeat'), true]);
+    const entries = await api.redis.xrange(logStreamKey(execution.id), '-', '+');
+    expect(entries.map(([, fields]) => fields)).toEqual([['end', 'stopped']]);
+    // a worker coming back later still finds the stop key (and its recovery finds the row ended)
+    expect(await api.redis.exists(stopKey(execution.id))).toBe(1);
+    const again = await api.call('POST', `/api/v1/executions/${execution.id}/stop`, { token: alice.token });
+    expect([again.status, again.json.error.code]).toEqual([409, 'not_stoppable']);
   });
 
   it('answers 404 for an unknown execution', async () => {

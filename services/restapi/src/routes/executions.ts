@@ -59,11 +59,11 @@ export function executionRoutes(services: Services): AnyRoute[] {
       path: '/api/v1/executions/:id/stop',
       tag: 'executions',
       summary: 'Stop an execution (its owner or an admin)',
-      description: 'A queued execution is removed from its queue and marked stopped (200); a running one is signalled to its worker (202).',
+      description: 'A queued execution is removed from its queue and marked stopped (200); a running one is signalled to its worker (202), or marked stopped (200) when its worker sends no heartbeat any more.',
       access: 'user',
       params: IdParams,
       responses: {
-        200: { description: 'Was queued: removed and stopped', schema: StopResult },
+        200: { description: 'Stopped here: it was queued, or its worker is gone', schema: StopResult },
         202: { description: 'Signalled to its worker', schema: StopResult },
         ...errors(400, 401, 403, 404, 409),
       },

@@ -60,6 +60,19 @@ export class MlflowTracking {
     await this.#client.setTag(runId, key, value);
   }
 
+  /**
+   * Ends the run with `status` at `endTime` (ms) if it is still RUNNING (an execution ended without
+   * its worker, e.g. stopped through the REST API while the worker was gone).
+   *
+   * @returns whether the run was still running and is now ended.
+   */
+  async endIfRunning(runId: string, status: RunEndStatus, endTime: number): Promise<boolean> {
+    const run = await this.#client.getRun(runId);
+    if (run.info.status !== 'RUNNING') return false;
+    await this.#client.updateRun({ runId, status, endTime });
+    return true;
+  }
+
   /** Ends the run with `status` at `endTime` (ms). */
   async endRun(runId: string, status: RunEndStatus, endTime: number): Promise<void> {
     await this.#client.updateRun({ runId, status, endTime });

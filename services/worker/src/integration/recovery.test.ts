@@ -101,6 +101,27 @@ describe('worker: restarts', () => {
     await worker.close();
   }, 120_000);
 
+  it('removes the container of a job stopped without its worker (as the REST API does) and ends its MLflow run KILLED', async () => {
+    const workerId = `cpu-gone-${process.pid}`;
+    const child = startProcess(workerId);
+    const { id } = await bed.submit({ snapshot, parameters: { epochs: 100, epoch_seconds: 0.5 } });
+    await bed.waitForLine(id, 'epoch 1', 90_000);
+    child.kill('SIGKILL');
+    await exited(child);
+    expect(await bed.containersOf(workerId)).toHaveLength(1);
+    // what the REST API's stop does when the worker sends no heartbeat: the row ends `stopped`
+    const stoppedAt = new Date();
+    await bed.db('executions').where({ id }).update({ state: 'stopped', error: `stopped without its worker ${workerId}`, finished_at: stoppedAt, updated_at: stoppedAt });
+    const runId = (await bed.row(id))['mlflow_run_id'] as string;
+    expect((await bed.mlflow.getRun(runId)).info.status).toBe('RUNNING');
+    const worker = await bed.startWorker(workerId);
+    await worker.recovered;
+    expect(await bed.containersOf(workerId)).toEqual([]);
+    expect((await bed.row(id))['state']).toBe('stopped');
+    expect((await bed.mlflow.getRun(runId)).info).toMatchObject({ status: 'KILLED', end_time: stoppedAt.getTime() });
+    await worker.close();
+  }, 120_000);
+
   it('never lets two workers hold the same GPU of a Docker host', async () => {
     const first = await bed.startWorker(`gpu-a-${process.pid}`, { NVIDIA_VISIBLE_DEVICES: '0' });
     await expect(bed.startWorker(`gpu-b-${process.pid}`, { NVIDIA_VISIBLE_DEVICES: '1,0' })).rejects.toThrow(`GPU 0 of this Docker host is held by worker gpu-a-${process.pid}`);

@@ -12,6 +12,7 @@ export interface ExecutionRow {
   mlflow_experiment_id: string | null;
   mlflow_run_id: string | null;
   started_at: Date | null;
+  finished_at: Date | null;
   max_run_seconds: number | null;
 }
 
@@ -39,7 +40,7 @@ export class ExecutionsRepository {
   async get(id: string): Promise<ExecutionRow | undefined> {
     const row = (await this.db('executions')
       .where({ id })
-      .first('id', 'project', 'name', 'state', 'snapshot', 'worker_id', 'mlflow_experiment_id', 'mlflow_run_id', 'started_at', 'max_run_seconds')) as ExecutionRow | undefined;
+      .first('id', 'project', 'name', 'state', 'snapshot', 'worker_id', 'mlflow_experiment_id', 'mlflow_run_id', 'started_at', 'finished_at', 'max_run_seconds')) as ExecutionRow | undefined;
     return row;
   }
 

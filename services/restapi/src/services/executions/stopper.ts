@@ -2,13 +2,16 @@ import { isTerminal, type Identity, type StopResult } from '@plz/contracts';
 import type { JobQueues } from '../../adapters/job-queues.js';
 import { appendLogEnd } from '../../adapters/log-streams.js';
 import type { Redis } from '../../adapters/redis.js';
-import { signalStop } from '../../adapters/stop-signals.js';
+import { signalStop, workerAlive } from '../../adapters/stop-signals.js';
 import { AppError, notFound } from '../../errors.js';
 import type { ExecutionsRepository, StoredExecution } from '../../repositories/executions.js';
 
 /**
  * Stops executions. A queued one is removed from its BullMQ queue and marked `stopped` here; one
- * that a worker has taken is signalled (stop key + publish, keys.ts) and its worker ends it.
+ * that a worker has taken is signalled (stop key + publish, keys.ts) and its worker ends it. When
+ * that worker is gone (no heartbeat: stopped for good, or away for more than 30 s), nobody would,
+ * so the execution is marked `stopped` here, with the reason; a worker that comes back later finds
+ * it ended and removes its job container (services/worker recover.ts).
  */
 export class Stopper {
   constructor(
@@ -45,6 +48,13 @@ export class Stopper {
       }
     }
     await signalStop(this.redis, execution.id);
+    if (execution.worker_id && !(await workerAlive(this.redis, execution.worker_id))) {
+      const reason = `stopped without its worker ${execution.worker_id}, which sends no heartbeat: what the job wrote after the worker left is not kept`;
+      if (await this.executions.endTaken(execution.id, reason)) {
+        await appendLogEnd(this.redis, execution.id, 'stopped');
+        return { id: execution.id, outcome: 'stopped', state: 'stopped' };
+      }
+    }
     const now = await this.executions.status(execution.id);
     return { id: execution.id, outcome: 'signalled', state: now?.state ?? execution.state };
   }

@@ -2,14 +2,15 @@ import { isTerminal, labels } from '@plz/contracts';
 import type { WorkerContext } from '../context.js';
 import { ExecutionLog } from '../run/executionLog.js';
 import { followAndHarvest } from './attach.js';
-import { errorEnd, finishExecution } from './finish.js';
+import { errorEnd, finishExecution, runStatusOf } from './finish.js';
 
 /**
  * Recovery at start, before the worker takes new jobs: every container labelled with this
  * worker's id is looked at. A running or exited job container of an execution in `running` or
  * `harvesting` is re-attached (its log continues from the container's own log, lines already
  * streamed are not streamed again; the harvest happens once, guarded by the row's state). A
- * container of an ended execution is removed; one of an execution still `preparing` too, that
+ * container of an ended execution is removed (and its MLflow run ended if still RUNNING: the
+ * REST API stops executions whose worker is gone); one of an execution still `preparing` too, that
  * execution ending in `error`. Executions this worker held whose container is gone end in `error`.
  *
  * @returns the re-attached executions' supervision, running in the background.
@@ -28,6 +29,14 @@ export async function recover(ctx: WorkerContext): Promise<Array<Promise<void>>>
     if (!row || isTerminal(row.state)) {
       logger.info({ execution_id: executionId, state: row?.state }, 'removing the container of an ended execution');
       await ctx.containers.remove(container.id);
+      // ended without this worker (stopped through the REST API while it was gone): close its MLflow run too
+      if (row?.mlflow_run_id && (row.state === 'succeeded' || row.state === 'failed' || row.state === 'stopped' || row.state === 'error')) {
+        const closed = await ctx.tracking.endIfRunning(row.mlflow_run_id, runStatusOf(row.state), (row.finished_at ?? new Date()).getTime()).catch((error: unknown) => {
+          logger.warn({ err: error, execution_id: executionId }, 'could not end the MLflow run of an ended execution');
+          return false;
+        });
+        if (closed) logger.info({ execution_id: executionId, mlflow_run_id: row.mlflow_run_id }, 'ended the MLflow run of an execution that ended without this worker');
+      }
       continue;
     }
     if (row.state === 'queued' || row.state === 'preparing' || row.worker_id !== me || !row.mlflow_run_id) {
