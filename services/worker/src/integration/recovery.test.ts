@@ -29,6 +29,16 @@ describe('worker: restarts', () => {
     return child;
   };
   const exited = (child: ChildProcess) => new Promise<number | string | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code, signal) => resolve(code ?? signal))));
+  /** Starts worker `workerId`, submits a job of 100 half-second epochs, and SIGKILLs the worker at its first epoch; the job's container goes on. Returns the execution id. */
+  const killedAtFirstEpoch = async (workerId: string): Promise<string> => {
+    const child = startProcess(workerId);
+    const { id } = await bed.submit({ snapshot, parameters: { epochs: 100, epoch_seconds: 0.5 } });
+    await bed.waitForLine(id, 'epoch 1', 90_000);
+    child.kill('SIGKILL');
+    await exited(child);
+    expect(await bed.containersOf(workerId)).toHaveLength(1);
+    return id;
+  };
 
   beforeAll(async () => {
     if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc --build\` before the tests`);
@@ -86,14 +96,8 @@ describe('worker: restarts', () => {
 
   it('ends in `error` a job whose container vanished while its worker was away', async () => {
     const workerId = `cpu-vanished-${process.pid}`;
-    const child = startProcess(workerId);
-    const { id } = await bed.submit({ snapshot, parameters: { epochs: 100, epoch_seconds: 0.5 } });
-    await bed.waitForLine(id, 'epoch 1', 90_000);
-    child.kill('SIGKILL');
-    await exited(child);
-    const containers = await bed.containersOf(workerId);
-    expect(containers).toHaveLength(1);
-    await run(dockerCli, ['rm', '-f', ...containers]);
+    const id = await killedAtFirstEpoch(workerId);
+    await run(dockerCli, ['rm', '-f', ...(await bed.containersOf(workerId))]);
     const worker = await bed.startWorker(workerId);
     await worker.recovered;
     expect(await bed.row(id)).toMatchObject({ state: 'error', error: 'the job container vanished while the worker was away' });
@@ -103,12 +107,7 @@ describe('worker: restarts', () => {
 
   it('removes the container of a job stopped without its worker (as the REST API does) and ends its MLflow run KILLED', async () => {
     const workerId = `cpu-gone-${process.pid}`;
-    const child = startProcess(workerId);
-    const { id } = await bed.submit({ snapshot, parameters: { epochs: 100, epoch_seconds: 0.5 } });
-    await bed.waitForLine(id, 'epoch 1', 90_000);
-    child.kill('SIGKILL');
-    await exited(child);
-    expect(await bed.containersOf(workerId)).toHaveLength(1);
+    const id = await killedAtFirstEpoch(workerId);
     // what the REST API's stop does when the worker sends no heartbeat: the row ends `stopped`
     const stoppedAt = new Date();
     await bed.db('executions').where({ id }).update({ state: 'stopped', error: `stopped without its worker ${workerId}`, finished_at: stoppedAt, updated_at: stoppedAt });
