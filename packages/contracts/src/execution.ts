@@ -9,10 +9,12 @@ export const executionStates = ['queued', 'preparing', 'running', 'harvesting', 
 export const ExecutionState = z.enum(executionStates);
 export type ExecutionState = z.infer<typeof ExecutionState>;
 
-export const terminalStates: ReadonlySet<ExecutionState> = new Set(['succeeded', 'failed', 'stopped', 'error']);
+/** The states an execution never leaves. */
+export type TerminalState = Extract<ExecutionState, 'succeeded' | 'failed' | 'stopped' | 'error'>;
+export const terminalStates: ReadonlySet<ExecutionState> = new Set<TerminalState>(['succeeded', 'failed', 'stopped', 'error']);
 
-/** True when an execution in `state` will never change again. */
-export function isTerminal(state: ExecutionState): boolean {
+/** True when an execution in `state` will never change again (narrows `state` to TerminalState). */
+export function isTerminal(state: ExecutionState): state is TerminalState {
   return terminalStates.has(state);
 }
 

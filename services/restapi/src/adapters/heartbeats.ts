@@ -1,4 +1,4 @@
-import { WorkerHeartbeat, workerKeyPattern } from '@plz/contracts';
+import { WorkerHeartbeat, workerKey, workerKeyPattern } from '@plz/contracts';
 import type { Redis } from 'ioredis';
 
 /**
@@ -25,4 +25,12 @@ export async function readHeartbeats(redis: Redis): Promise<WorkerHeartbeat[]> {
     if (parsed.success) heartbeats.push(parsed.data);
   }
   return heartbeats.sort((a, b) => a.worker_id.localeCompare(b.worker_id));
+}
+
+/**
+ * Whether the worker `workerId` is alive: its heartbeat hash `plz:workers:<id>` exists (workers
+ * refresh it every 5 s; it expires 30 s after the last one, keys.ts). One EXISTS, no scan.
+ */
+export async function workerAlive(redis: Redis, workerId: string): Promise<boolean> {
+  return (await redis.exists(workerKey(workerId))) === 1;
 }

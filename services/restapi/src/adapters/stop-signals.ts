@@ -1,4 +1,4 @@
-import { stopChannel, stopKey, stopKeyTtlSeconds, workerKey } from '@plz/contracts';
+import { stopChannel, stopKey, stopKeyTtlSeconds } from '@plz/contracts';
 import type { Redis } from 'ioredis';
 
 /**
@@ -10,10 +10,3 @@ export async function signalStop(redis: Redis, executionId: string): Promise<voi
   await redis.multi().set(stopKey(executionId), new Date().toISOString(), 'EX', stopKeyTtlSeconds).publish(stopChannel, executionId).exec();
 }
 
-/**
- * Whether the worker `workerId` is alive: its heartbeat hash `plz:workers:<id>` exists (workers
- * refresh it every 5 s; it expires 30 s after the last one, keys.ts).
- */
-export async function workerAlive(redis: Redis, workerId: string): Promise<boolean> {
-  return (await redis.exists(workerKey(workerId))) === 1;
-}

@@ -125,10 +125,6 @@ export class ExecutionsRepository {
   }
 
   /**
-   * Ends a still-queued execution in `state` (`stopped`, or `error` with `reason`); false when it
-   * had left `queued` already (a worker took it).
-   */
-  /**
    * Ends an execution that a worker took (`preparing`, `running` or `harvesting`) as `stopped`,
    * with `reason`, when that worker is gone and cannot end it itself (conditional UPDATE: false when
    * the state moved on meanwhile).
@@ -142,6 +138,10 @@ export class ExecutionsRepository {
     return count > 0;
   }
 
+  /**
+   * Ends a still-queued execution in `state` (`stopped`, or `error` with `reason`); false when it
+   * had left `queued` already (a worker took it).
+   */
   async endQueued(id: string, state: 'stopped' | 'error', reason: string | null = null): Promise<boolean> {
     const now = this.db.fn.now();
     const count = await this.db('executions')

@@ -2,7 +2,8 @@ import { isTerminal, type Identity, type StopResult } from '@plz/contracts';
 import type { JobQueues } from '../../adapters/job-queues.js';
 import { appendLogEnd } from '../../adapters/log-streams.js';
 import type { Redis } from '../../adapters/redis.js';
-import { signalStop, workerAlive } from '../../adapters/stop-signals.js';
+import { workerAlive } from '../../adapters/heartbeats.js';
+import { signalStop } from '../../adapters/stop-signals.js';
 import { AppError, notFound } from '../../errors.js';
 import type { ExecutionsRepository, StoredExecution } from '../../repositories/executions.js';
 

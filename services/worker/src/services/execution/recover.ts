@@ -30,7 +30,7 @@ export async function recover(ctx: WorkerContext): Promise<Array<Promise<void>>>
       logger.info({ execution_id: executionId, state: row?.state }, 'removing the container of an ended execution');
       await ctx.containers.remove(container.id);
       // ended without this worker (stopped through the REST API while it was gone): close its MLflow run too
-      if (row?.mlflow_run_id && (row.state === 'succeeded' || row.state === 'failed' || row.state === 'stopped' || row.state === 'error')) {
+      if (row?.mlflow_run_id && isTerminal(row.state)) {
         const closed = await ctx.tracking.endIfRunning(row.mlflow_run_id, runStatusOf(row.state), (row.finished_at ?? new Date()).getTime()).catch((error: unknown) => {
           logger.warn({ err: error, execution_id: executionId }, 'could not end the MLflow run of an ended execution');
           return false;
