@@ -65,10 +65,10 @@ describe('stand-in images', () => {
 
 describe('infrastructure compose project on the stand-ins', () => {
   const project = new ComposeProject(`${root}test/e2e/fixtures/infrastructure/compose.yml`, `plz-e2e-infra-${randomBytes(3).toString('hex')}`, {
-    POSTGRES_PASSWORD: randomBytes(18).toString('base64url'),
-    REDIS_PASSWORD: randomBytes(18).toString('base64url'),
+    POSTGRES_PASSWORD: randomBytes(18).toString('hex'),
+    REDIS_PASSWORD: randomBytes(18).toString('hex'),
     MINIO_ROOT_USER: `root-${randomBytes(4).toString('hex')}`,
-    MINIO_ROOT_PASSWORD: randomBytes(18).toString('base64url'),
+    MINIO_ROOT_PASSWORD: randomBytes(18).toString('hex'),
   });
   let base = '';
 

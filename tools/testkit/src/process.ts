@@ -67,8 +67,11 @@ export async function waitUntilReady(name: string, proc: RunningProcess, probe: 
   throw new Error(`${name} was not ready after ${timeoutMs} ms:\n${proc.output()}`);
 }
 
-/** A random URL-safe secret, 24 bytes of entropy (test-only credentials, never written to disk). */
+/**
+ * A random secret, 24 bytes of entropy in hex (test-only credentials, never written to disk). Hex,
+ * not base64url: a secret starting with "-" is taken for an option by command-line tools (mc).
+ */
 export async function secret(): Promise<string> {
   const { randomBytes } = await import('node:crypto');
-  return randomBytes(24).toString('base64url');
+  return randomBytes(24).toString('hex');
 }
