@@ -42,8 +42,16 @@ export const User = z.object({
 });
 export type User = z.infer<typeof User>;
 
-/** Body of `POST /api/v1/users/{name}/tokens` (admin): a label for the token, e.g. the laptop it goes to. */
-export const CreateTokenRequest = z.object({ name: z.string().min(1).max(100) }).strict();
+/**
+ * Body of `POST /api/v1/users/{name}/tokens` (admin): a label for the token, e.g. the laptop it
+ * goes to, and an optional expiry (ISO 8601 with an offset, in the future); none: until revoked.
+ */
+export const CreateTokenRequest = z
+  .object({
+    name: z.string().min(1).max(100),
+    expires_at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
 export type CreateTokenRequest = z.infer<typeof CreateTokenRequest>;
 
 /** A token as listed: never the token itself (only its sha256 is stored). */
@@ -54,12 +62,30 @@ export const TokenInfo = z.object({
   created_at: z.string(),
   last_used_at: z.string().nullable(),
   revoked_at: z.string().nullable(),
+  /** When the token stops working by itself; null: until revoked. */
+  expires_at: z.string().nullable(),
 });
 export type TokenInfo = z.infer<typeof TokenInfo>;
 
 /** Answer of token creation: the only time the token is shown. */
 export const CreatedToken = TokenInfo.extend({ token: z.string() });
 export type CreatedToken = z.infer<typeof CreatedToken>;
+
+/**
+ * Body of `POST /api/v1/auth/login-links`: where the browser goes once logged in, a path on the
+ * deployment (`/mlflow/#/experiments/1/runs/abc`); default `/`.
+ */
+export const LoginLinkRequest = z
+  .object({ next: z.string().startsWith('/').max(2048).optional() })
+  .strict();
+export type LoginLinkRequest = z.infer<typeof LoginLinkRequest>;
+
+/**
+ * A one-time link that logs a browser in as the caller: `path` (`/login/link/<code>?next=...`,
+ * relative to the deployment's URL) works once, until `expires_at` (60 s after its creation).
+ */
+export const LoginLink = z.object({ path: z.string(), expires_at: z.string() });
+export type LoginLink = z.infer<typeof LoginLink>;
 
 /** `GET /api/v1/me`: who the token belongs to. */
 export const Identity = z.object({ id: z.string(), name: z.string(), role: UserRole });
