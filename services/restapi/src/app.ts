@@ -5,11 +5,12 @@ import { requestLogger } from './http/request-logger.js';
 import type { Logger } from './logger.js';
 import { docsRouter } from './routes/docs.js';
 import { apiRoutes } from './routes/index.js';
+import { pageRoutes } from './routes/pages.js';
 import type { Services } from './runtime.js';
 
 /**
- * Builds the Express app from its dependencies; never listens (main.ts and tests do). Every
- * route comes from routes/index.ts; unknown paths get 404 and every error the JSON error body.
+ * Builds the Express app from its dependencies; never listens (main.ts and tests do). Every API
+ * route comes from routes/index.ts, the login pages from routes/pages.ts; unknown paths get 404 and every error the JSON error body.
  */
 export function buildApp(services: Services, logger: Logger): Express {
   const app = express();
@@ -19,8 +20,9 @@ export function buildApp(services: Services, logger: Logger): Express {
   app.use(requestLogger(logger));
   app.use(docsRouter());
   const router = express.Router();
-  registerRoutes(router, apiRoutes(services), services.authenticator);
+  registerRoutes(router, apiRoutes(services), services);
   app.use(router);
+  app.use(pageRoutes(services));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

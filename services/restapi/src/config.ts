@@ -10,6 +10,16 @@ const Bytes = z
   .transform((text) => parseByteSize(text))
   .pipe(z.number().int().positive());
 
+/** A duration: seconds as digits, or digits with a unit s, m, h or d (`12h`); parsed to milliseconds. */
+const Duration = z
+  .string()
+  .regex(/^\d+\s*[smhd]?$/i, 'expected a duration such as 43200, 30m, 12h or 7d')
+  .transform((text) => {
+    const amount = Number(/^\d+/.exec(text)![0]);
+    const unit = (/[smhd]$/i.exec(text)?.[0] ?? 's').toLowerCase();
+    return amount * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 's' | 'm' | 'h' | 'd'];
+  });
+
 /** Settings of the REST API, read once from the environment at start-up (STYLE.md, Services). */
 export const ConfigSchema = z.object({
   PORT: Port.default(8080),
@@ -23,6 +33,12 @@ export const ConfigSchema = z.object({
   MLFLOW_URL: z.string().url().optional(),
   /** File holding the first admin's API token (written by init-deployment.sh); unset: no bootstrap. */
   BOOTSTRAP_ADMIN_TOKEN_FILE: z.string().min(1).optional(),
+  /** File holding the key that signs browser session cookies (init-deployment.sh writes it); unset: a random key per process (sessions end at restart). */
+  SESSION_SECRET_FILE: z.string().min(1).optional(),
+  /** How long a browser login lasts (default 12 h), ms once parsed. */
+  SESSION_TTL: Duration.pipe(z.number().int().positive()).default(12 * 3_600_000),
+  /** How long a token's or session's check is remembered, s: a revoked token or disabled user works at most this long on another replica. */
+  AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /** Largest code snapshot accepted by `PUT /api/v1/snapshots/{sha256}`. */
   MAX_SNAPSHOT_BYTES: Bytes.default(1024 ** 3),
   /** Largest input accepted by `PUT /api/v1/inputs/{sha256}`. */

@@ -23,16 +23,21 @@ export const errorStatus = {
 } as const;
 export type ErrorCode = keyof typeof errorStatus;
 
-/** An error with a stable `code` (see errorStatus for its HTTP status) and optional JSON `details`. */
+/**
+ * An error with a stable `code` (see errorStatus for its HTTP status), optional JSON `details`,
+ * and optional response headers (a 401's `www-authenticate` challenge).
+ */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ErrorCode, message: string, details?: unknown) {
+  constructor(code: ErrorCode, message: string, details?: unknown, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.details = details;
+    this.headers = headers;
   }
 
   /** HTTP status of this error's code. */

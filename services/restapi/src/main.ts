@@ -10,9 +10,15 @@ import { openRuntime, type RuntimeSettings } from './runtime.js';
 /** How long in-flight requests get to finish after SIGTERM before connections are cut, ms. */
 const shutdownGraceMs = 10_000;
 
-/** Runtime settings of a deployment from its configuration (buckets are the deployment's fixed names, keys.ts). */
-export function runtimeSettings(config: Config): RuntimeSettings {
+/**
+ * Runtime settings of a deployment from its configuration (buckets are the deployment's fixed
+ * names, keys.ts) and the session-signing key read from SESSION_SECRET_FILE (undefined: a random
+ * key of this process).
+ */
+export function runtimeSettings(config: Config, sessionSecret?: string): RuntimeSettings {
   return {
+    authCacheMs: config.AUTH_CACHE_SECONDS * 1000,
+    sessions: { ttlMs: config.SESSION_TTL, ...(sessionSecret ? { secret: sessionSecret } : {}) },
     databaseUrl: config.DATABASE_URL,
     redisUrl: config.REDIS_URL,
     s3: { endpoint: config.S3_ENDPOINT, accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY, region: config.S3_REGION },
@@ -21,11 +27,11 @@ export function runtimeSettings(config: Config): RuntimeSettings {
   };
 }
 
-/** Reads the bootstrap admin token from its file (trimmed). @throws Error when the file is unreadable or empty. */
-async function readBootstrapToken(file: string): Promise<string> {
-  const token = (await readFile(file, 'utf8')).trim();
-  if (!token) throw new Error(`BOOTSTRAP_ADMIN_TOKEN_FILE ${file} is empty`);
-  return token;
+/** Reads a secret from its file (trimmed). @throws Error naming the setting when the file is unreadable or empty. */
+async function readSecretFile(setting: string, file: string): Promise<string> {
+  const secret = (await readFile(file, 'utf8')).trim();
+  if (!secret) throw new Error(`${setting} ${file} is empty`);
+  return secret;
 }
 
 /**
@@ -44,12 +50,21 @@ export async function main(): Promise<void> {
     return;
   }
   logger = createLogger(config.LOG_LEVEL);
-  const runtime = openRuntime(runtimeSettings(config), logger);
+  let sessionSecret: string | undefined;
+  try {
+    if (config.SESSION_SECRET_FILE) sessionSecret = await readSecretFile('SESSION_SECRET_FILE', config.SESSION_SECRET_FILE);
+    else logger.warn('SESSION_SECRET_FILE is not set: browser sessions use a key of this process and end when it restarts');
+  } catch (error) {
+    logger.fatal({ err: error }, 'start-up failed');
+    process.exitCode = 1;
+    return;
+  }
+  const runtime = openRuntime(runtimeSettings(config, sessionSecret), logger);
   try {
     const applied = await runMigrations(runtime.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
     if (config.BOOTSTRAP_ADMIN_TOKEN_FILE) {
-      await runtime.services.bootstrapAdmin(await readBootstrapToken(config.BOOTSTRAP_ADMIN_TOKEN_FILE));
+      await runtime.services.bootstrapAdmin(await readSecretFile('BOOTSTRAP_ADMIN_TOKEN_FILE', config.BOOTSTRAP_ADMIN_TOKEN_FILE));
       logger.info('bootstrap admin ensured');
     } else {
       logger.warn('BOOTSTRAP_ADMIN_TOKEN_FILE is not set: no admin token is ensured');

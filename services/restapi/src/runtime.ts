@@ -6,9 +6,12 @@ import type { Logger } from './logger.js';
 import { openDatabase, pingDatabase, type Knex } from './repositories/database.js';
 import { ExecutionsRepository, type StoredExecution } from './repositories/executions.js';
 import { SweepsRepository } from './repositories/sweeps.js';
+import { SessionsRepository } from './repositories/sessions.js';
 import { TokensRepository } from './repositories/tokens.js';
 import { UsersRepository } from './repositories/users.js';
+import { randomBytes } from 'node:crypto';
 import { Authenticator } from './services/access/authenticator.js';
+import { BrowserSessions, type SessionSettings } from './services/access/sessions.js';
 import { bootstrapAdmin } from './services/access/bootstrap.js';
 import { UserAdmin } from './services/access/user-admin.js';
 import { Blobs, type BlobLimits, type Buckets } from './services/blobs.js';
@@ -35,13 +38,16 @@ export interface RuntimeSettings {
   logs?: Partial<LogReaderOptions>;
   /** How long a read of worker heartbeats serves submissions, ms (default 1000; tests use 0). */
   workerCacheMs?: number;
-  /** How long a token's identity is remembered, ms (default 5000; revocations here forget at once). */
-  tokenCacheMs?: number;
+  /** How long a token's or session's identity is remembered, ms (default 5000; revocations here forget at once). */
+  authCacheMs?: number;
+  /** Browser sessions: the cookie-signing key and their lifetime; default a random key per process and 12 h. */
+  sessions?: Partial<SessionSettings>;
 }
 
 /** The use cases the routes call. */
 export interface Services {
   authenticator: Authenticator;
+  sessions: BrowserSessions;
   users: UserAdmin;
   blobs: Blobs;
   submitter: Submitter;
@@ -90,9 +96,19 @@ export function openRuntime(settings: RuntimeSettings, logger: Logger): Runtime 
   const stopper = new Stopper(executions, queues, redis);
   const outputs = new OutputArchive(executions, store, settings.buckets.mlflow);
 
-  const authenticator = new Authenticator(tokensRepository, (error) => logger.warn({ err: error }, 'could not record token use'), settings.tokenCacheMs);
+  const authenticator = new Authenticator(
+    tokensRepository,
+    new SessionsRepository(db),
+    (error) => logger.warn({ err: error }, 'could not record token use'),
+    settings.authCacheMs,
+  );
+  const sessions = new BrowserSessions(new SessionsRepository(db), authenticator, {
+    secret: settings.sessions?.secret ?? randomBytes(32).toString('base64url'),
+    ttlMs: settings.sessions?.ttlMs ?? 12 * 3_600_000,
+  });
   const services: Services = {
     authenticator,
+    sessions,
     users: new UserAdmin(usersRepository, tokensRepository, () => authenticator.forget()),
     blobs,
     submitter,

@@ -81,13 +81,13 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     await project.withDiagnostics(expectAllHealthy);
   });
 
-  it('answers through NGINX: the MLflow UI, and the REST API behind its token, with both workers live', async () => {
+  it('answers through NGINX: the MLflow UI and the REST API behind the token, with both workers live', async () => {
     await project.withDiagnostics(async () => {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
-      const mlflow = await fetch(`${url}/mlflow/`);
-      expect([mlflow.status, mlflow.headers.get('content-type')]).toEqual([200, expect.stringMatching(/text\/html/)]);
       const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
       const headers = { authorization: `Bearer ${token}` };
+      const mlflow = await fetch(`${url}/mlflow/`, { headers });
+      expect([mlflow.status, mlflow.headers.get('content-type')]).toEqual([200, expect.stringMatching(/text\/html/)]);
       expect((await fetch(`${url}/api/v1/me`)).status).toBe(401);
       expect((await fetch(`${url}/api/v1/me`, { headers })).status).toBe(200);
       const workers = await fetch(`${url}/api/v1/workers`, { headers });
@@ -105,7 +105,7 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
   const databaseConnections = async (): Promise<string[]> => {
     const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
     expect((await fetch(`${url}/api/v1/executions`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-    expect((await fetch(`${url}/mlflow/api/2.0/mlflow/experiments/search?max_results=1`)).status).toBe(200);
+    expect((await fetch(`${url}/mlflow/api/2.0/mlflow/experiments/search?max_results=1`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     const { stdout } = await project.compose(['exec', '-T', 'db', 'psql', '-X', '-At', '-U', 'postgres', '-d', 'postgres', '-c',
       "SELECT a.usename || ' ' || CASE WHEN s.ssl THEN s.version ELSE 'plain' END FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename IN ('restapi', 'worker', 'mlflow')"]);
     return stdout.trim().split('\n');

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { ComposeProject } from './docker.js';
+import { identityFlow, launchChromium, loggedInContext } from './identity-flow.js';
 import { executionIdIn, PlzUser, runCommand } from './plz-cli.js';
 
 /** Screenshots of the web pages land here (ignored by git), for people to look at. */
@@ -83,10 +83,11 @@ export function plzFlow(context: () => FlowContext): void {
   let user: PlzUser;
   let digits = '';
   let first = '';
+  let firstRun = { experimentId: '', runId: '' };
   const runName = `digits-e2e-${Date.now().toString(36)}`;
   const mlflow = (apiPath: string) => `${context().url}/mlflow/api/2.0/mlflow/${apiPath}`;
   const getJson = async <T>(url: string): Promise<T> => {
-    const response = await fetch(url);
+    const response = await fetch(url, { headers: { authorization: `Bearer ${context().token}` } });
     if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   };
@@ -110,6 +111,7 @@ export function plzFlow(context: () => FlowContext): void {
 
   it('shows the run in MLflow through NGINX: params, metrics per epoch with steps, output and log artifacts', async () => {
     const execution = await user.json<Described>(digits, ['describe', first]);
+    firstRun = { experimentId: execution.mlflow_experiment_id!, runId: execution.mlflow_run_id! };
     const run = await getJson<{ run: { info: { run_name: string; status: string }; data: { params?: Array<{ key: string; value: string }> } } }>(
       mlflow(`runs/get?run_id=${execution.mlflow_run_id}`),
     );
@@ -122,6 +124,17 @@ export function plzFlow(context: () => FlowContext): void {
     const logs = await getJson<{ files?: Array<{ path: string }> }>(mlflow(`artifacts/list?run_id=${execution.mlflow_run_id}&path=logs`));
     expect(logs.files?.map((f) => f.path)).toContain('logs/execution.log');
   }, 120_000);
+
+  // Issue 12: one identity for the REST API, MLflow and browsers, on this run.
+  identityFlow(() => {
+    const { url, token, project } = context();
+    return {
+      url,
+      token,
+      project,
+      execution: () => ({ id: first, experimentId: firstRun.experimentId, runId: firstRun.runId, runName, cwd: digits }),
+    };
+  });
 
   it('reruns with another learning rate as a run of its own', async () => {
     writeFileSync(path.join(digits, 'override.json'), JSON.stringify({ learning_rate: 0.05, hidden_units: 64, epochs: 20 }));
@@ -196,12 +209,9 @@ export function plzFlow(context: () => FlowContext): void {
   it('renders the MLflow UI (the run, its metrics per epoch) and the API docs through NGINX in headless Chromium', async () => {
     mkdirSync(screenshotDir, { recursive: true });
     const execution = await user.json<Described>(digits, ['describe', first]);
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      const page = await (await loggedInContext(browser, context().url, context().token)).newPage();
       const experiment = `${context().url}/mlflow/#/experiments/${execution.mlflow_experiment_id}`;
       const shots: Array<[string, string, string[]]> = [
         ['mlflow-runs', `${experiment}/runs`, [runName]],
@@ -275,8 +285,15 @@ export function plzFlow(context: () => FlowContext): void {
       // the MLflow UI and the REST API over HTTPS, trusting the certificate as a browser told so would
       const curl = (urlPath: string, ...args: string[]) =>
         runCommand('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{ssl_verify_result}', '--cacert', path.join(tls, 'server.crt'), ...args, `${httpsUrl}${urlPath}`]);
-      expect((await curl('/mlflow/')).stdout).toBe('200 0');
-      expect((await curl('/mlflow/api/2.0/mlflow/experiments/search?max_results=1')).stdout).toBe('200 0');
+      const bearer = ['-H', `Authorization: Bearer ${context().token}`];
+      expect((await curl('/mlflow/', ...bearer)).stdout).toBe('200 0');
+      expect((await curl('/mlflow/api/2.0/mlflow/experiments/search?max_results=1', ...bearer)).stdout).toBe('200 0');
+      expect((await curl('/mlflow/')).stdout).toBe('401 0');
+      // A browser session over HTTPS: the cookie is Secure.
+      const linked = await runCommand('curl', ['-sS', '-X', 'POST', '--cacert', path.join(tls, 'server.crt'), ...bearer, '-H', 'Content-Type: application/json', '-d', '{}', `${httpsUrl}/api/v1/auth/login-links`]);
+      const link = (JSON.parse(linked.stdout) as { path: string }).path;
+      const loggedIn = await runCommand('curl', ['-sS', '-o', '/dev/null', '-D', '-', '--cacert', path.join(tls, 'server.crt'), `${httpsUrl}${link}`]);
+      expect(loggedIn.stdout).toMatch(/^set-cookie: plz_session=[^;]+;.*; HttpOnly; Secure; SameSite=Lax\r?$/im);
       expect((await curl('/api/v1/me', '-H', `Authorization: Bearer ${context().token}`)).stdout).toBe('200 0');
       const secure = new PlzUser(httpsUrl, context().token);
       const refused = await secure.plz(directory, ['ping'], 120_000, { PLZ_PROJECT: 'https-check' });

@@ -1,28 +1,22 @@
 import type { RequestHandler } from 'express';
 import { AppError } from '../errors.js';
-import type { Authenticator } from '../services/access/authenticator.js';
+import { checkSameOrigin, identifyRequest, missingCredential, type IdentitySources } from './credentials.js';
 import type { Access } from './route.js';
 
 /**
- * Middleware checking `Authorization: Bearer <token>`: 401 `unauthenticated` without a valid
- * token, 403 `forbidden` when the route is for admins and the caller is not one. Puts the caller's
- * Identity in `res.locals.identity`.
+ * Middleware of non-public routes: identifies the caller (Bearer token, Basic user name + token,
+ * or the browser session cookie, see identifyRequest): 401 `unauthenticated` without a valid one,
+ * 403 `forbidden` when the route is for admins and the caller is not one, or when a
+ * state-changing request carried by the session cookie comes from another origin. Puts the
+ * caller's Identity in `res.locals.identity`.
  */
-export function requireAccess(authenticator: Authenticator, access: Exclude<Access, 'public'>): RequestHandler {
+export function requireAccess(sources: IdentitySources, access: Exclude<Access, 'public'>): RequestHandler {
   return async (req, res, next) => {
-    const header = req.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="plz"');
-      throw new AppError('unauthenticated', header ? 'the Authorization header must be "Bearer <token>"' : 'this operation needs a bearer token (Authorization: Bearer <token>)');
-    }
-    const identity = await authenticator.identify(match[1]!);
-    if (!identity) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="plz", error="invalid_token"');
-      throw new AppError('unauthenticated', 'the token is unknown or revoked');
-    }
-    if (access === 'admin' && identity.role !== 'admin') throw new AppError('forbidden', 'this operation is for admins');
-    res.locals['identity'] = identity;
+    const caller = await identifyRequest(req, sources);
+    if (!caller) throw missingCredential('this operation needs a plz identity: a bearer token (Authorization: Bearer <token>) or a browser session');
+    checkSameOrigin(req, req.method, caller.via);
+    if (access === 'admin' && caller.identity.role !== 'admin') throw new AppError('forbidden', 'this operation is for admins');
+    res.locals['identity'] = caller.identity;
     next();
   };
 }

@@ -18,6 +18,13 @@ const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EH
 /** Error names of clients giving up on a dependency: knex's pool, ioredis's retries. */
 const unavailableNames = new Set(['KnexTimeoutError', 'MaxRetriesPerRequestError']);
 
+/** The JSON error body of an AppError: `{"error": {"code", "message", "details"?}}`. */
+export function errorBody(appError: AppError): { error: { code: string; message: string; details?: unknown } } {
+  const body: { code: string; message: string; details?: unknown } = { code: appError.code, message: appError.message };
+  if (appError.details !== undefined) body.details = appError.details;
+  return { error: body };
+}
+
 /** Turns anything thrown into an AppError: client mistakes keep their 4xx, the rest is 503 or 500. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -52,9 +59,8 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
     res.destroy();
     return;
   }
-  const body: { code: string; message: string; details?: unknown } = { code: appError.code, message: appError.message };
-  if (appError.details !== undefined) body.details = appError.details;
-  res.status(appError.status).json({ error: body });
+  for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
+  res.status(appError.status).json(errorBody(appError));
 };
 
 /** Answer for paths no route matches. */

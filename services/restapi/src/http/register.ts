@@ -1,8 +1,8 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import type { Authenticator } from '../services/access/authenticator.js';
 import { requireAccess } from './auth.js';
+import type { IdentitySources } from './credentials.js';
 import type { AnyRoute } from './route.js';
 import { validationError } from './validation.js';
 
@@ -52,10 +52,10 @@ function handler(route: AnyRoute): RequestHandler {
  * `body` schema; uploads read their own body) and validation of path, query and body: unknown
  * fields anywhere are refused with 400.
  */
-export function registerRoutes(router: Router, routes: readonly AnyRoute[], authenticator: Authenticator): void {
+export function registerRoutes(router: Router, routes: readonly AnyRoute[], identities: IdentitySources): void {
   for (const route of routes) {
     const chain: RequestHandler[] = [];
-    if (route.access !== 'public') chain.push(requireAccess(authenticator, route.access));
+    if (route.access !== 'public') chain.push(requireAccess(identities, route.access));
     if (route.body) chain.push(jsonParser, requireJson);
     chain.push(handler(route));
     router[route.method](route.path, ...chain);

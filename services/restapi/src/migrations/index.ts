@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initial from './001_initial.js';
+import * as identity from './002_identity.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -7,7 +8,10 @@ interface Migration {
 }
 
 /** Every migration, in order. Listed in code so that compiled and ts-jest runs load the same set. */
-const migrations: ReadonlyArray<readonly [string, Migration]> = [['001_initial', initial]];
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['001_initial', initial],
+  ['002_identity', identity],
+];
 
 /** A knex migration source over the list above. */
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

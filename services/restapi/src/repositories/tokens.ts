@@ -9,6 +9,7 @@ interface TokenRow {
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  expires_at: Date | null;
 }
 
 const toToken = (row: TokenRow): TokenInfo => ({
@@ -18,6 +19,7 @@ const toToken = (row: TokenRow): TokenInfo => ({
   created_at: iso(row.created_at)!,
   last_used_at: iso(row.last_used_at),
   revoked_at: iso(row.revoked_at),
+  expires_at: iso(row.expires_at),
 });
 
 /** The `tokens` table: API tokens by the sha256 of their text (never the text itself). */
@@ -27,13 +29,13 @@ export class TokensRepository {
   private select() {
     return this.db('tokens')
       .join('users', 'users.id', 'tokens.user_id')
-      .select('tokens.id', 'tokens.name', 'users.name as user', 'tokens.created_at', 'tokens.last_used_at', 'tokens.revoked_at');
+      .select('tokens.id', 'tokens.name', 'users.name as user', 'tokens.created_at', 'tokens.last_used_at', 'tokens.revoked_at', 'tokens.expires_at');
   }
 
-  /** Stores a token of `userId`; null when a token with this hash exists already. */
-  async create(userId: string, name: string, sha256: string): Promise<TokenInfo | null> {
+  /** Stores a token of `userId`, valid until `expiresAt` (null: until revoked); null when a token with this hash exists already. */
+  async create(userId: string, name: string, sha256: string, expiresAt: Date | null = null): Promise<TokenInfo | null> {
     try {
-      const [row] = await this.db('tokens').insert({ user_id: userId, name, token_sha256: sha256 }).returning('id');
+      const [row] = await this.db('tokens').insert({ user_id: userId, name, token_sha256: sha256, expires_at: expiresAt }).returning('id');
       const id = (row as { id: string }).id;
       return toToken((await this.select().where('tokens.id', id).first()) as TokenRow);
     } catch (error) {
@@ -48,14 +50,15 @@ export class TokensRepository {
   }
 
   /**
-   * The identity owning an unrevoked token with this hash, when its user is not disabled, with
-   * the token's id; null otherwise.
+   * The identity owning an unrevoked, unexpired token with this hash, when its user is not
+   * disabled, with the token's id; null otherwise.
    */
   async findIdentity(sha256: string): Promise<(Identity & { tokenId: string }) | null> {
     const row = (await this.db('tokens')
       .join('users', 'users.id', 'tokens.user_id')
       .where({ 'tokens.token_sha256': sha256 })
       .whereNull('tokens.revoked_at')
+      .where((q) => q.whereNull('tokens.expires_at').orWhere('tokens.expires_at', '>', this.db.fn.now()))
       .whereNull('users.disabled_at')
       .first('users.id as id', 'users.name as name', 'users.role as role', 'tokens.id as tokenId')) as
       | { id: string; name: string; role: UserRole; tokenId: string }

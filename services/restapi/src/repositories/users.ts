@@ -47,6 +47,18 @@ export class UsersRepository {
     return row ? toUser(row) : null;
   }
 
+  /**
+   * Disables the user now (`disabled`), or enables them again; returns the user as stored, or null
+   * when no user has this name. Disabling a disabled user keeps its first `disabled_at`.
+   */
+  async setDisabled(name: string, disabled: boolean): Promise<User | null> {
+    const [row] = await this.db<UserRow>('users')
+      .where({ name })
+      .update({ disabled_at: disabled ? this.db.raw('COALESCE(disabled_at, now())') : null })
+      .returning('*');
+    return row ? toUser(row as UserRow) : null;
+  }
+
   /** Every user, by name. */
   async list(): Promise<User[]> {
     const rows = await this.db<UserRow>('users').orderBy('name');

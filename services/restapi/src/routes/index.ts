@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { openApiDocument } from '../openapi/document.js';
 import { route, type AnyRoute } from '../http/route.js';
 import type { Services } from '../runtime.js';
+import { authRoutes } from './auth.js';
 import { snapshotAndInputRoutes } from './blobs.js';
 import { executionRoutes } from './executions.js';
 import { healthRoutes } from './health.js';
@@ -17,6 +18,7 @@ export const apiVersion = '1.0.0';
 export function apiRoutes(services: Services): AnyRoute[] {
   const routes: AnyRoute[] = [
     ...healthRoutes(services),
+    ...authRoutes(services),
     ...userRoutes(services),
     ...snapshotAndInputRoutes(services),
     ...executionRoutes(services),

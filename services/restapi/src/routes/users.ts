@@ -35,6 +35,21 @@ export function userRoutes(services: Services): AnyRoute[] {
       responses: { 200: { description: 'Every user', schema: z.object({ users: z.array(User) }) }, ...errors(401, 403) },
       handle: async () => ({ status: 200, body: { users: await services.users.listUsers() } }),
     }),
+    ...(['disable', 'enable'] as const).map((action) =>
+      route({
+        method: 'post',
+        path: `/api/v1/users/:name/${action}`,
+        tag: 'users',
+        summary:
+          action === 'disable'
+            ? "Disable a user (admin): their tokens and browser sessions stop working within AUTH_CACHE_SECONDS; their executions stay"
+            : 'Enable a disabled user again (admin): their unrevoked tokens work again',
+        access: 'admin',
+        params: UserParams,
+        responses: { 200: { description: 'The user as stored now', schema: User }, ...errors(400, 401, 403, 404) },
+        handle: async ({ params }) => ({ status: 200, body: await services.users.setDisabled(params.name, action === 'disable') }),
+      }),
+    ),
     route({
       method: 'post',
       path: '/api/v1/users/:name/tokens',

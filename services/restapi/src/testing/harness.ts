@@ -64,7 +64,7 @@ async function isolatedRedisUrl(base: string): Promise<string> {
 
 /** Starts the API for a test file. Only small limits and transfer sizes are changed through options. */
 export async function startTestApi(
-  options: { limits?: Partial<BlobLimits>; transfers?: Partial<TransferOptions>; logs?: Partial<LogReaderOptions>; logger?: Logger } = {},
+  options: { limits?: Partial<BlobLimits>; transfers?: Partial<TransferOptions>; logs?: Partial<LogReaderOptions>; logger?: Logger; authCacheMs?: number } = {},
 ): Promise<TestApi> {
   const services = testServices();
   const [databaseUrl, redisUrl, snapshots, inputs, mlflow] = await Promise.all([
@@ -85,6 +85,7 @@ export async function startTestApi(
       limits: { snapshot: 64 * 1024 ** 2, input: 64 * 1024 ** 2, ...options.limits },
       databasePoolMax: 5,
       workerCacheMs: 0,
+      ...(options.authCacheMs !== undefined ? { authCacheMs: options.authCacheMs } : {}),
       ...(options.transfers ? { transfers: options.transfers } : {}),
       ...(options.logs ? { logs: options.logs } : {}),
     },

@@ -20,6 +20,18 @@ export class UserAdmin {
     return user;
   }
 
+  /**
+   * Disables a user (their tokens and browser sessions stop working at once here, within the
+   * authenticator's cache window on other replicas), or enables them again. Their executions and
+   * tokens are kept. @throws AppError `not_found` for an unknown user.
+   */
+  async setDisabled(name: string, disabled: boolean): Promise<User> {
+    const user = await this.users.setDisabled(name, disabled);
+    if (!user) throw notFound('user', name);
+    if (disabled) this.onRevoke();
+    return user;
+  }
+
   /** Every user, by name. */
   listUsers(): Promise<User[]> {
     return this.users.list();
@@ -32,13 +44,18 @@ export class UserAdmin {
   }
 
   /**
-   * Creates an API token for the user; the answer is the only place the token ever appears.
-   * @throws AppError `not_found` for an unknown user.
+   * Creates an API token for the user, valid until `request.expires_at` when given (else until
+   * revoked); the answer is the only place the token ever appears.
+   * @throws AppError `not_found` for an unknown user, `validation_failed` for an expiry in the past.
    */
   async createToken(userName: string, request: CreateTokenRequest): Promise<CreatedToken> {
+    const expiresAt = request.expires_at === undefined ? null : new Date(request.expires_at);
+    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+      throw new AppError('validation_failed', `the token would expire in the past (${request.expires_at})`, [{ path: 'body.expires_at', message: 'must be in the future' }]);
+    }
     const user = await this.user(userName);
     const token = generateToken();
-    const info = await this.tokens.create(user.id, request.name, hashToken(token));
+    const info = await this.tokens.create(user.id, request.name, hashToken(token), expiresAt);
     if (!info) throw new AppError('conflict', 'token collision, try again');
     return { ...info, token };
   }
