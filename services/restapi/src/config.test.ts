@@ -36,3 +36,18 @@ describe('loadConfig sizes and optional settings', () => {
     expect(() => loadConfig({ ...valid, MAX_INPUT_BYTES: '0' })).toThrow(/MAX_INPUT_BYTES/);
   });
 });
+
+describe('loadConfig identity settings', () => {
+  it('reads the session lifetime with units (12 h by default) and the auth cache window (5 s by default)', () => {
+    expect(loadConfig(valid)).toMatchObject({ SESSION_TTL: 12 * 3_600_000, AUTH_CACHE_SECONDS: 5 });
+    expect(loadConfig({ ...valid, SESSION_TTL: '30m', AUTH_CACHE_SECONDS: '0' })).toMatchObject({ SESSION_TTL: 1_800_000, AUTH_CACHE_SECONDS: 0 });
+    expect(loadConfig({ ...valid, SESSION_TTL: '7d' }).SESSION_TTL).toBe(7 * 86_400_000);
+    expect(loadConfig({ ...valid, SESSION_TTL: '3600' }).SESSION_TTL).toBe(3_600_000);
+  });
+
+  it('refuses a lifetime or cache window it cannot read', () => {
+    expect(() => loadConfig({ ...valid, SESSION_TTL: '12 hours' })).toThrow(/SESSION_TTL: expected a duration/);
+    expect(() => loadConfig({ ...valid, SESSION_TTL: '0' })).toThrow(/SESSION_TTL/);
+    expect(() => loadConfig({ ...valid, AUTH_CACHE_SECONDS: '600' })).toThrow(/AUTH_CACHE_SECONDS/);
+  });
+});

@@ -2,7 +2,8 @@
  * What a request through NGINX's `/mlflow/` prefix needs (issue: roles through /mlflow/):
  * - `read`: any user. Every GET, HEAD and OPTIONS (MLflow routes each endpoint by method: its
  *   writes are POST, PATCH, PUT or DELETE, see `mlflow/server/handlers.py`), and the POST
- *   endpoints that only read (searches, the UI's GraphQL queries).
+ *   endpoints that only read (searches; the UI's GraphQL, whose schema in MLflow 3.17 has
+ *   queries, two search mutations and an echo: `mlflow/server/graphql/`).
  * - `annotate`: any user. Setting and deleting run and experiment tags, which is how the UI keeps
  *   notes (`mlflow.note.content`).
  * - `admin`: everything else: deleting or restoring runs and experiments, logging metrics, params,
@@ -19,6 +20,8 @@ const readingPosts = new Set([
   'logged-models/search',
   'traces/search',
   'datasets/search',
+  'issues/search',
+  'registered-models/get-latest-versions',
 ]);
 
 /** POST endpoints any user may call to keep notes: tags of runs and experiments. */
