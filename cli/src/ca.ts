@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { loadConfig } from './config/load.js';
+import { loadServerConfig } from './config/load.js';
 
 /**
  * Where `ca_file` (a PEM file of a CA that signed the deployment's certificate, e.g. a
@@ -10,13 +10,14 @@ import { loadConfig } from './config/load.js';
  *
  * @returns the child's exit status when it re-ran itself, or undefined when no re-run is needed
  *   (no ca_file, already set, or the configuration does not load: the command reports that itself).
+ *   The project is not needed here, so commands run outside a project folder trust it too.
  */
 export async function rerunWithCaFile(argv: readonly string[]): Promise<number | undefined> {
   const configIndex = argv.findIndex((arg) => arg === '-c' || arg === '--config');
   const configPath = configIndex >= 0 ? argv[configIndex + 1] : argv.find((arg) => arg.startsWith('--config='))?.slice('--config='.length);
   let caFile: string | undefined;
   try {
-    caFile = loadConfig({ cwd: process.cwd(), ...(configPath ? { configPath } : {}), env: process.env }).config.ca_file;
+    caFile = loadServerConfig({ cwd: process.cwd(), ...(configPath ? { configPath } : {}), env: process.env }).config.ca_file;
   } catch {
     return undefined;
   }

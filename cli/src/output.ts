@@ -52,3 +52,25 @@ export class Printer {
     return this.tty && !this.json;
   }
 }
+
+/**
+ * A table for people: a header line and one line per row, columns left-aligned and padded to
+ * their widest cell, two spaces apart (no padding after the last column).
+ */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    headers
+      .map((_, column) => (column === headers.length - 1 ? (cells[column] ?? '') : (cells[column] ?? '').padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** An instant for people, in UTC to the minute (`2026-11-29 10:00 UTC`); `-` for none. */
+export function formatInstant(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { adminCommand } from './commands/admin/index.js';
 import { rerunCommand } from './commands/rerun.js';
 import { runCommand } from './commands/run.js';
 import { logsCommand } from './commands/logs.js';
 import { outputCommand } from './commands/output.js';
 import { describeCommand, historyCommand, lastCommand, listCommand, measuresCommand, pingCommand, statusCommand, stopCommand, workersCommand } from './commands/inspect.js';
 import { sweepCommand } from './commands/sweep.js';
+import { uiCommand } from './commands/ui.js';
 import { exitCodes, handleError } from './errors.js';
 import { Printer } from './output.js';
 
@@ -22,11 +24,18 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const command of [
     runCommand(), rerunCommand(), logsCommand(), outputCommand(), describeCommand(), historyCommand(), measuresCommand(),
-    statusCommand(), stopCommand(), listCommand(), lastCommand(), workersCommand(), sweepCommand(), pingCommand(),
+    statusCommand(), stopCommand(), listCommand(), lastCommand(), workersCommand(), sweepCommand(), pingCommand(), uiCommand(), adminCommand(),
   ]) {
-    program.addCommand(command.exitOverride());
+    program.addCommand(throwingErrors(command));
   }
   return program;
+}
+
+/** `command` and its subcommands, at any depth, throw CommanderError rather than exit (see main). */
+function throwingErrors(command: Command): Command {
+  command.exitOverride().showHelpAfterError();
+  for (const sub of command.commands) throwingErrors(sub);
+  return command;
 }
 
 /**

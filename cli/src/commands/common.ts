@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { ExecutionList, Identity } from '@plz/contracts';
 import { ApiClient } from '../api/client.js';
-import { loadConfig } from '../config/load.js';
-import type { ResolvedConfig } from '../config/schema.js';
+import { loadConfig, loadServerConfig } from '../config/load.js';
+import type { ResolvedConfig, ServerConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { Printer } from '../output.js';
 
@@ -14,8 +14,8 @@ export interface GlobalOptions {
 }
 
 /** What an action works with: the merged configuration, an API client and a printer. */
-export interface Session {
-  config: ResolvedConfig;
+export interface Session<Config extends ServerConfig = ResolvedConfig> {
+  config: Config;
   api: ApiClient;
   printer: Printer;
 }
@@ -34,12 +34,32 @@ export function openSession(command: Command): Session {
   return { config, api: new ApiClient(config.url, config.token), printer };
 }
 
+/**
+ * The session of a command that needs only the deployment, not a project (`plz admin`, `plz ui`,
+ * `plz ping`): it works in any folder, with url and token from PLZ_URL/PLZ_TOKEN or
+ * `~/.config/plz/plz.config.json` (see loadServerConfig).
+ */
+export function openServerSession(command: Command): Session<ServerConfig> {
+  const options = globalOptions(command);
+  const printer = new Printer(Boolean(options.json));
+  const { config } = loadServerConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
+  if (options.debug) config.debug = true;
+  return { config, api: new ApiClient(config.url, config.token), printer };
+}
+
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks an execution id given on the command line. */
 export function checkExecutionId(id: string): string {
   if (!uuid.test(id)) throw new UsageError(`"${id}" is not an execution id (a UUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)`);
   return id.toLowerCase();
+}
+
+/** The token's user and the last execution they started (undefined when they started none). */
+export async function lastExecution(api: ApiClient): Promise<{ user: string; id: string | undefined }> {
+  const me = await api.json<Identity>('GET', '/api/v1/me');
+  const list = await api.json<ExecutionList>('GET', '/api/v1/executions', { query: { user: me.name, limit: 1 } });
+  return { user: me.name, id: list.executions[0]?.id };
 }
 
 /**
@@ -49,9 +69,7 @@ export function checkExecutionId(id: string): string {
  */
 export async function executionIdOrLast(api: ApiClient, id: string | undefined): Promise<string> {
   if (id) return checkExecutionId(id);
-  const me = await api.json<Identity>('GET', '/api/v1/me');
-  const list = await api.json<ExecutionList>('GET', '/api/v1/executions', { query: { user: me.name, limit: 1 } });
-  const last = list.executions[0];
-  if (!last) throw new UsageError(`${me.name} has started no execution yet: give an execution id`);
+  const last = await lastExecution(api);
+  if (!last.id) throw new UsageError(`${last.user} has started no execution yet: give an execution id`);
   return last.id;
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { ExecutionList, ExecutionRecord, ExecutionStatus, History, Identity, MeasuresResponse, StopResult, WorkersResponse } from '@plz/contracts';
-import { executionIdOrLast, openSession } from './common.js';
+import { executionIdOrLast, openServerSession, openSession } from './common.js';
 import { executionLine } from './follow.js';
 
 // The read-only verbs and stop: each asks one endpoint and prints its answer.
@@ -120,12 +120,12 @@ export function workersCommand(): Command {
     });
 }
 
-/** `plz ping`: is the server up, and is the token good. */
+/** `plz ping`: is the server up, and is the token good (in any folder: it needs no project). */
 export function pingCommand(): Command {
   return new Command('ping')
     .description('check that the server answers and the token is accepted')
     .action(async function (this: Command) {
-      const { config, api, printer } = openSession(this);
+      const { config, api, printer } = openServerSession(this);
       // Through the deployment's NGINX only /api/ reaches the REST API: /api/v1/me proves both.
       const me = await api.json<Identity>('GET', '/api/v1/me');
       printer.result({ url: config.url, user: me.name, role: me.role }, `${config.url} is up; you are ${me.name} (${me.role})`);

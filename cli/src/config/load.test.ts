@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from './load.js';
+import { ConfigError, loadConfig, loadServerConfig } from './load.js';
 
 /** A folder tree: home/.config/plz, team/, team/project/ (cwd). */
 function tree(files: Record<string, unknown>): { root: string; cwd: string; userConfigDir: string } {
@@ -87,5 +87,26 @@ describe('loadConfig errors', () => {
     expect(error({ 'team/project/plz.config.json': { project: 'p' } }, {}, 'nope.json')).toMatch(/nope\.json \(from -c\) does not exist/);
     expect(error({ 'team/project/plz.config.json': { project: 'p' } }, { PLZ_RESOURCES: '{gpus:1}' })).toMatch(/PLZ_RESOURCES must be JSON/);
     expect(error({ 'team/project/plz.config.json': { project: 'bad name!' } })).toMatch(/"project": .*\(got "bad name!"\)/);
+  });
+});
+
+describe('loadServerConfig (commands that need no project)', () => {
+  it('works outside a project from the environment or the user file alone', () => {
+    const t = tree({ 'home/.config/plz/plz.config.json': { url: 'http://user:1', token: 'user-token' } });
+    expect(loadServerConfig({ cwd: t.cwd, env: {}, userConfigDir: t.userConfigDir }).config).toMatchObject({ url: 'http://user:1', token: 'user-token' });
+    expect(loadServerConfig({ cwd: t.cwd, env: { PLZ_TOKEN: 'env-token' }, userConfigDir: t.userConfigDir }).config.token).toBe('env-token');
+    const bare = tree({});
+    const { config } = loadServerConfig({ cwd: bare.cwd, env: { PLZ_URL: 'http://env:3', PLZ_TOKEN: 't' }, userConfigDir: bare.userConfigDir });
+    expect(config).toMatchObject({ url: 'http://env:3', token: 't' });
+    expect(config.project).toBeUndefined();
+  });
+
+  it('still reads a project folder, and says where to put url and token when there is nothing', () => {
+    const t = tree({ 'team/project/plz.config.json': { project: 'digits', url: 'http://team:2' } });
+    expect(loadServerConfig({ cwd: t.cwd, env: {}, userConfigDir: t.userConfigDir }).config).toMatchObject({ project: 'digits', url: 'http://team:2' });
+    const bare = tree({});
+    expect(() => loadServerConfig({ cwd: bare.cwd, env: {}, userConfigDir: bare.userConfigDir })).toThrow(/set PLZ_URL and PLZ_TOKEN, or put .* in .*home\/\.config\/plz\/plz\.config\.json/);
+    const wrong = tree({ 'home/.config/plz/plz.config.json': { url: 'not a url' } });
+    expect(() => loadServerConfig({ cwd: wrong.cwd, env: {}, userConfigDir: wrong.userConfigDir })).toThrow(ConfigError);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
-import { ConfigFile, ResolvedConfig, defaults, pathKeys } from './schema.js';
+import { ConfigFile, ResolvedConfig, ServerConfig, defaults, pathKeys } from './schema.js';
 
 /** A configuration problem, with where it came from, fit to print as is. */
 export class ConfigError extends Error {
@@ -109,7 +109,33 @@ export interface LoadOptions {
  *   value), unreadable or invalid JSON, and a missing required key (`project`) after merging.
  */
 export function loadConfig(options: LoadOptions): { config: ResolvedConfig; files: string[] } {
-  const userFile = path.join(options.userConfigDir ?? path.join(homedir(), '.config', 'plz'), configFileName);
+  const { merged, files } = mergeLayers(options, `no ${configFileName} found in ${path.resolve(options.cwd)} or its parents: create one with at least {"project": "NAME"}`);
+  if (merged['project'] === undefined) {
+    throw new ConfigError(`"project" is required: set it in ${configFileName} (read: ${files.join(', ') || 'none'}) or PLZ_PROJECT`);
+  }
+  return { config: validate(ResolvedConfig, merged), files };
+}
+
+/**
+ * Loads the same layers as loadConfig for a command that needs only the deployment (`url`,
+ * `token`, `ca_file`) and no project, so it works outside a project folder: from `PLZ_URL` and
+ * `PLZ_TOKEN`, or the user file `~/.config/plz/plz.config.json`.
+ *
+ * @throws ConfigError as loadConfig, and when no file and no `PLZ_*` variable exists at all.
+ */
+export function loadServerConfig(options: LoadOptions): { config: ServerConfig; files: string[] } {
+  const { merged, files } = mergeLayers(options, `no configuration found: set PLZ_URL and PLZ_TOKEN, or put {"url": "...", "token": "..."} in ${userConfigFile(options)}`);
+  return { config: validate(ServerConfig, merged), files };
+}
+
+/** The user layer's file: `~/.config/plz/plz.config.json` unless `userConfigDir` says otherwise. */
+function userConfigFile(options: LoadOptions): string {
+  return path.join(options.userConfigDir ?? path.join(homedir(), '.config', 'plz'), configFileName);
+}
+
+/** Reads and merges every layer (see loadConfig); `nothing` is the message when there is none. */
+function mergeLayers(options: LoadOptions, nothing: string): { merged: Record<string, unknown>; files: string[] } {
+  const userFile = userConfigFile(options);
   const files: string[] = [];
   if (existsSync(userFile)) files.push(userFile);
   let found = ancestorFiles(options.cwd).filter((file) => file !== userFile);
@@ -120,9 +146,7 @@ export function loadConfig(options: LoadOptions): { config: ResolvedConfig; file
     found = [...found.filter((file) => file !== local && file !== explicit), explicit];
   }
   files.push(...found);
-  if (files.length === 0 && !Object.keys(options.env).some((name) => name.startsWith('PLZ_'))) {
-    throw new ConfigError(`no ${configFileName} found in ${path.resolve(options.cwd)} or its parents: create one with at least {"project": "NAME"}`);
-  }
+  if (files.length === 0 && !Object.keys(options.env).some((name) => name.startsWith('PLZ_'))) throw new ConfigError(nothing);
   const layers = files.map(readLayer);
   const environment = environmentLayer(options.env);
   if (environment) layers.push(environment);
@@ -133,12 +157,13 @@ export function loadConfig(options: LoadOptions): { config: ResolvedConfig; file
       merged[key] = key === 'resources' ? { ...(merged[key] as object), ...(value as object) } : value;
     }
   }
-  if (merged['project'] === undefined) {
-    throw new ConfigError(`"project" is required: set it in ${configFileName} (read: ${files.join(', ') || 'none'}) or PLZ_PROJECT`);
-  }
-  const resolved = ResolvedConfig.safeParse(merged);
+  return { merged, files };
+}
+
+function validate<T extends z.ZodType>(schema: T, merged: Record<string, unknown>): z.infer<T> {
+  const resolved = schema.safeParse(merged);
   if (!resolved.success) {
     throw new ConfigError(`configuration:\n${resolved.error.issues.map((issue) => `  ${describe(issue, merged)}`).join('\n')}`);
   }
-  return { config: resolved.data, files };
+  return resolved.data;
 }

@@ -12,7 +12,7 @@ export const ConfigFile = z
   .object({
     /** Base URL of the deployment, e.g. `http://127.0.0.1:8080` (the REST API lives under /api/). */
     url: z.string().url(),
-    /** API token (create one with an admin's `plz users` or take the one init-deployment.sh printed). */
+    /** API token (an admin creates one with `plz admin tokens create USER`; init-deployment.sh printed the first admin's). */
     token: z.string().min(1),
     project: ProjectName,
     /** Base image of the job, e.g. `python:3.11-slim-bookworm`. */
@@ -53,6 +53,13 @@ export const ResolvedConfig = ConfigFile.required({ project: true, url: true }).
   debug: z.boolean(),
 });
 export type ResolvedConfig = z.infer<typeof ResolvedConfig>;
+
+/**
+ * The merged configuration of a command that needs no project (`plz admin`, `plz ui`, `plz ping`):
+ * only the deployment (`url`, `token`, `ca_file`) matters, `project` may be missing.
+ */
+export const ServerConfig = ResolvedConfig.partial({ project: true });
+export type ServerConfig = z.infer<typeof ServerConfig>;
 
 export const defaults = {
   url: 'http://127.0.0.1:8080',

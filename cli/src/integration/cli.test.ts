@@ -79,6 +79,16 @@ describe('plz against a real REST API and worker', () => {
     expect(history[first]).toMatchObject({ parameters: { lr: 0.25 }, summary: { accuracy: 0.75 } });
   }, 60_000);
 
+  it("links a browser to the execution's MLflow run (plz ui)", async () => {
+    const described = JSON.parse((await stack.plz(dir, ['describe', first])).stdout) as { mlflow_experiment_id: string; mlflow_run_id: string };
+    expect(described.mlflow_run_id).toBeTruthy();
+    const link = await stack.plz(dir, ['--json', 'ui', first]);
+    expect(link.status).toBe(0);
+    const { url } = JSON.parse(link.stdout) as { url: string };
+    const answer = await fetch(url, { redirect: 'manual' });
+    expect(answer.headers.get('location')).toBe(`/mlflow/#/experiments/${described.mlflow_experiment_id}/runs/${described.mlflow_run_id}`);
+  }, 60_000);
+
   it('downloads the output again, refusing a non-empty folder without --force', async () => {
     const again = await stack.plz(dir, ['output', first, '-o', 'copy']);
     expect(again.status).toBe(0);

@@ -32,9 +32,15 @@ export interface CliResult {
 
 export interface Stack {
   url: string;
+  /** The bootstrap admin's token. */
   token: string;
-  /** Runs `plz ARGS` in `cwd` with this stack's URL and token in the environment. */
-  plz(cwd: string, args: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<CliResult>;
+  /** `$HOME` of every `plz` run (its user configuration is `home/.config/plz/plz.config.json`). */
+  home: string;
+  /**
+   * Runs `plz ARGS` in `cwd` with this stack's URL and token in the environment; `env` adds
+   * variables or, set to undefined, removes them (PLZ_URL, PLZ_TOKEN).
+   */
+  plz(cwd: string, args: string[], options?: { timeoutMs?: number; env?: Record<string, string | undefined> }): Promise<CliResult>;
   /** A fresh project folder with `files` (path → content). */
   project(files: Record<string, string>): string;
   close(): Promise<void>;
@@ -44,8 +50,11 @@ async function ensureBuckets(): Promise<void> {
   for (const bucket of [buckets.snapshots, buckets.inputs, buckets.mlflow]) await ensureBucket(testServices().s3, bucket);
 }
 
-/** Starts the REST API and one CPU worker; `close()` stops both and removes what they made. */
-export async function startStack(): Promise<Stack> {
+/**
+ * Starts the REST API and one CPU worker; `close()` stops both and removes what they made.
+ * `worker: false` starts the REST API alone (for commands that run no job: no Docker needed).
+ */
+export async function startStack(options: { worker?: boolean } = {}): Promise<Stack> {
   const services = testServices();
   const runId = randomUUID().slice(0, 8);
   const [databaseUrl, redis] = await Promise.all([createDatabase(services.postgresUrl, 'cli'), startRedis(), ensureBuckets()]);
@@ -61,13 +70,14 @@ export async function startStack(): Promise<Stack> {
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const network = `plz-cli-test-jobs-${runId}`;
-  await run(dockerCli, ['network', 'create', '--label', `org.plz.test-run=${runId}`, network]);
+  const withWorker = options.worker ?? true;
+  const network = withWorker ? `plz-cli-test-jobs-${runId}` : undefined;
+  if (network) await run(dockerCli, ['network', 'create', '--label', `org.plz.test-run=${runId}`, network]);
   const home = mkdtempSync(path.join(tmpdir(), 'plz-cli-home-'));
   const workerId = `cli-test-${runId}`;
   let worker: RunningWorker | undefined;
   try {
-    worker = await startWorker(
+    if (network) worker = await startWorker(
       loadWorkerConfig({
         WORKER_ID: workerId,
         DATABASE_URL: databaseUrl,
@@ -92,6 +102,7 @@ export async function startStack(): Promise<Stack> {
   return {
     url,
     token,
+    home,
     project(files) {
       const dir = mkdtempSync(path.join(tmpdir(), 'plz-cli-project-'));
       for (const [file, content] of Object.entries(files)) {
@@ -104,7 +115,7 @@ export async function startStack(): Promise<Stack> {
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [cliEntry, ...args], {
           cwd,
-          env: { PATH: process.env['PATH'] ?? '', HOME: home, XDG_CACHE_HOME: path.join(home, 'cache'), PLZ_URL: url, PLZ_TOKEN: token, ...options.env },
+          env: definedOnly({ PATH: process.env['PATH'] ?? '', HOME: home, XDG_CACHE_HOME: path.join(home, 'cache'), PLZ_URL: url, PLZ_TOKEN: token, ...options.env }),
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let stdout = '';
@@ -126,11 +137,16 @@ export async function startStack(): Promise<Stack> {
   };
 }
 
-async function cleanup(redis: RedisService, runtime: Runtime, server: Server, network: string, runId: string): Promise<void> {
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+async function cleanup(redis: RedisService, runtime: Runtime, server: Server, network: string | undefined, runId: string): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await runtime.close();
   await redis.stop();
+  if (!network) return;
   const { stdout } = await run(dockerCli, ['ps', '-aq', '--filter', `network=${network}`]).catch(() => ({ stdout: '' }));
   const containers = stdout.split('\n').filter(Boolean);
   if (containers.length) await run(dockerCli, ['rm', '-f', ...containers]).catch(() => undefined);
