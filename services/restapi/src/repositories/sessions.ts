@@ -9,6 +9,7 @@ interface IdentityRow {
   name: string;
   role: UserRole;
   rowId: string;
+  expiresAt: Date;
 }
 
 /**
@@ -24,15 +25,15 @@ export class SessionsRepository {
     return (row as { id: string }).id;
   }
 
-  /** The identity of a session that is not ended nor expired, whose user is not disabled; null otherwise. */
-  async findIdentity(secretSha256: string): Promise<FoundIdentity | null> {
+  /** The identity of a session that is not ended nor expired, whose user is not disabled, with the session's expiry; null otherwise. */
+  async findIdentity(secretSha256: string): Promise<(FoundIdentity & { expiresAt: Date }) | null> {
     const row = (await this.db('sessions')
       .join('users', 'users.id', 'sessions.user_id')
       .where({ 'sessions.secret_sha256': secretSha256 })
       .whereNull('sessions.ended_at')
       .where('sessions.expires_at', '>', this.db.fn.now())
       .whereNull('users.disabled_at')
-      .first('users.id as id', 'users.name as name', 'users.role as role', 'sessions.id as rowId')) as IdentityRow | undefined;
+      .first('users.id as id', 'users.name as name', 'users.role as role', 'sessions.id as rowId', 'sessions.expires_at as expiresAt')) as IdentityRow | undefined;
     return row ?? null;
   }
 

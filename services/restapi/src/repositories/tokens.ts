@@ -51,17 +51,17 @@ export class TokensRepository {
 
   /**
    * The identity owning an unrevoked, unexpired token with this hash, when its user is not
-   * disabled, with the token's id; null otherwise.
+   * disabled, with the token's id and expiry; null otherwise.
    */
-  async findIdentity(sha256: string): Promise<(Identity & { tokenId: string }) | null> {
+  async findIdentity(sha256: string): Promise<(Identity & { tokenId: string; expiresAt: Date | null }) | null> {
     const row = (await this.db('tokens')
       .join('users', 'users.id', 'tokens.user_id')
       .where({ 'tokens.token_sha256': sha256 })
       .whereNull('tokens.revoked_at')
       .where((q) => q.whereNull('tokens.expires_at').orWhere('tokens.expires_at', '>', this.db.fn.now()))
       .whereNull('users.disabled_at')
-      .first('users.id as id', 'users.name as name', 'users.role as role', 'tokens.id as tokenId')) as
-      | { id: string; name: string; role: UserRole; tokenId: string }
+      .first('users.id as id', 'users.name as name', 'users.role as role', 'tokens.id as tokenId', 'tokens.expires_at as expiresAt')) as
+      | { id: string; name: string; role: UserRole; tokenId: string; expiresAt: Date | null }
       | undefined;
     return row ?? null;
   }

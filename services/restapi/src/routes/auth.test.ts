@@ -229,3 +229,19 @@ describe('token expiry and disabled users', () => {
     expect((await api.call('GET', '/api/v1/me', { token })).status).toBe(401);
   });
 });
+
+describe('a long cache window', () => {
+  it('never keeps an expiring token past its expiry', async () => {
+    const longCache = await startTestApi({ authCacheMs: 60_000 });
+    try {
+      await longCache.call('POST', '/api/v1/users', { token: longCache.admin.token, json: { name: 'erin' } });
+      const expiresAt = new Date(Date.now() + 1_500).toISOString();
+      const created = await longCache.call('POST', '/api/v1/users/erin/tokens', { token: longCache.admin.token, json: { name: 'short', expires_at: expiresAt } });
+      expect((await longCache.call('GET', '/api/v1/me', { token: created.json.token })).status).toBe(200);
+      await sleep(Date.parse(expiresAt) - Date.now() + 100);
+      expect((await longCache.call('GET', '/api/v1/me', { token: created.json.token })).status).toBe(401);
+    } finally {
+      await longCache.close();
+    }
+  });
+});

@@ -13,7 +13,8 @@ const maxRemembered = 10_000;
  * Resolves API tokens and browser-session secrets to identities. An identity is remembered for
  * `cacheMs` (default 5 s, the deployment's AUTH_CACHE_SECONDS), which spares one PostgreSQL query
  * per request: a token revoked, a session ended or a user disabled through another replica keeps
- * working for at most `cacheMs`; through this process, `forget()` ends that at once.
+ * working for at most `cacheMs`; through this process, `forget()` ends that at once. An expiring
+ * token or session is never remembered past its expiry.
  * A token's `last_used_at` is written at most once per `touchIntervalMs`, off the request's path.
  */
 export class Authenticator {
@@ -36,14 +37,13 @@ export class Authenticator {
   /** The identity owning the API `token`, or null when it is unknown, revoked, expired or its user disabled. */
   async identify(token: string): Promise<Identity | null> {
     if (token.length === 0 || token.length > maxSecretLength) return null;
-    const found = await this.remembered(`token:${hashToken(token)}`, async (key) => {
+    return this.remembered(`token:${hashToken(token)}`, async (key) => {
       const row = await this.tokens.findIdentity(key.slice('token:'.length));
       if (!row) return null;
-      const { tokenId, ...identity } = row;
+      const { tokenId, expiresAt, ...identity } = row;
       this.touch(tokenId);
-      return identity;
+      return { identity, expiresAt };
     });
-    return found;
   }
 
   /** The identity of a browser session by its secret (the cookie's unsigned value), or null when it is unknown, ended, expired or its user disabled. */
@@ -52,8 +52,8 @@ export class Authenticator {
     return this.remembered(`session:${hashToken(secret)}`, async (key) => {
       const row = await this.sessions.findIdentity(key.slice('session:'.length));
       if (!row) return null;
-      const { rowId: _rowId, ...identity } = row;
-      return identity;
+      const { rowId: _rowId, expiresAt, ...identity } = row;
+      return { identity, expiresAt };
     });
   }
 
@@ -62,20 +62,22 @@ export class Authenticator {
     this.cache.clear();
   }
 
-  private async remembered(key: string, lookUp: (key: string) => Promise<Identity | null>): Promise<Identity | null> {
+  /** The identity under `key`, from the cache or looked up; remembered for cacheMs, never past the credential's own expiry. */
+  private async remembered(key: string, lookUp: (key: string) => Promise<{ identity: Identity; expiresAt: Date | null } | null>): Promise<Identity | null> {
     const now = Date.now();
     const cached = this.cache.get(key);
     if (cached && cached.until > now) return cached.identity;
-    const identity = await lookUp(key);
-    if (!identity) {
+    const found = await lookUp(key);
+    if (!found) {
       this.cache.delete(key);
       return null;
     }
-    if (this.cacheMs > 0) {
+    const until = Math.min(now + this.cacheMs, found.expiresAt?.getTime() ?? Infinity);
+    if (until > now) {
       if (this.cache.size >= maxRemembered) this.cache.clear();
-      this.cache.set(key, { identity, until: now + this.cacheMs });
+      this.cache.set(key, { identity: found.identity, until });
     }
-    return identity;
+    return found.identity;
   }
 
   private touch(tokenId: string): void {
