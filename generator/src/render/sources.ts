@@ -7,7 +7,7 @@ import { listFiles, type StaticFile } from './templates.js';
  * .dockerignore lets into a build context (the deployment folder is the context, as the
  * repository root is for the default deployment).
  */
-export const sourceFolders = ['services', 'packages'] as const;
+export const sourceFolders = ['services', 'packages', 'cli'] as const;
 export const sourceFiles = ['package.json', 'package-lock.json', 'tsconfig.base.json', '.dockerignore'] as const;
 
 /** Parts of the source folders never copied: dependencies, build outputs, tests. */
@@ -16,7 +16,8 @@ const excludedFiles = [/\.test\.ts$/, /\.tsbuildinfo$/];
 
 /**
  * The files copied from a plz checkout into a deployment that builds its images itself:
- * services/ and packages/ (without node_modules, dist and tests) and the root files of the npm
+ * services/, packages/ and cli/ (without node_modules, dist and tests; the REST API's image
+ * bundles the CLI package) and the root files of the npm
  * workspace. Paths are relative to both the checkout and the deployment.
  */
 export function imageSourceFiles(sourceRoot: string): StaticFile[] {

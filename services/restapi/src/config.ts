@@ -39,6 +39,8 @@ export const ConfigSchema = z.object({
   SESSION_TTL: Duration.pipe(z.number().int().positive()).default(12 * 3_600_000),
   /** How long a token's or session's check is remembered, s: a revoked token or disabled user works at most this long on another replica. */
   AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /** The CLI package served at /downloads/plz.tgz (built into the image); unset or missing: 404. */
+  CLI_PACKAGE_FILE: z.string().min(1).optional(),
   /** Largest code snapshot accepted by `PUT /api/v1/snapshots/{sha256}`. */
   MAX_SNAPSHOT_BYTES: Bytes.default(1024 ** 3),
   /** Largest input accepted by `PUT /api/v1/inputs/{sha256}`. */

@@ -76,7 +76,7 @@ export async function main(): Promise<void> {
     return;
   }
 
-  const app = buildApp(runtime.services, logger);
+  const app = buildApp(runtime.services, logger, config.CLI_PACKAGE_FILE ? { cliPackage: config.CLI_PACKAGE_FILE } : {});
   const server = app.listen(config.PORT);
   // Node ends requests still being received after 5 min by default: uploads of large inputs take
   // longer. Headers must still arrive within 60 s (headersTimeout); idle keep-alive sockets close.

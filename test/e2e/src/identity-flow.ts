@@ -123,7 +123,7 @@ export function identityFlow(context: () => IdentityContext): void {
     const page = await fetch(`${url}/mlflow/`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect([page.status, page.headers.get('location')]).toEqual([302, '/login?next=%2Fmlflow%2F']);
     // What stays public.
-    for (const open of ['/healthz', '/login', '/api/v1/openapi.json', '/api/docs/']) {
+    for (const open of ['/healthz', '/', '/downloads/plz.tgz', '/login', '/api/v1/version', '/api/v1/openapi.json', '/api/docs/']) {
       expect([open, (await fetch(`${url}${open}`)).status]).toEqual([open, 200]);
     }
     expect((await fetch(`${url}/index.html`)).status).toBe(404);

@@ -10,9 +10,12 @@ import { resultRoutes } from './results.js';
 import { sweepRoutes } from './sweeps.js';
 import { userRoutes } from './users.js';
 import { workerRoutes } from './workers.js';
+import { plzVersion } from '../version.js';
 
 /** Version reported in the OpenAPI document. */
 export const apiVersion = '1.0.0';
+
+const VersionBody = z.object({ version: z.string() });
 
 /** Every route of the API, the OpenAPI document's own route included. */
 export function apiRoutes(services: Services): AnyRoute[] {
@@ -28,6 +31,15 @@ export function apiRoutes(services: Services): AnyRoute[] {
   ];
   let document: unknown;
   routes.push(
+    route({
+      method: 'get',
+      path: '/api/v1/version',
+      tag: 'docs',
+      summary: "The deployment's plz version (the CLI warns when its own differs)",
+      access: 'public',
+      responses: { 200: { description: 'The version', schema: VersionBody } },
+      handle: async () => ({ status: 200, body: { version: plzVersion } }),
+    }),
     route({
       method: 'get',
       path: '/api/v1/openapi.json',

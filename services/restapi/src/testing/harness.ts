@@ -64,7 +64,7 @@ async function isolatedRedisUrl(base: string): Promise<string> {
 
 /** Starts the API for a test file. Only small limits and transfer sizes are changed through options. */
 export async function startTestApi(
-  options: { limits?: Partial<BlobLimits>; transfers?: Partial<TransferOptions>; logs?: Partial<LogReaderOptions>; logger?: Logger; authCacheMs?: number } = {},
+  options: { limits?: Partial<BlobLimits>; transfers?: Partial<TransferOptions>; logs?: Partial<LogReaderOptions>; logger?: Logger; authCacheMs?: number; cliPackage?: string } = {},
 ): Promise<TestApi> {
   const services = testServices();
   const [databaseUrl, redisUrl, snapshots, inputs, mlflow] = await Promise.all([
@@ -96,7 +96,7 @@ export async function startTestApi(
   await runtime.services.bootstrapAdmin(adminToken);
   const adminIdentity = (await runtime.services.authenticator.identify(adminToken))!;
 
-  const server: Server = buildApp(runtime.services, logger).listen(0, '127.0.0.1');
+  const server: Server = buildApp(runtime.services, logger, options.cliPackage ? { cliPackage: options.cliPackage } : {}).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const redis = new Redis(redisUrl);
