@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { cliInstallFlow } from './cli-install-flow.js';
 import { ComposeProject, dockerBinary, dockerEnv } from './docker.js';
 import { generateDeployment as generate } from './generate.js';
 import { PlzUser, runCommand, type Result } from './plz-cli.js';
@@ -145,6 +146,9 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
       return url;
     },
   }));
+
+  // Issue 13: the researcher's plz, installed from the deployment.
+  cliInstallFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug }));
 
   it('takes ./init-deployment.sh again while running, and stays healthy', async () => {
     await project.withDiagnostics(async () => {
