@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { loadServerConfig } from './config/load.js';
 
 /**
@@ -16,10 +17,17 @@ export async function rerunWithCaFile(argv: readonly string[]): Promise<number |
   const configIndex = argv.findIndex((arg) => arg === '-c' || arg === '--config');
   const configPath = configIndex >= 0 ? argv[configIndex + 1] : argv.find((arg) => arg.startsWith('--config='))?.slice('--config='.length);
   let caFile: string | undefined;
-  try {
-    caFile = loadServerConfig({ cwd: process.cwd(), ...(configPath ? { configPath } : {}), env: process.env }).config.ca_file;
-  } catch {
-    return undefined;
+  // `plz login --ca-file FILE` trusts FILE before it is stored.
+  const flagIndex = argv.indexOf('--ca-file');
+  const flag = flagIndex >= 0 ? argv[flagIndex + 1] : argv.find((arg) => arg.startsWith('--ca-file='))?.slice('--ca-file='.length);
+  if (flag) {
+    caFile = path.resolve(flag);
+  } else {
+    try {
+      caFile = loadServerConfig({ cwd: process.cwd(), ...(configPath ? { configPath } : {}), env: process.env }).config.ca_file;
+    } catch {
+      return undefined;
+    }
   }
   if (!caFile || process.env['NODE_EXTRA_CA_CERTS'] === caFile || !existsSync(caFile)) return undefined;
   const child = spawn(process.execPath, [...process.execArgv, ...argv.slice(1)], { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } });

@@ -1,41 +1,98 @@
 import { ZodError } from 'zod';
-import { ApiClientError } from './api/client.js';
-import { ConfigError } from './config/load.js';
-import { ParametersError } from './parameters.js';
 import type { Printer } from './output.js';
 
-/** A mistake in how the command was called, with its message. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-/** Exit statuses of `plz` itself (a job's own exit status is passed through by `plz run`). */
-export const exitCodes = { failure: 1, usage: 2, config: 3, unreachable: 4, unauthorized: 5, interrupted: 130 } as const;
+/**
+ * Exit statuses of `plz` itself. `plz run` and `plz rerun` exit with the job's own status
+ * (0-255), so plz's own failures use codes that jobs rarely use, the same for every command:
+ * below the shell's 126 (cannot execute) and 127 (not found) and the 128+N of a signal, like
+ * `docker run`'s 125 (https://docs.docker.com/reference/cli/docker/container/run/#exit-status).
+ * 124 is left out: it is `timeout(1)`'s. 130 is Ctrl-C, as for any program.
+ */
+export const exitCodes = {
+  /** `plz run`/`rerun`: the execution ended `stopped` or in `error`, with no exit status of its own. */
+  ended: 118,
+  /** The deployment refused the request (not found, no worker, conflict, server error). */
+  refused: 119,
+  /** A mistake in the command line or a file it names (option, id, parameters, input). */
+  usage: 120,
+  /** A configuration problem (plz.config.json, not logged in). */
+  config: 121,
+  /** The deployment did not answer (down, wrong URL, TLS refused, timed out). */
+  unreachable: 122,
+  /** No token, a refused or expired one, or not an admin's where an admin is needed. */
+  unauthorized: 123,
+  /** plz itself failed: a bug (run with --debug for the stack). */
+  internal: 125,
+  /** Interrupted with Ctrl-C (a followed job goes on). */
+  interrupted: 130,
+} as const;
 
 /**
- * Prints an error for people (or as `{"error": {...}}` with --json) and returns the exit status.
- * Known errors get their own message; anything else is a bug, printed with its stack under --debug.
+ * A failure plz knows how to explain: a stable `code` (in `--json` errors), the exit status and,
+ * where one helps, a hint saying what to do next.
+ */
+export class PlzError extends Error {
+  override readonly name: string = 'PlzError';
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly exitCode: number,
+    readonly hint?: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** A mistake in how the command was called (an option, an argument, a file it names). */
+export class UsageError extends PlzError {
+  override readonly name: string = 'UsageError';
+  constructor(message: string, hint?: string, code = 'usage') {
+    super(message, code, exitCodes.usage, hint);
+  }
+}
+
+/** A configuration problem, with where it came from, fit to print as is. */
+export class ConfigError extends PlzError {
+  override readonly name: string = 'ConfigError';
+  constructor(message: string, hint?: string, code = 'config') {
+    super(message, code, exitCodes.config, hint);
+  }
+}
+
+/** The exit-status table for `plz --help` and the README. */
+export const exitStatusHelp = `Exit status:
+  plz run, plz rerun   the job's own exit status (0 when it succeeded)
+  0                    success
+  118                  run/rerun: the execution was stopped or ended in error (no exit status of its own)
+  119                  the deployment refused the request (not found, no worker, conflict, server error)
+  120                  usage: a bad option, argument, execution id, parameters file or input
+  121                  configuration: plz.config.json, or not logged in (plz login URL)
+  122                  the deployment did not answer (down, wrong URL, TLS, timeout)
+  123                  token missing, refused or expired, or not an admin's
+  125                  plz itself failed (a bug: run with --debug)
+  130                  interrupted (Ctrl-C); a followed job goes on`;
+
+/**
+ * Prints an error for people (message, then `hint: ...`) or as
+ * `{"error": {"code", "message", "hint"?, "details"?}}` on stdout with --json, and returns the
+ * exit status (see exitCodes). Anything that is not a PlzError or a ZodError (an option that
+ * failed its schema) is a bug: exit 125, its stack under --debug.
  */
 export function handleError(error: unknown, printer: Printer, debug = false): number {
-  const report = (code: string, message: string, status: number, details?: unknown): number => {
-    if (printer.json) printer.result({ error: { code, message, ...(details === undefined ? {} : { details }) } });
-    else printer.error(message);
+  const report = (code: string, message: string, status: number, hint?: string, details?: unknown): number => {
+    if (printer.json) printer.result({ error: { code, message, ...(hint ? { hint } : {}), ...(details === undefined ? {} : { details }) } });
+    else printer.error(`${message}${details === undefined ? '' : `\n${formatDetails(details)}`}${hint ? `\nhint: ${hint}` : ''}`);
     return status;
   };
-  if (error instanceof ConfigError) return report('config', error.message, exitCodes.config);
-  if (error instanceof ParametersError) return report('parameters', error.message, exitCodes.usage);
-  if (error instanceof UsageError) return report('usage', error.message, exitCodes.usage);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (error instanceof PlzError) return report(error.code, error.message, error.exitCode, error.hint, error.details);
   if (error instanceof ZodError) {
-    return report('usage', error.issues.map((issue) => `${issue.path.join('.') || 'value'}: ${issue.message}`).join('; '), exitCodes.usage);
-  }
-  if (error instanceof ApiClientError) {
-    const status = error.kind === 'unreachable' ? exitCodes.unreachable : error.kind === 'unauthorized' ? exitCodes.unauthorized : exitCodes.failure;
-    const details = error.details && !printer.json ? `\n${formatDetails(error.details)}` : '';
-    return report(error.code ?? error.kind, `${error.message}${details}`, status, error.details);
+    const message = error.issues.map((issue) => `${issue.path.join('.') || 'value'}: ${issue.message}`).join('; ');
+    return report('usage', message, exitCodes.usage, 'see the command\'s --help');
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  return report('internal', `unexpected error: ${message}${debug ? '' : ' (run with --debug for details)'}`, exitCodes.failure);
+  return report('internal', `unexpected error: ${message}`, exitCodes.internal, debug ? undefined : 'run again with --debug for details, and report it');
 }
 
 function formatDetails(details: unknown): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatInstant, formatTable } from './output.js';
+import { formatAgo, formatInstant, formatTable } from './output.js';
 
 describe('formatTable', () => {
   it('pads every column but the last to its widest cell', () => {
@@ -19,5 +19,18 @@ describe('formatInstant', () => {
     expect(formatInstant(null)).toBe('-');
     expect(formatInstant(undefined)).toBe('-');
     expect(formatInstant('soon')).toBe('soon');
+  });
+});
+
+describe('formatAgo', () => {
+  const now = new Date('2026-11-29T12:00:00Z');
+  it('says how long ago, coarser as it gets older, and the date past 30 days', () => {
+    expect(formatAgo('2026-11-29T11:59:48Z', now)).toBe('12 s ago');
+    expect(formatAgo('2026-11-29T11:55:00Z', now)).toBe('5 min ago');
+    expect(formatAgo('2026-11-29T09:00:00Z', now)).toBe('3 h ago');
+    expect(formatAgo('2026-11-25T12:00:00Z', now)).toBe('4 d ago');
+    expect(formatAgo('2026-09-01T12:00:00Z', now)).toBe('2026-09-01');
+    expect(formatAgo('2026-11-29T13:00:00Z', now)).toBe('in the future');
+    expect(formatAgo(null, now)).toBe('-');
   });
 });

@@ -48,6 +48,16 @@ export class Printer {
     this.out.write(chunk);
   }
 
+  /** A job's log text: on stdout, or on stderr with --json (stdout holds only the result). */
+  log(text: string): void {
+    (this.json ? this.err : this.out).write(text);
+  }
+
+  /** Progress bars (packing, hashing, uploads, downloads) go to stderr whenever it is a terminal. */
+  get progress(): boolean {
+    return Boolean((this.err as NodeJS.WriteStream).isTTY);
+  }
+
   get interactive(): boolean {
     return this.tty && !this.json;
   }
@@ -73,4 +83,21 @@ export function formatInstant(iso: string | null | undefined): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * How long ago an instant was, for people: `12 s ago`, `5 min ago`, `3 h ago`, `4 d ago`, then
+ * the date (`2026-11-29`) past 30 days; `in the future` for clock skew; `-` for none.
+ */
+export function formatAgo(iso: string | null | undefined, now: Date = new Date()): string {
+  if (!iso) return '-';
+  const time = new Date(iso).getTime();
+  if (Number.isNaN(time)) return iso;
+  const seconds = Math.round((now.getTime() - time) / 1000);
+  if (seconds < -5) return 'in the future';
+  if (seconds < 60) return `${Math.max(0, seconds)} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  if (seconds < 30 * 86_400) return `${Math.floor(seconds / 86_400)} d ago`;
+  return new Date(time).toISOString().slice(0, 10);
 }

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { UsageError } from './errors.js';
 
-/** A problem with a parameters file, fit to print as is. */
-export class ParametersError extends Error {
-  override readonly name = 'ParametersError';
+/** A problem with a parameters file, fit to print as is (exit status 120, code `parameters`). */
+export class ParametersError extends UsageError {
+  override readonly name: string = 'ParametersError';
+  constructor(message: string, hint = 'a parameters file holds one JSON object, such as {"lr": 0.01}') {
+    super(message, hint, 'parameters');
+  }
 }
 
 /**

@@ -1,30 +1,35 @@
 import { Command, CommanderError } from 'commander';
 import { adminCommand } from './commands/admin/index.js';
-import { rerunCommand } from './commands/rerun.js';
-import { runCommand } from './commands/run.js';
-import { logsCommand } from './commands/logs.js';
-import { outputCommand } from './commands/output.js';
-import { describeCommand, historyCommand, lastCommand, listCommand, measuresCommand, pingCommand, statusCommand, stopCommand, workersCommand } from './commands/inspect.js';
-import { sweepCommand } from './commands/sweep.js';
-import { uiCommand } from './commands/ui.js';
-import { exitCodes, handleError } from './errors.js';
+import { rerunCommand } from './commands/jobs/rerun.js';
+import { runCommand } from './commands/jobs/run.js';
+import { logsCommand } from './commands/executions/logs.js';
+import { outputCommand } from './commands/executions/output.js';
+import { describeCommand, historyCommand, lastCommand, listCommand, measuresCommand, pingCommand, statusCommand, stopCommand, workersCommand } from './commands/executions/inspect.js';
+import { sweepCommand } from './commands/jobs/sweep.js';
+import { uiCommand } from './commands/executions/ui.js';
+import { loginCommand } from './commands/account/login.js';
+import { logoutCommand } from './commands/account/logout.js';
+import { whoamiCommand } from './commands/account/whoami.js';
+import { completionCommand } from './commands/completion/index.js';
+import { exitCodes, exitStatusHelp, handleError } from './errors.js';
 import { Printer } from './output.js';
-
-export const version = '0.1.0';
+import { cliVersion } from './version.js';
 
 /** The `plz` program: global options and every verb (one file per verb under commands/). */
 export function buildProgram(): Command {
   const program = new Command('plz')
     .description('run ML jobs on your team\'s machines and keep every run')
-    .version(version)
+    .version(cliVersion(), '-V, --version', 'print plz\'s version')
     .option('-c, --config <file>', 'configuration file instead of ./plz.config.json')
     .option('--json', 'machine-readable output (one JSON document on stdout)')
     .option('--debug', 'print stack traces of unexpected errors')
     .showHelpAfterError()
+    .addHelpText('after', `\n${exitStatusHelp}\n\nLog in once with: plz login URL. Docs: plz <command> --help, and the CLI's README.`)
     .exitOverride();
   for (const command of [
     runCommand(), rerunCommand(), logsCommand(), outputCommand(), describeCommand(), historyCommand(), measuresCommand(),
-    statusCommand(), stopCommand(), listCommand(), lastCommand(), workersCommand(), sweepCommand(), pingCommand(), uiCommand(), adminCommand(),
+    statusCommand(), stopCommand(), listCommand(), lastCommand(), workersCommand(), sweepCommand(), pingCommand(), uiCommand(), loginCommand(),
+    logoutCommand(), whoamiCommand(), adminCommand(), completionCommand(),
   ]) {
     program.addCommand(throwingErrors(command));
   }
@@ -40,7 +45,8 @@ function throwingErrors(command: Command): Command {
 
 /**
  * Runs `plz` with `argv` (as process.argv) and returns the exit status: the job's own for
- * `plz run`, else 0, or the status handleError chose.
+ * `plz run`, else 0, or the status handleError chose (see exitCodes); a command-line mistake
+ * that commander finds (unknown option, missing argument) is a usage error too.
  */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

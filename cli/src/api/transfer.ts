@@ -9,7 +9,11 @@ import type { ApiClient } from './client.js';
 /** Transfers over this size get a progress bar on a terminal. */
 export const progressThresholdBytes = 1024 * 1024;
 
-function progress(label: string, total: number | undefined, show: boolean): { tick(n: number): void; stop(): void } {
+/**
+ * A progress bar on stderr for `label` (when `show` and `total` is unknown or at least
+ * progressThresholdBytes), or one that does nothing.
+ */
+export function progress(label: string, total: number | undefined, show: boolean): { tick(n: number): void; stop(): void } {
   if (!show || (total !== undefined && total < progressThresholdBytes)) return { tick: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     { format: `${label} [{bar}] {percentage}% {value_mb}/{total_mb} MB`, hideCursor: true, clearOnComplete: true, stream: process.stderr },
@@ -55,7 +59,8 @@ export async function uploadIfMissing(
   const bar = progress(`uploading ${kind === 'snapshots' ? 'snapshot' : 'input'}`, bytes, showProgress);
   try {
     const body = Readable.toWeb(createReadStream(file).pipe(counting((n) => bar.tick(n)))) as unknown as ReadableStream<Uint8Array>;
-    await api.request('PUT', path, { body, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes) } });
+    // No timeout: the answer comes once the whole body is sent, however long that takes.
+    await api.request('PUT', path, { body, timeoutMs: 0, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes) } });
   } finally {
     bar.stop();
   }

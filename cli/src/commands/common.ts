@@ -36,7 +36,8 @@ export function openSession(command: Command): Session {
 
 /**
  * The session of a command that needs only the deployment, not a project (`plz admin`, `plz ui`,
- * `plz ping`): it works in any folder, with url and token from PLZ_URL/PLZ_TOKEN or
+ * `plz ping`, `whoami`, `workers`, `list --all-projects`, and every command about one execution):
+ * it works in any folder, with url and token from PLZ_URL/PLZ_TOKEN or
  * `~/.config/plz/plz.config.json` (see loadServerConfig).
  */
 export function openServerSession(command: Command): Session<ServerConfig> {
@@ -51,7 +52,7 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks an execution id given on the command line. */
 export function checkExecutionId(id: string): string {
-  if (!uuid.test(id)) throw new UsageError(`"${id}" is not an execution id (a UUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301)`);
+  if (!uuid.test(id)) throw new UsageError(`"${id}" is not an execution id`, 'an execution id is a UUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301: plz list shows yours', 'bad_id');
   return id.toLowerCase();
 }
 
@@ -70,6 +71,6 @@ export async function lastExecution(api: ApiClient): Promise<{ user: string; id:
 export async function executionIdOrLast(api: ApiClient, id: string | undefined): Promise<string> {
   if (id) return checkExecutionId(id);
   const last = await lastExecution(api);
-  if (!last.id) throw new UsageError(`${last.user} has started no execution yet: give an execution id`);
+  if (!last.id) throw new UsageError(`${last.user} has started no execution yet`, 'give an execution id (plz list --all-projects shows every execution)', 'no_execution');
   return last.id;
 }

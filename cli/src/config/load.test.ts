@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, loadServerConfig } from './load.js';
+import { ConfigError, loadConfig, loadServerConfig, userConfigDir } from './load.js';
 
 /** A folder tree: home/.config/plz, team/, team/project/ (cwd). */
 function tree(files: Record<string, unknown>): { root: string; cwd: string; userConfigDir: string } {
@@ -44,7 +44,7 @@ describe('loadConfig layering', () => {
       'team/project/plz.config.json': { project: 'local' },
       'team/project/cuda/plz.cuda.json': { project: 'cuda', context_path: '..', input: 'file://../data' },
     });
-    const { config } = loadConfig({ cwd: t.cwd, configPath: 'cuda/plz.cuda.json', env: {}, userConfigDir: t.userConfigDir });
+    const { config } = loadConfig({ cwd: t.cwd, configPath: 'cuda/plz.cuda.json', env: { PLZ_URL: 'http://env:3' }, userConfigDir: t.userConfigDir });
     expect(config.project).toBe('cuda');
     expect(config.context_path).toBe(t.cwd);
     expect(config.input).toBe(`file://${path.join(t.cwd, 'data')}`);
@@ -90,6 +90,29 @@ describe('loadConfig errors', () => {
   });
 });
 
+describe('the user configuration and the deployment URL', () => {
+  it('reads the user file from $XDG_CONFIG_HOME/plz when it is set, else ~/.config/plz', () => {
+    const t = tree({ 'xdg/plz/plz.config.json': { url: 'http://xdg:1', token: 'xdg-token' } });
+    const xdg = path.join(t.root, 'xdg');
+    expect(userConfigDir({ XDG_CONFIG_HOME: xdg })).toBe(path.join(xdg, 'plz'));
+    expect(userConfigDir({ XDG_CONFIG_HOME: 'relative' })).toBe(path.join(homedir(), '.config', 'plz'));
+    expect(userConfigDir({})).toBe(path.join(homedir(), '.config', 'plz'));
+    expect(loadServerConfig({ cwd: t.cwd, env: { XDG_CONFIG_HOME: xdg } }).config).toMatchObject({ url: 'http://xdg:1', token: 'xdg-token' });
+  });
+
+  it('has no default URL: a missing one says to log in', () => {
+    const t = tree({ 'team/project/plz.config.json': { project: 'p' } });
+    expect(() => loadConfig({ cwd: t.cwd, env: {}, userConfigDir: t.userConfigDir })).toThrow(expect.objectContaining({ code: 'not_logged_in', hint: expect.stringContaining('plz login URL') }));
+  });
+
+  it('refuses a URL that is not http or https, and an input that is not a URI', () => {
+    const t = tree({ 'team/project/plz.config.json': { project: 'p', url: 'ftp://x' } });
+    expect(() => loadConfig({ cwd: t.cwd, env: {}, userConfigDir: t.userConfigDir })).toThrow(/expected an http:\/\/ or https:\/\/ URL/);
+    const input = tree({ 'team/project/plz.config.json': { project: 'p', url: 'http://x', input: 'data' } });
+    expect(() => loadConfig({ cwd: input.cwd, env: {}, userConfigDir: input.userConfigDir })).toThrow(/"input": expected file:\/\/PATH/);
+  });
+});
+
 describe('loadServerConfig (commands that need no project)', () => {
   it('works outside a project from the environment or the user file alone', () => {
     const t = tree({ 'home/.config/plz/plz.config.json': { url: 'http://user:1', token: 'user-token' } });
@@ -105,7 +128,7 @@ describe('loadServerConfig (commands that need no project)', () => {
     const t = tree({ 'team/project/plz.config.json': { project: 'digits', url: 'http://team:2' } });
     expect(loadServerConfig({ cwd: t.cwd, env: {}, userConfigDir: t.userConfigDir }).config).toMatchObject({ project: 'digits', url: 'http://team:2' });
     const bare = tree({});
-    expect(() => loadServerConfig({ cwd: bare.cwd, env: {}, userConfigDir: bare.userConfigDir })).toThrow(/set PLZ_URL and PLZ_TOKEN, or put .* in .*home\/\.config\/plz\/plz\.config\.json/);
+    expect(() => loadServerConfig({ cwd: bare.cwd, env: {}, userConfigDir: bare.userConfigDir })).toThrow(/not logged in: no .*home\/\.config\/plz\/plz\.config\.json and no PLZ_URL/);
     const wrong = tree({ 'home/.config/plz/plz.config.json': { url: 'not a url' } });
     expect(() => loadServerConfig({ cwd: wrong.cwd, env: {}, userConfigDir: wrong.userConfigDir })).toThrow(ConfigError);
   });

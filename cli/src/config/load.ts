@@ -2,12 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
 import { ConfigFile, ResolvedConfig, ServerConfig, defaults, pathKeys } from './schema.js';
 
-/** A configuration problem, with where it came from, fit to print as is. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 export const configFileName = 'plz.config.json';
 
@@ -95,12 +93,13 @@ export interface LoadOptions {
   /** `-c PATH`: replaces the local file (the nearest `plz.config.json`) as the top file layer. */
   configPath?: string;
   env: Record<string, string | undefined>;
-  /** Folder of the user layer; default `~/.config/plz`. */
+  /** Folder of the user layer; default userConfigDir(env). */
   userConfigDir?: string;
 }
 
 /**
- * Loads the layered configuration: defaults < `~/.config/plz/plz.config.json` < `plz.config.json`
+ * Loads the layered configuration: defaults < the user file (`$XDG_CONFIG_HOME/plz/plz.config.json`,
+ * default `~/.config/plz/plz.config.json`, written by `plz login`) < `plz.config.json`
  * files in parent folders < the local file (or `-c PATH`) < `PLZ_*` environment variables.
  * Objects (`resources`) merge key by key; other values replace.
  *
@@ -109,10 +108,15 @@ export interface LoadOptions {
  *   value), unreadable or invalid JSON, and a missing required key (`project`) after merging.
  */
 export function loadConfig(options: LoadOptions): { config: ResolvedConfig; files: string[] } {
-  const { merged, files } = mergeLayers(options, `no ${configFileName} found in ${path.resolve(options.cwd)} or its parents: create one with at least {"project": "NAME"}`);
+  const { merged, files } = mergeLayers(options, `no ${configFileName} found in ${path.resolve(options.cwd)} or its parents`, 'create one with at least {"project": "NAME", "command": ["python", "main.py"]}', 'no_project');
   if (merged['project'] === undefined) {
-    throw new ConfigError(`"project" is required: set it in ${configFileName} (read: ${files.join(', ') || 'none'}) or PLZ_PROJECT`);
+    throw new ConfigError(
+      `"project" is required: set it in ${configFileName} (read: ${files.join(', ') || 'none'}) or PLZ_PROJECT`,
+      'run this command in a project folder (one with a plz.config.json holding {"project": "NAME"})',
+      'no_project',
+    );
   }
+  requireUrl(merged, files);
   return { config: validate(ResolvedConfig, merged), files };
 }
 
@@ -124,17 +128,36 @@ export function loadConfig(options: LoadOptions): { config: ResolvedConfig; file
  * @throws ConfigError as loadConfig, and when no file and no `PLZ_*` variable exists at all.
  */
 export function loadServerConfig(options: LoadOptions): { config: ServerConfig; files: string[] } {
-  const { merged, files } = mergeLayers(options, `no configuration found: set PLZ_URL and PLZ_TOKEN, or put {"url": "...", "token": "..."} in ${userConfigFile(options)}`);
+  const { merged, files } = mergeLayers(options, `not logged in: no ${userConfigFile(options)} and no PLZ_URL`, notLoggedInHint, 'not_logged_in');
+  requireUrl(merged, files);
   return { config: validate(ServerConfig, merged), files };
 }
 
-/** The user layer's file: `~/.config/plz/plz.config.json` unless `userConfigDir` says otherwise. */
-function userConfigFile(options: LoadOptions): string {
-  return path.join(options.userConfigDir ?? path.join(homedir(), '.config', 'plz'), configFileName);
+/**
+ * The user layer's folder: `$XDG_CONFIG_HOME/plz` when XDG_CONFIG_HOME is set (an absolute path,
+ * as the XDG Base Directory specification requires), else `~/.config/plz`.
+ */
+export function userConfigDir(env: Record<string, string | undefined>): string {
+  const xdg = env['XDG_CONFIG_HOME'];
+  return xdg && path.isAbsolute(xdg) ? path.join(xdg, 'plz') : path.join(homedir(), '.config', 'plz');
+}
+
+/** The user layer's file (`plz login` writes it): `<userConfigDir>/plz.config.json`. */
+export function userConfigFile(options: Pick<LoadOptions, 'userConfigDir' | 'env'>): string {
+  return path.join(options.userConfigDir ?? userConfigDir(options.env), configFileName);
+}
+
+const notLoggedInHint = 'log in once with: plz login URL (or set PLZ_URL and PLZ_TOKEN)';
+
+/** @throws ConfigError (code `not_logged_in`) when the merged layers name no deployment. */
+function requireUrl(merged: Record<string, unknown>, files: string[]): void {
+  if (merged['url'] === undefined) {
+    throw new ConfigError(`no deployment URL: none of ${files.length ? files.join(', ') : 'the configuration files'} nor PLZ_URL sets "url"`, notLoggedInHint, 'not_logged_in');
+  }
 }
 
 /** Reads and merges every layer (see loadConfig); `nothing` is the message when there is none. */
-function mergeLayers(options: LoadOptions, nothing: string): { merged: Record<string, unknown>; files: string[] } {
+function mergeLayers(options: LoadOptions, nothing: string, hint?: string, code?: string): { merged: Record<string, unknown>; files: string[] } {
   const userFile = userConfigFile(options);
   const files: string[] = [];
   if (existsSync(userFile)) files.push(userFile);
@@ -146,7 +169,7 @@ function mergeLayers(options: LoadOptions, nothing: string): { merged: Record<st
     found = [...found.filter((file) => file !== local && file !== explicit), explicit];
   }
   files.push(...found);
-  if (files.length === 0 && !Object.keys(options.env).some((name) => name.startsWith('PLZ_'))) throw new ConfigError(nothing);
+  if (files.length === 0 && !Object.keys(options.env).some((name) => name.startsWith('PLZ_'))) throw new ConfigError(nothing, hint, code);
   const layers = files.map(readLayer);
   const environment = environmentLayer(options.env);
   if (environment) layers.push(environment);

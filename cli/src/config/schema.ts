@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import { ProjectName, Resources } from '@plz/contracts';
+import { parseInputUri } from '../input.js';
+
+const validInput = (uri: string): boolean => {
+  try {
+    parseInputUri(uri);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** `resources` in one layer: no defaults here, so a layer that sets only `memory` keeps `gpus` from below. */
 const LayerResources = Resources.extend({ gpus: z.number().int().min(0).max(16).optional() });
@@ -11,7 +21,10 @@ const LayerResources = Resources.extend({ gpus: z.number().int().min(0).max(16).
 export const ConfigFile = z
   .object({
     /** Base URL of the deployment, e.g. `http://127.0.0.1:8080` (the REST API lives under /api/). */
-    url: z.string().url(),
+    url: z
+      .string()
+      .url()
+      .refine((url) => /^https?:\/\//i.test(url), { message: 'expected an http:// or https:// URL' }),
     /** API token (an admin creates one with `plz admin tokens create USER`; init-deployment.sh printed the first admin's). */
     token: z.string().min(1),
     project: ProjectName,
@@ -22,7 +35,7 @@ export const ConfigFile = z
     /** The job's command: exec form (array) or a shell command (string). */
     command: z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]),
     /** `file://PATH` (relative to the file that sets it), `input_id://SHA256` or `execution://ID`. */
-    input: z.string().min(1),
+    input: z.string().min(1).refine(validInput, { message: 'expected file://PATH, input_id://SHA256 or execution://ID' }),
     excluded_paths: z.array(z.string().min(1)),
     /** Paths kept in the snapshot even when excluded or gitignored. */
     included_paths: z.array(z.string().min(1)),
@@ -61,8 +74,8 @@ export type ResolvedConfig = z.infer<typeof ResolvedConfig>;
 export const ServerConfig = ResolvedConfig.partial({ project: true });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
+/** No default `url`: a missing one says to run `plz login URL` (see load.ts). */
 export const defaults = {
-  url: 'http://127.0.0.1:8080',
   image: 'python:3.11-slim-bookworm',
   image_extensions: [] as string[],
   excluded_paths: [] as string[],

@@ -51,9 +51,9 @@ describe('plz admin and plz ui against a real REST API', () => {
     expect(list.users.map((user) => user.name).sort()).toEqual(['admin', 'alice', 'carol']);
 
     const again = await plz(['admin', 'users', 'add', 'alice']);
-    expect(again.status).toBe(1);
+    expect(again.status).toBe(119);
     const bad = await plz(['admin', 'users', 'add', 'Bad Name']);
-    expect(bad.status).toBe(2);
+    expect(bad.status).toBe(120);
     expect(bad.stderr).toContain('name: expected 1-64 lowercase letters');
   }, 60_000);
 
@@ -96,7 +96,7 @@ describe('plz admin and plz ui against a real REST API', () => {
   it('refuses a non-admin with a clear message', async () => {
     for (const args of [['admin', 'users', 'list'], ['admin', 'users', 'add', 'dave'], ['admin', 'tokens', 'create', 'alice', '--name', 'x'], ['admin', 'tokens', 'list', 'alice']]) {
       const refused = await asAlice(args);
-      expect(refused.status).toBe(5);
+      expect(refused.status).toBe(123);
       expect(refused.stderr).toContain('this needs an admin token');
     }
     const json = await plz(['--json', 'admin', 'users', 'list'], { PLZ_TOKEN: alice.token });
@@ -106,11 +106,11 @@ describe('plz admin and plz ui against a real REST API', () => {
   it('checks --expires-in and the token id before asking the server', async () => {
     for (const duration of ['1.5h', '30', '1y', '0d']) {
       const refused = await plz(['admin', 'tokens', 'create', 'alice', '--expires-in', duration], { PLZ_URL: 'http://127.0.0.1:9' });
-      expect(refused.status).toBe(2);
+      expect(refused.status).toBe(120);
       expect(refused.stderr).toMatch(/--expires-in: ".*" is not a duration/);
     }
     const id = await plz(['admin', 'tokens', 'revoke', 'not-an-id'], { PLZ_URL: 'http://127.0.0.1:9' });
-    expect(id.status).toBe(2);
+    expect(id.status).toBe(120);
     expect(id.stderr).toContain('expected a token id');
   }, 60_000);
 
@@ -121,11 +121,11 @@ describe('plz admin and plz ui against a real REST API', () => {
     expect(revoked.status).toBe(0);
     expect(revoked.stdout).toContain(`token ${extra.id} revoked`);
     const refused = await plz(['ping'], { PLZ_TOKEN: extra.token });
-    expect(refused.status).toBe(5);
+    expect(refused.status).toBe(123);
     expect(refused.stderr).toContain('token was refused');
     expect((await plz(['admin', 'tokens', 'list', 'alice'])).stdout).toMatch(new RegExp(`^${extra.id}\\s+revoked \\d{4}-`, 'm'));
     const unknown = await plz(['admin', 'tokens', 'revoke', '3f2504e0-4f89-11d3-9a0c-0305e82c3301']);
-    expect(unknown.status).toBe(1);
+    expect(unknown.status).toBe(119);
   }, 60_000);
 
   it('lets an expired token go', async () => {
@@ -134,7 +134,7 @@ describe('plz admin and plz ui against a real REST API', () => {
     await sleep(Math.max(0, new Date(short.expires_at ?? 0).getTime() - Date.now()));
     // The REST API remembers an identity for up to 5 s (AUTH_CACHE_SECONDS), as for a disabled user.
     const refused = await eventually(7_000, () => plz(['ping'], { PLZ_TOKEN: short.token }), (result) => result.status === 5);
-    expect(refused.status).toBe(5);
+    expect(refused.status).toBe(123);
     expect((await plz(['admin', 'tokens', 'list', 'alice'])).stdout).toMatch(new RegExp(`^${short.id}\\s+expired\\s`, 'm'));
   }, 60_000);
 
@@ -142,8 +142,9 @@ describe('plz admin and plz ui against a real REST API', () => {
     mkdirSync(path.join(stack.home, '.config', 'plz'), { recursive: true });
     const userFile = path.join(stack.home, '.config', 'plz', 'plz.config.json');
     const none = await plz(['admin', 'users', 'list'], { PLZ_URL: undefined, PLZ_TOKEN: undefined });
-    expect(none.status).toBe(3);
-    expect(none.stderr).toContain(`set PLZ_URL and PLZ_TOKEN, or put {"url": "...", "token": "..."} in ${userFile}`);
+    expect(none.status).toBe(121);
+    expect(none.stderr).toContain(`not logged in: no ${userFile} and no PLZ_URL`);
+    expect(none.stderr).toContain('plz login URL');
     writeFileSync(userFile, JSON.stringify({ url: stack.url, token: stack.token }));
     try {
       const list = await plz(['admin', 'users', 'list'], { PLZ_URL: undefined, PLZ_TOKEN: undefined });
@@ -160,7 +161,7 @@ describe('plz admin and plz ui against a real REST API', () => {
     expect(disabled.status).toBe(0);
     expect(disabled.stdout).toContain('alice is disabled');
     const refused = await eventually(7_000, () => asAlice(['ping']), (result) => result.status === 5);
-    expect(refused.status).toBe(5);
+    expect(refused.status).toBe(123);
     expect((await plz(['admin', 'users', 'list'])).stdout).toMatch(/^alice\s+user\s+.*disabled since \d{4}-/m);
     const json = JSON.parse((await plz(['--json', 'admin', 'users', 'list'])).stdout) as { users: User[] };
     expect(json.users.find((user) => user.name === 'alice')?.disabled_at).not.toBeNull();
@@ -170,7 +171,7 @@ describe('plz admin and plz ui against a real REST API', () => {
     expect(enabled.stdout).toContain('alice is enabled');
     const back = await eventually(7_000, () => asAlice(['ping']), (result) => result.status === 0);
     expect(back.stdout).toContain('you are alice');
-    expect((await plz(['admin', 'users', 'disable', 'nobody'])).status).toBe(1);
+    expect((await plz(['admin', 'users', 'disable', 'nobody'])).status).toBe(119);
     expect((await asAlice(['admin', 'users', 'disable', 'carol'])).stderr).toContain('this needs an admin token');
   }, 60_000);
 
@@ -199,11 +200,11 @@ describe('plz admin and plz ui against a real REST API', () => {
 
   it('explains a bad page, an unknown execution, and an id given with --page', async () => {
     const page = await plz(['ui', '--page', 'grafana', '--no-open']);
-    expect(page.status).toBe(2);
+    expect(page.status).toBe(120);
     expect(page.stderr).toContain('expected --page mlflow or --page home');
     const both = await plz(['ui', '3f2504e0-4f89-11d3-9a0c-0305e82c3301', '--page', 'home']);
-    expect(both.status).toBe(2);
+    expect(both.status).toBe(120);
     const unknown = await plz(['ui', '3f2504e0-4f89-11d3-9a0c-0305e82c3301', '--no-open']);
-    expect(unknown.status).toBe(1);
+    expect(unknown.status).toBe(119);
   }, 60_000);
 });

@@ -94,7 +94,7 @@ describe('plz against a real REST API and worker', () => {
     expect(again.status).toBe(0);
     expect(existsSync(path.join(dir, 'copy', 'result.txt'))).toBe(true);
     const refused = await stack.plz(dir, ['output', first, '-o', 'copy']);
-    expect(refused.status).toBe(2);
+    expect(refused.status).toBe(120);
     expect(refused.stderr).toContain('use --force');
     expect((await stack.plz(dir, ['output', first, '-o', 'copy', '--force'])).status).toBe(0);
   }, 60_000);
@@ -138,14 +138,14 @@ describe('plz against a real REST API and worker', () => {
 
   it('explains a bad token and a parameters file that is not an object', async () => {
     const bad = await stack.plz(dir, ['list'], { env: { PLZ_TOKEN: 'not-a-token' } });
-    expect(bad.status).toBe(5);
+    expect(bad.status).toBe(123);
     expect(bad.stderr).toMatch(/token was refused/);
     const down = await stack.plz(dir, ['status'], { env: { PLZ_URL: 'http://127.0.0.1:9' } });
-    expect(down.status).toBe(4);
+    expect(down.status).toBe(122);
     expect(down.stderr).toMatch(/cannot reach the plz server/);
     writeFileSync(path.join(dir, 'list.json'), '[1]');
     const notObject = await stack.plz(dir, ['run', '--parameters', 'list.json']);
-    expect(notObject.status).toBe(2);
+    expect(notObject.status).toBe(120);
     expect(notObject.stderr).toContain('must hold a JSON object, not an array');
   }, 60_000);
 });

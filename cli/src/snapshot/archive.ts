@@ -17,6 +17,15 @@ export interface PackedArchive {
   dispose(): void;
 }
 
+/** Temporary folders of archives not yet disposed (removed on Ctrl-C: removeTemporaryArchives). */
+const temporaryFolders = new Set<string>();
+
+/** Removes every archive's temporary folder still there (at Ctrl-C, before exiting). */
+export function removeTemporaryArchives(): void {
+  for (const dir of temporaryFolders) rmSync(dir, { recursive: true, force: true });
+  temporaryFolders.clear();
+}
+
 /** Every entry gets this modification time, so the same files always give the same bytes. */
 const fixedMtime = new Date('2000-01-01T00:00:00Z');
 
@@ -27,16 +36,22 @@ const fixedMtime = new Date('2000-01-01T00:00:00Z');
  * owner and group are 0 with no names, every time is 2000-01-01; permission bits are kept (an
  * executable stays executable); symbolic links are stored as links.
  *
+ * `onProgress` hears the bytes of each file read (for a progress bar: see contentBytes).
+ *
  * @returns the archive in a temporary folder, with its sha256 and size in bytes.
  * @throws Error naming the file when an entry cannot be read.
  */
 export async function packArchive(
   root: string,
   entries: readonly string[],
-  options: { gzip: boolean; extraFiles?: Readonly<Record<string, string>> },
+  options: { gzip: boolean; extraFiles?: Readonly<Record<string, string>>; onProgress?: (bytes: number) => void },
 ): Promise<PackedArchive> {
   const dir = mkdtempSync(path.join(tmpdir(), 'plz-archive-'));
-  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  temporaryFolders.add(dir);
+  const dispose = () => {
+    rmSync(dir, { recursive: true, force: true });
+    temporaryFolders.delete(dir);
+  };
   const file = path.join(dir, options.gzip ? 'archive.tar.gz' : 'archive.tar');
   const extras = options.extraFiles ?? {};
   const names = [...new Set([...entries.filter((entry) => !(entry in extras)), ...Object.keys(extras)])].sort();
@@ -68,7 +83,9 @@ export async function packArchive(
         pack.entry({ ...common, mode, type: 'symlink', linkname: readlinkSync(abs) });
       } else if (stat.isFile()) {
         const entry = pack.entry({ ...common, mode, type: 'file', size: stat.size });
-        await pipeline(createReadStream(abs), entry);
+        const read = createReadStream(abs);
+        if (options.onProgress) read.on('data', (chunk) => options.onProgress?.(chunk.length));
+        await pipeline(read, entry);
       }
       // sockets, fifos and devices are not part of a snapshot
     }
@@ -80,6 +97,16 @@ export async function packArchive(
     dispose();
     throw new Error(`packing ${root}: ${(error as Error).message}`);
   }
+}
+
+/** Bytes of the regular files among `entries` (what packArchive's onProgress counts up to). */
+export function contentBytes(root: string, entries: readonly string[]): number {
+  let total = 0;
+  for (const entry of entries) {
+    const stat = lstatSync(path.join(root, entry));
+    if (stat.isFile()) total += stat.size;
+  }
+  return total;
 }
 
 /** sha256 of a file's bytes, streamed (64 lowercase hex digits). */

@@ -4,9 +4,10 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { InputRef } from '@plz/contracts';
 import type { ApiClient } from '../api/client.js';
-import { uploadIfMissing } from '../api/transfer.js';
+import { progress, uploadIfMissing } from '../api/transfer.js';
+import { ConfigError } from '../errors.js';
 import { parseInputUri } from '../input.js';
-import { packArchive } from './archive.js';
+import { contentBytes, packArchive } from './archive.js';
 import { listContext } from './context.js';
 
 interface CacheEntry {
@@ -51,7 +52,7 @@ export interface PreparedInput {
  * and its files' sizes and modification times skips even the packing and hashing when nothing
  * changed (the server is still asked whether it has the input).
  *
- * @throws Error when the folder does not exist or is not a folder.
+ * @throws ConfigError (code `input`) when the folder does not exist or is not a folder.
  */
 export async function prepareInput(
   input: string | undefined,
@@ -63,7 +64,7 @@ export async function prepareInput(
   if (source.kind === 'input_id') return { ref: { kind: 'input', sha256: source.sha256 }, outcome: 'referenced' };
   if (source.kind === 'execution') return { ref: { kind: 'execution_output', execution_id: source.executionId }, outcome: 'referenced' };
   const root = path.resolve(source.path);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new Error(`input folder ${root} (from "input") does not exist or is not a folder`);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new ConfigError(`input folder ${root} (from "input") does not exist or is not a folder`, 'create it, or change "input" in plz.config.json (file://PATH is relative to that file)', 'input');
 
   const entries = listContext(root, { excludedPaths: [], includedPaths: [], excludeGitignored: false });
   const fingerprint = inputFingerprint(root, entries);
@@ -74,7 +75,13 @@ export async function prepareInput(
     const head = await api.request('HEAD', `/api/v1/inputs/${cached.sha256}`, { accept: [404] });
     if (head.status !== 404) return { ref: { kind: 'input', sha256: cached.sha256 }, outcome: 'reused' };
   }
-  const archive = await packArchive(root, entries, { gzip: false });
+  const bar = progress('packing and hashing input', contentBytes(root, entries), options.showProgress);
+  let archive: Awaited<ReturnType<typeof packArchive>>;
+  try {
+    archive = await packArchive(root, entries, { gzip: false, onProgress: (n) => bar.tick(n) });
+  } finally {
+    bar.stop();
+  }
   try {
     const uploaded = await uploadIfMissing(api, 'inputs', archive.sha256, archive.file, archive.bytes, options.showProgress);
     cache[root] = { fingerprint, sha256: archive.sha256 };

@@ -9,7 +9,7 @@ export async function asAdmin<T>(call: Promise<T>): Promise<T> {
     return await call;
   } catch (error) {
     if (error instanceof ApiClientError && error.status === 403) {
-      throw new ApiClientError('unauthorized', 'this needs an admin token: the token in use (PLZ_TOKEN or "token" in plz.config.json) belongs to a user who is not an admin', 403, error.code ?? 'forbidden');
+      throw new ApiClientError('unauthorized', 'this needs an admin token: the token in use (PLZ_TOKEN or "token" in plz.config.json) belongs to a user who is not an admin', 403, error.code ?? 'forbidden', undefined, 'ask an admin to run it, or to make you one');
     }
     throw error;
   }

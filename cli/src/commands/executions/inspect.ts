@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { ExecutionList, ExecutionRecord, ExecutionStatus, History, Identity, MeasuresResponse, StopResult, WorkersResponse } from '@plz/contracts';
-import { executionIdOrLast, openServerSession, openSession } from './common.js';
-import { executionLine } from './follow.js';
+import { ConfigError } from '../../errors.js';
+import { formatAgo, formatTable } from '../../output.js';
+import { executionIdOrLast, openServerSession } from '../common.js';
 
 // The read-only verbs and stop: each asks one endpoint and prints its answer.
 
@@ -12,7 +13,7 @@ export function describeCommand(): Command {
     .description('show everything stored about an execution')
     .argument('[id]', 'execution id (default: your last execution)')
     .action(async function (this: Command, id: string | undefined) {
-      const { api, printer } = openSession(this);
+      const { api, printer } = openServerSession(this);
       printer.result(await api.json<ExecutionRecord>('GET', `/api/v1/executions/${await executionIdOrLast(api, id)}`));
     });
 }
@@ -23,7 +24,7 @@ export function statusCommand(): Command {
     .description("show an execution's state")
     .argument('[id]', 'execution id (default: your last execution)')
     .action(async function (this: Command, id: string | undefined) {
-      const { api, printer } = openSession(this);
+      const { api, printer } = openServerSession(this);
       const status = await api.json<ExecutionStatus>('GET', `/api/v1/executions/${await executionIdOrLast(api, id)}/status`);
       const detail = status.state === 'failed' ? ` (exit code ${status.exit_code})` : status.state === 'error' ? ` (${status.error})` : '';
       printer.result(status, `${status.id}: ${status.state}${detail}`);
@@ -38,7 +39,7 @@ export function measuresCommand(): Command {
     .option('-s, --summary', 'only the summary')
     .action(async function (this: Command, id: string | undefined) {
       const summary = z.object({ summary: z.boolean().default(false) }).parse(this.opts()).summary;
-      const { api, printer } = openSession(this);
+      const { api, printer } = openServerSession(this);
       const answer = await api.json<MeasuresResponse>('GET', `/api/v1/executions/${await executionIdOrLast(api, id)}/measures`, { query: { summary } });
       const value = summary ? (answer.summary ?? null) : (answer.measures ?? null);
       printer.result(value, JSON.stringify(value, null, 2));
@@ -52,8 +53,10 @@ export function historyCommand(): Command {
     .option('--project <name>', 'another project than the configured one')
     .action(async function (this: Command) {
       const { project } = z.object({ project: z.string().optional() }).parse(this.opts());
-      const { config, api, printer } = openSession(this);
-      printer.result(await api.json<History>('GET', '/api/v1/history', { query: { project: project ?? config.project } }));
+      const { config, api, printer } = openServerSession(this);
+      const name = project ?? config.project;
+      if (!name) throw new ConfigError('which project? There is no plz.config.json here', 'run it in a project folder, or give --project NAME', 'no_project');
+      printer.result(withSummaryInMeasures(await api.json<History>('GET', '/api/v1/history', { query: { project: name } })));
     });
 }
 
@@ -63,7 +66,7 @@ export function stopCommand(): Command {
     .description('stop an execution (a queued one leaves the queue; a running one is stopped)')
     .argument('[id]', 'execution id (default: your last execution)')
     .action(async function (this: Command, id: string | undefined) {
-      const { api, printer } = openSession(this);
+      const { api, printer } = openServerSession(this);
       const result = await api.json<StopResult>('POST', `/api/v1/executions/${await executionIdOrLast(api, id)}/stop`);
       printer.result(result, result.outcome === 'stopped' ? `${result.id}: stopped` : `${result.id}: stop requested, its worker is stopping it`);
     });
@@ -76,21 +79,44 @@ const ListOptions = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(20),
 });
 
+/** Executions for people: a header, then one line each, newest first, with relative times. */
+export function executionsTable(executions: readonly ExecutionRecord[], now: Date = new Date()): string {
+  return formatTable(
+    ['ID', 'STATE', 'PROJECT', 'USER', 'CREATED', 'NAME'],
+    executions.map((e) => [e.id, e.state === 'failed' && e.exit_code !== null ? `failed (${e.exit_code})` : e.state, e.project, e.user, formatAgo(e.created_at, now), e.name ?? '']),
+  );
+}
+
+/**
+ * Plz's history recipes read the summary at `.measures.summary`
+ * (`plz history | jq '.[].measures.summary.max_accuracy'`): each entry's summary is copied there
+ * too, unless the server did it already.
+ */
+export function withSummaryInMeasures(history: History): History {
+  const result: History = {};
+  for (const [id, entry] of Object.entries(history)) {
+    const measures = entry.measures ?? {};
+    result[id] = entry.summary === null || entry.summary === undefined || 'summary' in measures ? entry : { ...entry, measures: { ...measures, summary: entry.summary } };
+  }
+  return result;
+}
+
 /** `plz list`: the project's latest executions. */
 export function listCommand(): Command {
   return new Command('list')
-    .description("list the project's latest executions")
+    .description("list the project's latest executions (every project's with --all-projects)")
     .option('--all-projects', 'every project')
     .option('--state <state>', 'only executions in this state')
     .option('--user <name>', "only this user's executions")
     .option('-n, --limit <n>', 'how many', '20')
     .action(async function (this: Command) {
       const options = ListOptions.parse(this.opts());
-      const { config, api, printer } = openSession(this);
+      const { config, api, printer } = openServerSession(this);
+      if (!options.allProjects && !config.project) throw new ConfigError('which project? There is no plz.config.json here', 'run it in a project folder, or list every project with --all-projects', 'no_project');
       const list = await api.json<ExecutionList>('GET', '/api/v1/executions', {
         query: { project: options.allProjects ? undefined : config.project, state: options.state, user: options.user, limit: options.limit },
       });
-      printer.result(list.executions, list.executions.map(executionLine).join('\n') || 'no executions');
+      printer.result(list.executions, list.executions.length ? executionsTable(list.executions) : 'no executions');
     });
 }
 
@@ -99,7 +125,7 @@ export function lastCommand(): Command {
   return new Command('last')
     .description('print the id of your last execution')
     .action(async function (this: Command) {
-      const { api, printer } = openSession(this);
+      const { api, printer } = openServerSession(this);
       const id = await executionIdOrLast(api, undefined);
       printer.result({ id }, id);
     });
@@ -110,7 +136,7 @@ export function workersCommand(): Command {
   return new Command('workers')
     .description('list live workers and queue lengths')
     .action(async function (this: Command) {
-      const { api, printer } = openSession(this);
+      const { api, printer } = openServerSession(this);
       const answer = await api.json<WorkersResponse>('GET', '/api/v1/workers');
       const lines = answer.workers.map(
         (w) => `${w.worker_id}  ${w.queue.padEnd(8)} gpus=${w.gpus.join(',') || '-'}  ${w.execution_id ? `running ${w.execution_id}` : 'idle'}  (${w.heartbeat_age_seconds.toFixed(0)} s ago)`,

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { executionIdOrLast, openSession } from './common.js';
-import { downloadOutput } from './follow.js';
+import { executionIdOrLast, openServerSession } from '../common.js';
+import { downloadOutput } from '../jobs/follow.js';
 
 const Options = z.object({ outputDir: z.string().optional(), path: z.string().optional(), force: z.boolean().default(false) });
 
@@ -16,7 +16,7 @@ export function outputCommand(): Command {
     .option('-f, --force', 'write into a folder that is not empty')
     .action(async function (this: Command, id: string | undefined) {
       const options = Options.parse(this.opts());
-      const { api, printer } = openSession(this);
+      const { api, printer } = openServerSession(this);
       const executionId = await executionIdOrLast(api, id);
       const destination = path.resolve(options.outputDir ?? path.join('output', executionId));
       const files = await downloadOutput(api, printer, executionId, destination, { ...(options.path ? { path: options.path } : {}), force: options.force });

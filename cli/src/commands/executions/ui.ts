@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import type { ExecutionRecord, LoginLink, LoginLinkRequest } from '@plz/contracts';
 import { z } from 'zod';
-import { desktopOpener, openInBrowser } from '../browser.js';
-import { UsageError } from '../errors.js';
-import { checkExecutionId, lastExecution, openServerSession } from './common.js';
+import { desktopOpener, openInBrowser } from '../../browser.js';
+import { UsageError } from '../../errors.js';
+import { checkExecutionId, lastExecution, openServerSession } from '../common.js';
 
 /** MLflow's front page on the deployment (NGINX serves MLflow under /mlflow/, `--static-prefix`). */
 export const mlflowHome = '/mlflow/';

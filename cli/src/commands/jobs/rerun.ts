@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { ExecutionRecord } from '@plz/contracts';
-import { readParametersFile } from '../parameters.js';
-import { executionIdOrLast, openSession } from './common.js';
+import { readParametersFile } from '../../parameters.js';
+import { executionIdOrLast, openServerSession } from '../common.js';
 import { followExecution } from './follow.js';
 
 const Options = z.object({ overrideParameters: z.string().optional(), detach: z.boolean().default(false), outputDir: z.string().optional() });
@@ -17,7 +17,7 @@ export function rerunCommand(): Command {
     .option('-o, --output-dir <dir>', 'where the output goes (default output/<execution-id>)')
     .action(async function (this: Command, id: string | undefined) {
       const options = Options.parse(this.opts());
-      const { api, printer } = openSession(this);
+      const { api, printer } = openServerSession(this);
       const source = await executionIdOrLast(api, id);
       const body = options.overrideParameters ? { parameters: readParametersFile(options.overrideParameters) } : {};
       const execution = await api.json<ExecutionRecord>('POST', `/api/v1/executions/${source}/rerun`, { json: body });

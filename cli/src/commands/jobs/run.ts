@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { ExecutionRecord } from '@plz/contracts';
-import { readParametersFile } from '../parameters.js';
-import { openSession } from './common.js';
+import { readParametersFile } from '../../parameters.js';
+import { openSession } from '../common.js';
 import { followExecution } from './follow.js';
 import { executionSpec, prepareSubmission } from './submit.js';
 

@@ -1,12 +1,13 @@
 import type { ExecutionSpec, InputRef } from '@plz/contracts';
-import type { ApiClient } from '../api/client.js';
-import { uploadIfMissing } from '../api/transfer.js';
-import type { ResolvedConfig } from '../config/schema.js';
-import type { Printer } from '../output.js';
-import { packArchive } from '../snapshot/archive.js';
-import { listContext } from '../snapshot/context.js';
-import { snapshotDockerfile } from '../snapshot/dockerfile.js';
-import { prepareInput } from '../snapshot/input.js';
+import type { ApiClient } from '../../api/client.js';
+import { progress, uploadIfMissing } from '../../api/transfer.js';
+import { exitCodes } from '../../errors.js';
+import type { ResolvedConfig } from '../../config/schema.js';
+import type { Printer } from '../../output.js';
+import { contentBytes, packArchive, removeTemporaryArchives } from '../../snapshot/archive.js';
+import { listContext } from '../../snapshot/context.js';
+import { snapshotDockerfile } from '../../snapshot/dockerfile.js';
+import { prepareInput } from '../../snapshot/input.js';
 
 /** The stored snapshot and input an execution (or a sweep) references. */
 export interface Prepared {
@@ -25,16 +26,36 @@ export async function prepareSubmission(config: ResolvedConfig, api: ApiClient, 
     excludeGitignored: config.exclude_gitignored_files,
   });
   const dockerfile = snapshotDockerfile(config.context_path, { image: config.image, imageExtensions: config.image_extensions, command: config.command });
-  const archive = await packArchive(config.context_path, entries, { gzip: true, extraFiles: { Dockerfile: dockerfile } });
+  // Ctrl-C while packing or uploading: remove the temporary archives, then end as interrupted.
+  const onInterrupt = () => {
+    removeTemporaryArchives();
+    printer.warn('interrupted: nothing was submitted');
+    process.exit(exitCodes.interrupted);
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
+  const bar = progress('packing snapshot', contentBytes(config.context_path, entries), printer.progress);
+  let archive: Awaited<ReturnType<typeof packArchive>>;
   try {
-    const uploaded = await uploadIfMissing(api, 'snapshots', archive.sha256, archive.file, archive.bytes, printer.interactive);
+    archive = await packArchive(config.context_path, entries, { gzip: true, extraFiles: { Dockerfile: dockerfile }, onProgress: (n) => bar.tick(n) });
+  } catch (error) {
+    process.removeListener('SIGINT', onInterrupt);
+    process.removeListener('SIGTERM', onInterrupt);
+    throw error;
+  } finally {
+    bar.stop();
+  }
+  try {
+    const uploaded = await uploadIfMissing(api, 'snapshots', archive.sha256, archive.file, archive.bytes, printer.progress);
     printer.info(`snapshot ${archive.sha256.slice(0, 12)}: ${entries.filter((e) => !e.endsWith('/')).length} files, ${(archive.bytes / 1024).toFixed(0)} KiB${uploaded ? ', uploaded' : ', already stored'}`);
-    const input = await prepareInput(config.input, api, { showProgress: printer.interactive, env: process.env });
+    const input = await prepareInput(config.input, api, { showProgress: printer.progress, env: process.env });
     if (input.outcome === 'uploaded') printer.info(`input ${input.ref?.kind === 'input' ? input.ref.sha256.slice(0, 12) : ''}: uploaded ${(input.bytes ?? 0) / 1024 > 1024 ? `${((input.bytes ?? 0) / 1048576).toFixed(1)} MiB` : `${((input.bytes ?? 0) / 1024).toFixed(0)} KiB`}`);
     else if (input.outcome === 'reused' || input.outcome === 'present') printer.info('input: unchanged, already stored');
     return { snapshot: archive.sha256, input: input.ref };
   } finally {
     archive.dispose();
+    process.removeListener('SIGINT', onInterrupt);
+    process.removeListener('SIGTERM', onInterrupt);
   }
 }
 

@@ -2,19 +2,19 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { SweepParameters, type SweepCreated, type SweepStatus, type SweepStopResult } from '@plz/contracts';
-import { downloadTar } from '../api/transfer.js';
-import { UsageError } from '../errors.js';
-import { readJsonFile } from '../parameters.js';
-import { openSession } from './common.js';
+import { downloadTar } from '../../api/transfer.js';
+import { UsageError } from '../../errors.js';
+import { readJsonFile } from '../../parameters.js';
+import { openSession } from '../common.js';
 import { executionSpec, prepareSubmission } from './submit.js';
 
-const uuid = z.string().uuid({ message: 'expected a sweep id (a UUID)' });
+const uuid = z.string().uuid({ message: 'expected a sweep id (a UUID, as plz sweep printed)' });
 
 /** Reads a sweep's parameters: a JSON list of objects, or a grid (object of lists). */
 function readSweepParameters(file: string): SweepParameters {
   const parsed = SweepParameters.safeParse(readJsonFile(file, 'sweep parameters file'));
   if (!parsed.success) {
-    throw new UsageError(`${file}: expected a list of parameter objects, or a grid such as {"lr": [0.1, 0.01]} (${parsed.error.issues[0]?.message})`);
+    throw new UsageError(`${file}: not a list of parameter objects nor a grid (${parsed.error.issues[0]?.message})`, 'write [{"lr": 0.1}, {"lr": 0.01}], or a grid such as {"lr": [0.1, 0.01]}', 'parameters');
   }
   return parsed.data;
 }
@@ -24,12 +24,15 @@ export function sweepCommand(): Command {
   const sweep = new Command('sweep')
     .description('run the job once per parameter set (a JSON list of objects, or a grid of lists)')
     .option('-p, --parameters <file>', 'the parameter sets')
+    .option('--queue-without-worker', 'queue even if no live worker can run them now')
     .action(async function (this: Command) {
-      const { parameters } = z.object({ parameters: z.string({ message: '--parameters FILE is required' }) }).parse(this.opts());
+      const { parameters, queueWithoutWorker } = z
+        .object({ parameters: z.string({ message: '--parameters FILE is required' }), queueWithoutWorker: z.boolean().default(false) })
+        .parse(this.opts());
       const sets = readSweepParameters(parameters);
       const { config, api, printer } = openSession(this);
       const prepared = await prepareSubmission(config, api, printer);
-      const { parameters: _unused, ...spec } = executionSpec(config, prepared, {});
+      const { parameters: _unused, ...spec } = executionSpec(config, prepared, {}, { queueWithoutWorker });
       const created = await api.json<SweepCreated>('POST', '/api/v1/sweeps', { json: { ...spec, parameters: sets } });
       printer.result(created, `sweep ${created.id}: ${created.executions.length} executions queued\nfollow it with "plz sweep status ${created.id}"`);
     });
@@ -50,7 +53,7 @@ export function sweepCommand(): Command {
         const { outputDir } = z.object({ outputDir: z.string().optional() }).parse(this.opts());
         const { api, printer } = openSession(this);
         const destination = path.resolve(outputDir ?? path.join('output', uuid.parse(id)));
-        const files = await downloadTar(api, `/api/v1/sweeps/${id}/output`, {}, destination, printer.interactive);
+        const files = await downloadTar(api, `/api/v1/sweeps/${id}/output`, {}, destination, printer.progress);
         printer.result({ id, destination, files }, `${files} files in ${destination}`);
       }),
   );
