@@ -5,10 +5,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 # Passwords and keys of the services; docker-compose.yml reads them as ${NAME:?...}.
+# PLZ_SESSION_SECRET signs the browser session cookies of the REST API (the session-secret compose
+# secret): rotating it ends every browser session.
 secret_names=(
   POSTGRES_PASSWORD RESTAPI_DB_PASSWORD WORKER_DB_PASSWORD MLFLOW_DB_PASSWORD
   REDIS_PASSWORD
   MINIO_ROOT_PASSWORD RESTAPI_S3_SECRET_KEY WORKER_S3_SECRET_KEY MLFLOW_S3_SECRET_KEY
+  PLZ_SESSION_SECRET
 )
 
 if [[ ! -d $PLZ_SECRETS_DIR ]]; then
@@ -41,5 +44,5 @@ for name in "${secret_names[@]}"; do
 done
 if ((rotated == 1)); then
   plz_log "rotated the service secrets; the next steps apply them to PostgreSQL and MinIO, and"
-  plz_log "'$PLZ_COMPOSE_COMMAND up -d --wait' restarts the services that use them"
+  plz_log "'$PLZ_COMPOSE_COMMAND up -d --wait' restarts the services that use them (browser sessions end)"
 fi

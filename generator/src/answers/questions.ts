@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  isLoopbackAddress,
   validateBindAddress,
   validateComposeCommand,
   validateCpuWorkers,
@@ -28,6 +29,8 @@ export interface Question {
   validate: (value: string, answers: Record<string, unknown>) => Validation;
   /** Normalises a raw answer before validation (relative paths become absolute). */
   normalize?: (value: string, cwd: string) => string;
+  /** Whether the prompt asks it, given the answers so far (raw values); asked always when absent. Its flag is always read. */
+  when?: (answers: Record<string, unknown>) => boolean;
 }
 
 const resolvePath = (value: string, cwd: string): string => (value.trim() === '' ? '' : path.resolve(cwd, value.trim()));
@@ -51,6 +54,14 @@ export const questions: readonly Question[] = [
     },
   },
   { name: 'https', flag: 'https', kind: 'confirm', message: 'Serve HTTPS from the start (certificate and key in ssl/nginx/)?', validate: () => true },
+  {
+    name: 'allowPlainHttp',
+    flag: 'allow-plain-http',
+    kind: 'confirm',
+    message: 'Allow plain HTTP on a bind address other than loopback (tokens and session cookies cross the network in clear text: a trusted network only)?',
+    validate: () => true,
+    when: (answers) => answers['https'] !== true && answers['https'] !== 'true' && !isLoopbackAddress(String(answers['bindAddress'] ?? '').trim()),
+  },
   { name: 'gpus', flag: 'gpus', kind: 'text', message: 'GPU workers: device ids, "," between workers, "+" within one (0,1,2,3 or 0+1,2+3 or none)', validate: validateGpus },
   { name: 'cpuWorkers', flag: 'cpu-workers', kind: 'text', message: 'Number of CPU workers', validate: validateCpuWorkers },
   {

@@ -5,7 +5,7 @@ import { baseAnswers, flagAnswers, promptQuestions, storedAnswers } from './reso
 describe('answers', () => {
   it('default to a one-host deployment with one CPU worker, images built locally', () => {
     const answers = parseAnswers(defaultAnswers());
-    expect(answers).toMatchObject({ name: 'plz', bindAddress: '127.0.0.1', httpPort: 80, httpsPort: 443, gpus: 'none', cpuWorkers: 1, imageRegistry: '', imageTag: 'dev' });
+    expect(answers).toMatchObject({ name: 'plz', bindAddress: '127.0.0.1', httpPort: 80, httpsPort: 443, https: false, allowPlainHttp: false, gpus: 'none', cpuWorkers: 1, imageRegistry: '', imageTag: 'dev' });
   });
 
   it('take flags over stored answers over defaults, and the tag follows the registry', () => {
@@ -43,6 +43,24 @@ describe('answers', () => {
   it('refuse clashing ports and a deployment without workers', () => {
     expect(() => parseAnswers({ ...defaultAnswers(), httpPort: 8080, httpsPort: '8080' })).toThrow(/ports clash: both are 8080/);
     expect(() => parseAnswers({ ...defaultAnswers(), gpus: 'none', cpuWorkers: 0 })).toThrow(/no worker/);
+  });
+
+  it('refuse plain HTTP on a network address unless HTTPS is on or plain HTTP is allowed', () => {
+    expect(() => parseAnswers({ ...defaultAnswers(), bindAddress: '0.0.0.0' })).toThrow(/clear text[\s\S]*--allow-plain-http/);
+    expect(parseAnswers({ ...defaultAnswers(), bindAddress: '0.0.0.0', https: 'true' }).https).toBe(true);
+    const allowed = parseAnswers(baseAnswers({}, flagAnswers({ 'bind-address': '10.0.0.5', 'allow-plain-http': true }, '/')));
+    expect(allowed).toMatchObject({ bindAddress: '10.0.0.5', https: false, allowPlainHttp: true });
+    expect(parseAnswers(baseAnswers(storedAnswers({ bindAddress: '0.0.0.0', allowPlainHttp: true }), {})).allowPlainHttp).toBe(true);
+  });
+
+  it('ask whether plain HTTP is allowed only for a network address without HTTPS', () => {
+    const question = promptQuestions(baseAnswers({}, {}), {}, false, '/').find((prompt) => prompt.name === 'allowPlainHttp');
+    const when = question?.type === 'confirm' ? question.when : undefined;
+    expect(when).toBeDefined();
+    expect(when?.({ bindAddress: '127.0.0.1', https: false })).toBe(false);
+    expect(when?.({ bindAddress: '0.0.0.0', https: true })).toBe(false);
+    expect(when?.({ bindAddress: '0.0.0.0', https: false })).toBe(true);
+    expect(when?.({})).toBe(false);
   });
 
   it('ask only what no flag answered, nothing with --skip-prompts', () => {

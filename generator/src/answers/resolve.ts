@@ -21,6 +21,8 @@ export interface ConfirmPromptQuestion {
   name: AnswerName;
   message: string;
   default: boolean;
+  /** Inquirer asks the question only when this returns true, given the answers so far. */
+  when?: (answers: Record<string, unknown>) => boolean;
 }
 
 export type PromptQuestion = InputPromptQuestion | ConfirmPromptQuestion;
@@ -75,7 +77,11 @@ export function promptQuestions(base: RawAnswers, flags: RawAnswers, skipPrompts
   return questions
     .filter((question) => !(question.name in flags))
     .map((question): PromptQuestion => {
-      if (question.kind === 'confirm') return { type: 'confirm', name: question.name, message: question.message, default: base[question.name] === true };
+      if (question.kind === 'confirm') {
+        const when = question.when;
+        const prompt: ConfirmPromptQuestion = { type: 'confirm', name: question.name, message: question.message, default: base[question.name] === true };
+        return when ? { ...prompt, when: (answers: Record<string, unknown>) => when({ ...base, ...answers }) } : prompt;
+      }
       return {
         type: 'input',
         name: question.name,

@@ -14,6 +14,7 @@ import {
   validateImageTag,
   validateName,
   validatePort,
+  validatePlainHttp,
   validatePortsDiffer,
   validateServerName,
   validateSystemdMounts,
@@ -55,6 +56,8 @@ export const AnswersSchema = z
     httpsPort: wholeNumber((value) => validatePort('HTTPS port', value)),
     /** Initial TLS state of NGINX (init-deployment.sh remembers later changes). */
     https: flag,
+    /** Plain HTTP allowed on a bind address that is not loopback (a trusted network); see validatePlainHttp. */
+    allowPlainHttp: flag,
     /** GPU groups in canonical form: `0,1`, `0+1,2+3` or `none`. */
     gpus: text.superRefine(check(validateGpus)).transform((value) => {
       const groups = parseGpuGroups(value);
@@ -73,6 +76,8 @@ export const AnswersSchema = z
   .superRefine((answers, ctx) => {
     const ports = validatePortsDiffer(answers.httpPort, answers.httpsPort);
     if (ports !== true) ctx.addIssue({ code: 'custom', message: ports, path: ['httpsPort'] });
+    const plainHttp = validatePlainHttp(answers.bindAddress, answers.https, answers.allowPlainHttp);
+    if (plainHttp !== true) ctx.addIssue({ code: 'custom', message: plainHttp, path: ['allowPlainHttp'] });
     const gpuWorkers = answers.gpus === 'none' ? 0 : answers.gpus.split(',').length;
     const workers = validateWorkerCount(gpuWorkers, answers.cpuWorkers);
     if (workers !== true) ctx.addIssue({ code: 'custom', message: workers, path: ['cpuWorkers'] });
@@ -94,6 +99,7 @@ export function defaultAnswers(imageRegistry = ''): Record<AnswerName, string | 
     httpPort: 80,
     httpsPort: 443,
     https: false,
+    allowPlainHttp: false,
     gpus: 'none',
     cpuWorkers: 1,
     datasetsDirectory: '',

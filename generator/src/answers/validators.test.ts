@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  isLoopbackAddress,
   validateBindAddress,
   validateComposeCommand,
   validateCpuWorkers,
@@ -9,6 +10,7 @@ import {
   validateImageTag,
   validateName,
   validatePort,
+  validatePlainHttp,
   validatePortsDiffer,
   validateServerName,
   validateSystemdMounts,
@@ -33,6 +35,23 @@ describe('answer validators', () => {
     expect(validateBindAddress('0.0.0.0')).toBe(true);
     expect(validateBindAddress('::1')).toBe(true);
     expect(validateBindAddress('localhost')).toMatch(/not an IP address/);
+  });
+
+  it('tell loopback addresses from the others', () => {
+    for (const address of ['127.0.0.1', '127.1.2.3', '127.255.255.255', '::1', '0:0:0:0:0:0:0:1']) expect([address, isLoopbackAddress(address)]).toEqual([address, true]);
+    for (const address of ['0.0.0.0', '10.0.0.5', '128.0.0.1', '::', '::2', 'fe80::1', 'localhost', '']) expect([address, isLoopbackAddress(address)]).toEqual([address, false]);
+  });
+
+  it('allow plain HTTP on loopback, with HTTPS or when allowed, and refuse it on the network saying why', () => {
+    expect(validatePlainHttp('127.0.0.1', false, false)).toBe(true);
+    expect(validatePlainHttp('::1', false, false)).toBe(true);
+    expect(validatePlainHttp('0.0.0.0', true, false)).toBe(true);
+    expect(validatePlainHttp('10.0.0.5', false, true)).toBe(true);
+    const refusal = validatePlainHttp('0.0.0.0', false, false);
+    expect(refusal).toMatch(/bind address "0\.0\.0\.0" is reachable from the network/);
+    expect(refusal).toMatch(/tokens and browser session cookies would cross it in clear text/);
+    expect(refusal).toMatch(/--https, with a certificate and key in ssl\/nginx\/.*--allow-plain-http if the network is trusted/);
+    expect(validatePlainHttp('::', false, false)).toMatch(/bind address "::"/);
   });
 
   it('check ports and refuse clashing ones', () => {

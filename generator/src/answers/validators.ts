@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { parseGpuGroups } from '../gpus.js';
 import { slugify } from '../slug.js';
@@ -41,6 +41,34 @@ export function validateServerName(value: string): Validation {
 /** The host address NGINX publishes its ports on: an IPv4 or IPv6 address (0.0.0.0 for every interface). */
 export function validateBindAddress(value: string): Validation {
   return isIP(value) !== 0 ? true : `bind address "${value}" is not an IP address: use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of the host's addresses`;
+}
+
+/** The loopback ranges: 127.0.0.0/8 and ::1 (RFC 1122 §3.2.1.3, RFC 4291 §2.5.3). */
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** Whether an IP address is a loopback address (reachable from this machine only); false for anything else. */
+export function isLoopbackAddress(value: string): boolean {
+  const family = isIP(value);
+  if (family === 0) return false;
+  return loopback.check(value, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Plain HTTP only on a loopback bind address, unless allowed: without TLS, API tokens, passwords
+ * and browser session cookies would cross the network in clear text.
+ *
+ * @param bindAddress the host address NGINX publishes its ports on (an IP address).
+ * @param https whether NGINX serves HTTPS.
+ * @param allowPlainHttp the operator's `--allow-plain-http` (a trusted network).
+ */
+export function validatePlainHttp(bindAddress: string, https: boolean, allowPlainHttp: boolean): Validation {
+  if (https || allowPlainHttp || isLoopbackAddress(bindAddress)) return true;
+  return (
+    `bind address "${bindAddress}" is reachable from the network, and without HTTPS API tokens and browser session cookies would cross it in clear text: ` +
+    'enable HTTPS (--https, with a certificate and key in ssl/nginx/), bind to 127.0.0.1, or pass --allow-plain-http if the network is trusted'
+  );
 }
 
 /** Parses a whole number written in decimal digits, or returns undefined. */

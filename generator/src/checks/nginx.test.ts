@@ -45,7 +45,7 @@ describe('the generated NGINX configuration', () => {
     const locations = deployment.read('config/nginx/locations.conf');
     const proxy = deployment.read('config/nginx/proxy.conf');
     expect(locations).toMatch(/location \/api\/ \{\s+set \$plz_restapi http:\/\/restapi:8080;/);
-    expect(locations).toMatch(/location \/mlflow\/ \{\s+set \$plz_mlflow http:\/\/mlflow:5000;/);
+    expect(locations).toMatch(/location \/mlflow\/ \{\s+auth_request \/_plz\/auth;[^}]*\s+set \$plz_mlflow http:\/\/mlflow:5000;/);
     expect(locations).toContain('client_max_body_size 0;');
     expect(proxy).toContain('proxy_buffering off;');
     expect(proxy).toContain('proxy_request_buffering off;');

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { listFiles } from '../render/templates.js';
 import { render, type Rendered } from '../testing/deployment.js';
@@ -51,4 +53,47 @@ describe('a deployment generated with --https', () => {
     const step = run('bash', ['scripts/init/40-check-tls-certificates.sh'], { cwd: deployment.directory });
     await expect(step).rejects.toThrow(/TLS is on for nginx but ssl\/nginx\/server\.crt is missing: copy it there \(see ssl\/nginx\/README\.md\), or run \.\/init-deployment\.sh --disable-nginx-ssl/);
   });
+});
+
+/** Step 40 of init as `./init-deployment.sh [--disable-nginx-ssl]` runs it (no container is needed with TLS off). */
+const tlsStep = (directory: string, nginxSsl = '') =>
+  run('bash', ['scripts/init/40-check-tls-certificates.sh'], { cwd: directory, env: { ...process.env, PLZ_INIT_NGINX_SSL: nginxSsl } });
+const envFile = (deployment: Rendered): string => (existsSync(path.join(deployment.directory, '.env')) ? deployment.read('.env') : '');
+
+describe('plain HTTP on a bind address that is not loopback', () => {
+  const made: Rendered[] = [];
+  const make = async (options: Record<string, unknown>): Promise<Rendered> => {
+    const deployment = await render(options);
+    made.push(deployment);
+    return deployment;
+  };
+  afterAll(() => made.forEach((deployment) => deployment.remove()));
+
+  it('is refused by init --disable-nginx-ssl, saying why and what to do, changing nothing', async () => {
+    const deployment = await make({ 'bind-address': '0.0.0.0', https: true });
+    const refusal = /refusing --disable-nginx-ssl: NGINX publishes its ports on 0\.0\.0\.0, which is not loopback: without HTTPS, API tokens and browser session cookies would cross the network in clear text; keep HTTPS on .*--bind-address 127\.0\.0\.1 .*--allow-plain-http.*nothing was changed/;
+    await expect(tlsStep(deployment.directory, 'off')).rejects.toThrow(refusal);
+    expect(envFile(deployment)).not.toContain('PLZ_NGINX_SITE');
+  }, 120_000);
+
+  it('leaves a deployment with HTTPS on and no certificate only the certificate as the way out', async () => {
+    const deployment = await make({ 'bind-address': '10.0.0.5', https: true });
+    const message = await tlsStep(deployment.directory).then(() => 'step 40 passed', (error: Error) => error.message);
+    expect(message).toMatch(/ssl\/nginx\/server\.crt is missing: copy it there \(see ssl\/nginx\/README\.md\) \(plain HTTP is refused on 10\.0\.0\.5, which is not loopback/);
+    expect(message).not.toMatch(/--disable-nginx-ssl/);
+  }, 120_000);
+
+  it('refuses a plain HTTP state remembered in .env too', async () => {
+    const deployment = await make({ 'bind-address': '0.0.0.0', https: true });
+    writeFileSync(path.join(deployment.directory, '.env'), 'PLZ_NGINX_SITE=http\n', { mode: 0o600 });
+    await expect(tlsStep(deployment.directory)).rejects.toThrow(/NGINX would serve plain HTTP \(PLZ_NGINX_SITE=http in \.env\).*run \.\/init-deployment\.sh --enable-nginx-ssl/);
+  }, 120_000);
+
+  it('is accepted where the deployment allows it, and on loopback', async () => {
+    for (const options of [{ 'bind-address': '0.0.0.0', https: true, 'allow-plain-http': true }, { https: true }, { 'bind-address': '::1' }]) {
+      const deployment = await make(options);
+      await tlsStep(deployment.directory, 'off');
+      expect([options, envFile(deployment)]).toEqual([options, expect.stringContaining('PLZ_NGINX_SITE=http\n')]);
+    }
+  }, 120_000);
 });

@@ -3,6 +3,7 @@ import { plzImage, upstreamImages } from '../images.js';
 import { generatorVersion } from '../paths.js';
 import { slugify } from '../slug.js';
 import type { Answers } from '../answers/schema.js';
+import { isLoopbackAddress } from '../answers/validators.js';
 
 /** One worker service of the compose file. */
 export interface WorkerContext {
@@ -23,6 +24,10 @@ export interface DeploymentContext {
   slug: string;
   serverName: string;
   bindAddress: string;
+  /** Whether the bind address is loopback (127.0.0.0/8, ::1): NGINX is reachable from this machine only. */
+  bindLoopback: boolean;
+  /** Plain HTTP allowed on a bind address that is not loopback (--allow-plain-http). */
+  allowPlainHttp: boolean;
   ports: { http: number; https: number };
   https: boolean;
   workers: WorkerContext[];
@@ -64,6 +69,8 @@ export function deploymentContext(answers: Answers): DeploymentContext {
     slug,
     serverName: answers.serverName,
     bindAddress: answers.bindAddress,
+    bindLoopback: isLoopbackAddress(answers.bindAddress),
+    allowPlainHttp: answers.allowPlainHttp,
     ports: { http: answers.httpPort, https: answers.httpsPort },
     https: answers.https,
     workers: [...gpuWorkers, ...cpuWorkers],

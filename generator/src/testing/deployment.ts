@@ -20,6 +20,8 @@ export interface ComposeService {
   group_add?: string[];
   deploy?: { resources: { reservations: { devices: Array<{ driver: string; device_ids: string[]; capabilities: string[] }> } } };
   healthcheck?: { test: string[] };
+  secrets?: Array<{ source: string; target: string }>;
+  configs?: Array<{ source: string; target: string; mode?: number | string }>;
   depends_on?: Record<string, { condition: string }>;
 }
 
@@ -29,6 +31,8 @@ export interface ComposeFile {
   services: Record<string, ComposeService>;
   networks: Record<string, { name: string; internal?: boolean }>;
   volumes: Record<string, { name: string }>;
+  secrets?: Record<string, { environment?: string; file?: string }>;
+  configs?: Record<string, { content?: string }>;
 }
 
 /** A deployment rendered by the generator into a temporary folder. */

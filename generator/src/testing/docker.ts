@@ -28,6 +28,7 @@ export const dummySecrets: Readonly<Record<string, string>> = {
   WORKER_S3_SECRET_KEY: 'dummy-worker-s3',
   MLFLOW_S3_SECRET_KEY: 'dummy-mlflow-s3',
   PLZ_ADMIN_TOKEN: 'dummy-token',
+  PLZ_SESSION_SECRET: 'dummy-session-secret',
   DOCKER_SOCKET_GID: '999',
 };
 

@@ -18,11 +18,13 @@ changes anything, so running it again changes nothing unless an option asks for 
 
 Options:
   --enable-nginx-ssl       serve HTTPS with ssl/nginx/server.crt and server.key
-  --disable-nginx-ssl      serve plain HTTP
+  --disable-nginx-ssl      serve plain HTTP (refused when NGINX's bind address is not loopback,
+                           unless the deployment allows it: yo plz-deploy --allow-plain-http)
   --enable-postgres-ssl    let PostgreSQL accept TLS with ssl/db/server.crt and server.key
   --disable-postgres-ssl   turn PostgreSQL's TLS off
-  --rotate-secrets         replace the service passwords and keys (database, Redis, MinIO); the
-                           admin API token is kept (revoke tokens through the REST API)
+  --rotate-secrets         replace the service passwords and keys (database, Redis, MinIO) and
+                           the browser session secret (everyone logs in again); the admin API
+                           token is kept (revoke tokens through the REST API)
   -h, --help               print this help
 
 TLS choices are remembered in .env: a later run without these options keeps them.

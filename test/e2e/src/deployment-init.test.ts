@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ComposeProject, dockerEnv } from './docker.js';
+import { ComposeProject, docker, dockerEnv } from './docker.js';
 import { generateDeployment as generate } from './generate.js';
 
 /**
@@ -17,6 +17,28 @@ import { generateDeployment as generate } from './generate.js';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const slug = `plz-e2e-init-${randomBytes(3).toString('hex')}`;
+/** The secrets init generates into .env (scripts/init/20-create-secrets.sh). */
+const secretNames = [
+  'POSTGRES_PASSWORD', 'RESTAPI_DB_PASSWORD', 'WORKER_DB_PASSWORD', 'MLFLOW_DB_PASSWORD', 'REDIS_PASSWORD', 'MINIO_ROOT_PASSWORD',
+  'RESTAPI_S3_SECRET_KEY', 'WORKER_S3_SECRET_KEY', 'MLFLOW_S3_SECRET_KEY', 'PLZ_SESSION_SECRET',
+];
+/** Node script: connects with ioredis to REDIS_URL and prints appendonly and maxmemory-policy as JSON, or `error: ...`. */
+const redisProbe = `const Redis = require('ioredis');
+const redis = new Redis(process.env.REDIS_URL, { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+const errors = [];
+redis.on('error', (error) => errors.push(error.message));
+redis.connect()
+  .then(() => Promise.all([redis.config('GET', 'appendonly'), redis.config('GET', 'maxmemory-policy')]))
+  .then((settings) => console.log(JSON.stringify(settings.flat())), (error) => console.log('error: ' + (errors[0] ?? error.message)))
+  .finally(() => redis.disconnect());`;
+/**
+ * TCP ports listened on inside a container, from /proc/net/tcp and tcp6 (state 0A: LISTEN), but for
+ * Docker's embedded DNS server (127.0.0.11, `0B00007F`), which listens in every container's network.
+ */
+const listeningPorts = (procNetTcp: string): number[] => {
+  const listeners = procNetTcp.split('\n').map((line) => line.trim().split(/\s+/)).filter((fields) => fields[3] === '0A' && !fields[1]?.startsWith('0B00007F:'));
+  return [...new Set(listeners.map((fields) => parseInt(fields[1]?.split(':')[1] ?? '', 16)))].sort((a, b) => a - b);
+};
 
 
 interface InitResult {
@@ -65,6 +87,16 @@ describe('init-deployment.sh on a generated deployment', () => {
       '-e', `MC_HOST_m=http://plz-mlflow:${env('MLFLOW_S3_SECRET_KEY')}@minio:9000`,
       'minio-init', '-c', script,
     ]);
+  /** redis-cli in a container of the redis image on the internal network, connecting with URL (as the services do). */
+  /**
+   * Connects to Redis as the REST API and the workers do (ioredis from the repository, REDIS_URL),
+   * from a node container on the internal network, and prints two settings or the error.
+   */
+  const redis = (url: string): Promise<string> =>
+    docker(['run', '--rm', '--network', `${slug}-internal`, '-v', `${path.join(root, 'node_modules')}:/app/node_modules:ro`, '-w', '/app', '-e', `REDIS_URL=${url}`, 'node:22-bookworm-slim', 'node', '-e', redisProbe]).then(
+      (result) => result.stdout.trim(),
+      (error: Error) => error.message,
+    );
   /** Writes a self-signed certificate and key into ssl/DIR with openssl in the postgres image. */
   const certificate = (dir: string, key = 'server.key') =>
     project.compose(['run', '--rm', '--no-deps', '-T', '-v', `${file('ssl')}:/ssl`, '--entrypoint', 'sh', 'init-tools', '-c',
@@ -94,7 +126,7 @@ describe('init-deployment.sh on a generated deployment', () => {
     expect(token).toMatch(/^plz_[A-Za-z0-9_-]{43}$/);
     expect(first.stdout).toContain(token);
     expect(env('PLZ_ADMIN_TOKEN')).toBe(token);
-    for (const key of ['POSTGRES_PASSWORD', 'RESTAPI_DB_PASSWORD', 'WORKER_DB_PASSWORD', 'MLFLOW_DB_PASSWORD', 'REDIS_PASSWORD', 'MINIO_ROOT_PASSWORD', 'RESTAPI_S3_SECRET_KEY', 'WORKER_S3_SECRET_KEY', 'MLFLOW_S3_SECRET_KEY']) {
+    for (const key of secretNames) {
       expect([key, env(key)]).toEqual([key, expect.stringMatching(/^[A-Za-z0-9]{43}$/)]);
     }
     expect(env('DOCKER_SOCKET_GID')).toBe(String(statSync('/var/run/docker.sock').gid));
@@ -148,6 +180,48 @@ describe('init-deployment.sh on a generated deployment', () => {
     expect((await mc('mc cat w/plz-snapshots/abc.tar.gz')).stdout).toBe('snapshot\n');
   }, 120_000);
 
+  it('runs MinIO with the S3 API only: no console port, no console address on its command line', async () => {
+    const tcp = await project.compose(['exec', '-T', 'minio', 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
+    expect(listeningPorts(tcp.stdout)).toEqual([9000]);
+    expect((await project.compose(['exec', '-T', 'minio', 'printenv', 'MINIO_BROWSER'])).stdout.trim()).toBe('off');
+    const id = (await project.compose(['ps', '-q', 'minio'])).stdout.trim();
+    expect((await docker(['top', id, '-o', 'pid,args'])).stdout).not.toContain('console');
+  }, 120_000);
+
+  it('hands mc no secret key on its command line', async () => {
+    // An mc first on PATH records every command line, then runs the real one.
+    const recordArguments = `real=$(command -v mc)
+mkdir -p /tmp/bin
+cat >/tmp/bin/mc <<EOF
+#!/bin/sh
+printf '%s\\n' "\\$*" >>/tmp/argv
+exec "$real" "\\$@"
+EOF
+chmod +x /tmp/bin/mc
+PATH=/tmp/bin:$PATH sh /etc/plz/minio/setup.sh >/dev/null
+cat /tmp/argv`;
+    const argv = await project.compose(['run', '--rm', '-T', '--entrypoint', 'sh', 'minio-init', '-c', recordArguments]);
+    expect(argv.stdout).toContain('admin user add plz plz-restapi\n');
+    expect(argv.stdout).toContain('admin user add plz plz-mlflow\n');
+    for (const key of ['RESTAPI_S3_SECRET_KEY', 'WORKER_S3_SECRET_KEY', 'MLFLOW_S3_SECRET_KEY', 'MINIO_ROOT_PASSWORD']) expect([key, argv.stdout.includes(env(key))]).toEqual([key, false]);
+    expect((await mc('mc ls r/plz-snapshots')).stdout).toContain('abc.tar.gz');
+  }, 120_000);
+
+  it('starts Redis from its config file: no password on its command line, clients with the password only', async () => {
+    await project.compose(['up', '-d', '--wait', 'redis']);
+    const id = (await project.compose(['ps', '-q', 'redis'])).stdout.trim();
+    const password = env('REDIS_PASSWORD');
+    const top = (await docker(['top', id, '-o', 'pid,user,args'])).stdout;
+    expect(top).toContain('redis-server');
+    expect(top).not.toContain(password);
+    expect((await docker(['inspect', '--format', '{{json .Path}} {{json .Args}}', id])).stdout).not.toContain(password);
+    expect((await project.compose(['exec', '-T', 'redis', 'stat', '-c', '%a %U', '/etc/plz/redis.conf'])).stdout.trim()).toBe('444 root');
+    expect((await project.compose(['exec', '-T', 'redis', 'redis-cli', 'ping'])).stdout.trim()).toBe('PONG');
+    expect(await redis(`redis://:${password}@redis:6379/0`)).toBe('["appendonly","yes","maxmemory-policy","noeviction"]');
+    expect(await redis('redis://redis:6379/0')).toMatch(/^error: NOAUTH/);
+    expect(await redis(`redis://:wrong-${password}@redis:6379/0`)).toMatch(/^error: WRONGPASS/);
+  }, 300_000);
+
   it('checks the extra CA certificates, refusing a file that is not one', async () => {
     const authorities = path.join(root, 'ssl', 'ca-certificates');
     const names = readdirSync(authorities).filter((entry) => entry.endsWith('.crt'));
@@ -200,12 +274,45 @@ describe('init-deployment.sh on a generated deployment', () => {
 
   it('rotates the service secrets only when asked, applying them to PostgreSQL and MinIO', async () => {
     const token = env('PLZ_ADMIN_TOKEN');
-    const before = env('RESTAPI_S3_SECRET_KEY');
+    const before = Object.fromEntries(secretNames.map((key) => [key, env(key)]));
     const rotated = await init('--rotate-secrets');
     expect(rotated.status).toBe(0);
-    expect(env('RESTAPI_S3_SECRET_KEY')).not.toBe(before);
+    for (const key of secretNames) expect([key, env(key)]).toEqual([key, expect.not.stringMatching(`^${before[key]}$`)]);
     expect(env('PLZ_ADMIN_TOKEN')).toBe(token);
     expect((await psql('worker', env('WORKER_DB_PASSWORD'), 'restapi', 'SELECT count(*) FROM executions')).stdout.trim()).toBe('1');
     expect((await mc('mc cat r/plz-snapshots/abc.tar.gz')).stdout).toBe('snapshot\n');
+    // The old MinIO key no longer works.
+    await expect(project.compose(['run', '--rm', '--no-deps', '-T', '--entrypoint', 'sh', '-e', `MC_HOST_o=http://plz-restapi:${before['RESTAPI_S3_SECRET_KEY'] ?? ''}@minio:9000`, 'minio-init', '-c', 'mc ls o/plz-snapshots'])).rejects.toThrow(/signature|Access Denied|does not exist|InvalidAccessKeyId/i);
+    // up recreates Redis with the new password in its config file (its environment changed).
+    await project.compose(['up', '-d', '--wait', 'redis']);
+    expect(await redis(`redis://:${env('REDIS_PASSWORD')}@redis:6379/0`)).toBe('["appendonly","yes","maxmemory-policy","noeviction"]');
+    expect(await redis(`redis://:${before['REDIS_PASSWORD'] ?? ''}@redis:6379/0`)).toMatch(/^error: WRONGPASS/);
+  }, 300_000);
+});
+
+describe('init-deployment.sh on a deployment published on a network address', () => {
+  let base = '';
+  let directory = '';
+  const name = `plz-e2e-init-net-${randomBytes(3).toString('hex')}`;
+  beforeAll(async () => {
+    base = mkdtempSync(path.join(tmpdir(), 'plz-e2e-init-net-'));
+    directory = path.join(base, 'deployment');
+    await generate(directory, ['--name', name, '--bind-address', '0.0.0.0', '--https', '--http-port', '0', '--https-port', '0']);
+  }, 300_000);
+  afterAll(() => {
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('refuses --disable-nginx-ssl, saying why, before starting anything', async () => {
+    const refused = await run('bash', ['init-deployment.sh', '--disable-nginx-ssl'], { cwd: directory, env: dockerEnv(), timeout: 300_000 }).then(
+      () => ({ status: 0, stderr: '' }),
+      (error: Error & { code?: number; stderr?: string }) => ({ status: error.code ?? 1, stderr: error.stderr ?? error.message }),
+    );
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('refusing --disable-nginx-ssl: NGINX publishes its ports on 0.0.0.0, which is not loopback: without HTTPS, API tokens and browser session cookies would cross the network in clear text');
+    expect(refused.stderr).toContain('step 40-check-tls-certificates failed');
+    expect(readFileSync(path.join(directory, '.env'), 'utf8')).not.toMatch(/^PLZ_NGINX_SITE=/m);
+    const containers = await docker(['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${name}`]);
+    expect(containers.stdout.trim()).toBe('');
   }, 300_000);
 });

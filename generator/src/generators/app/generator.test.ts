@@ -2,11 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { compose } from '../../testing/docker.js';
+import { compose, dummySecrets } from '../../testing/docker.js';
 import { helpers, render, rendered, type ComposeFile, type ComposeService, type Rendered } from '../../testing/deployment.js';
 
 /** The environment variables the REST API and the workers read (the services' config.ts), exactly. */
-const restapiVariables = ['BOOTSTRAP_ADMIN_TOKEN_FILE', 'DATABASE_URL', 'LOG_LEVEL', 'MAX_INPUT_BYTES', 'MAX_SNAPSHOT_BYTES', 'MLFLOW_URL', 'PORT', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY'];
+const restapiVariables = [
+  'AUTH_CACHE_SECONDS', 'BOOTSTRAP_ADMIN_TOKEN_FILE', 'DATABASE_URL', 'LOG_LEVEL', 'MAX_INPUT_BYTES', 'MAX_SNAPSHOT_BYTES', 'MLFLOW_URL', 'PORT', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT',
+  'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'SESSION_SECRET_FILE', 'SESSION_TTL',
+];
 const workerVariables = [
   'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'HEARTBEAT_FILE', 'JOBS_NETWORK', 'LOG_LEVEL', 'MLFLOW_LOG_CONCURRENCY', 'MLFLOW_URL',
   'NVIDIA_VISIBLE_DEVICES', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'WORKER_ID',
@@ -83,11 +86,43 @@ describe('yo plz-deploy', () => {
 
     it('refuses to start before init: every secret is required', async () => {
       await expect(compose(deployment.directory, ['config', '-q'], { POSTGRES_PASSWORD: '' })).rejects.toThrow(/run \.\/init-deployment\.sh first/);
+      await expect(compose(deployment.directory, ['config', '-q'], { ...dummySecrets, REDIS_PASSWORD: '' })).rejects.toThrow(/REDIS_PASSWORD[\s\S]*run \.\/init-deployment\.sh first/);
+    });
+
+    it('hands the REST API its admin token and session secret as files, from .env, with their settings', async () => {
+      expect(file.services['restapi']?.secrets).toEqual([
+        { source: 'admin-token', target: 'plz-admin-token' },
+        { source: 'session-secret', target: 'plz-session-secret' },
+      ]);
+      expect(file.secrets).toEqual({ 'admin-token': { environment: 'PLZ_ADMIN_TOKEN' }, 'session-secret': { environment: 'PLZ_SESSION_SECRET' } });
+      const resolved = await deployment.resolved();
+      expect(resolved.services['restapi']?.environment).toMatchObject({ SESSION_SECRET_FILE: '/run/secrets/plz-session-secret', SESSION_TTL: '12h', AUTH_CACHE_SECONDS: '5' });
+      expect(JSON.stringify(resolved.services['restapi']?.environment)).not.toContain('dummy-session-secret');
+    });
+
+    it('keeps the Redis password off the command line: a config file, readable by the redis user', async () => {
+      const resolved = await deployment.resolved();
+      const redis = resolved.services['redis'];
+      expect(redis?.command).toEqual(['redis-server', '/etc/plz/redis.conf']);
+      expect(redis?.configs).toEqual([expect.objectContaining({ source: 'redis-config', target: '/etc/plz/redis.conf', mode: '0444' })]);
+      expect(resolved.configs?.['redis-config']?.content?.split('\n')).toEqual(['requirepass dummy-redis', 'appendonly yes', 'maxmemory-policy noeviction', '']);
+      expect(redis?.environment).toEqual({ REDISCLI_AUTH: 'dummy-redis' });
+      for (const service of Object.values(resolved.services)) expect(JSON.stringify(service.command ?? [])).not.toContain('dummy-');
+    });
+
+    it('runs MinIO without its web console', async () => {
+      const resolved = await deployment.resolved();
+      expect(resolved.services['minio']?.command).toEqual(['server', '/data']);
+      expect(resolved.services['minio']?.environment).toMatchObject({ MINIO_BROWSER: 'off' });
+    });
+
+    it('records the bind address and the plain HTTP answer for init', () => {
+      expect(deployment.read('envs/deployment.env')).toMatch(/^PLZ_BIND_ADDRESS='127\.0\.0\.1'\nPLZ_BIND_LOOPBACK='yes'\nPLZ_ALLOW_PLAIN_HTTP='no'$/m);
     });
 
     it('stores the answers in .yo-rc.json', () => {
       const stored = JSON.parse(deployment.read('.yo-rc.json')) as Record<string, Record<string, unknown>>;
-      expect(stored['generator-plz-deploy']).toMatchObject({ name: 'plz', gpus: 'none', cpuWorkers: 1, httpPort: 80, https: false });
+      expect(stored['generator-plz-deploy']).toMatchObject({ name: 'plz', gpus: 'none', cpuWorkers: 1, httpPort: 80, https: false, allowPlainHttp: false });
     });
   });
 
@@ -137,9 +172,20 @@ describe('yo plz-deploy', () => {
     }, 120_000);
   });
 
-  it('publishes custom ports on the bind address', async () => {
-    const file = await expectValidDeployment(await make({ 'http-port': '8080', 'https-port': '8443', 'bind-address': '0.0.0.0' }), '0.0.0.0');
+  it('publishes custom ports on the bind address, in plain HTTP when allowed', async () => {
+    const deployment = await make({ 'http-port': '8080', 'https-port': '8443', 'bind-address': '0.0.0.0', 'allow-plain-http': true });
+    const file = await expectValidDeployment(deployment, '0.0.0.0');
     expect(file.services['nginx']?.ports?.map((port) => [port.target, port.published])).toEqual([[80, '8080'], [443, '8443']]);
+    expect(deployment.read('envs/deployment.env')).toMatch(/^PLZ_BIND_ADDRESS='0\.0\.0\.0'\nPLZ_BIND_LOOPBACK='no'\nPLZ_ALLOW_PLAIN_HTTP='yes'$/m);
+    const stored = JSON.parse(deployment.read('.yo-rc.json')) as Record<string, Record<string, unknown>>;
+    expect(stored['generator-plz-deploy']).toMatchObject({ bindAddress: '0.0.0.0', https: false, allowPlainHttp: true });
+  }, 120_000);
+
+  it('serves a network address with HTTPS without --allow-plain-http', async () => {
+    const deployment = await make({ 'bind-address': '10.0.0.5', https: true });
+    await expectValidDeployment(deployment, '10.0.0.5');
+    expect(deployment.read('envs/deployment.env')).toMatch(/^PLZ_BIND_LOOPBACK='no'\nPLZ_ALLOW_PLAIN_HTTP='no'$/m);
+    expect(deployment.read('DEPLOYMENT.md')).toContain('init refuses\n`--disable-nginx-ssl`');
   }, 120_000);
 
   it('lets Docker choose the ports when they are 0', async () => {
@@ -168,6 +214,8 @@ describe('yo plz-deploy', () => {
     [{ name: '-plz' }, /deployment name "-plz" is not usable/],
     [{ 'cpu-workers': '0' }, /no worker/],
     [{ 'bind-address': 'everywhere' }, /bind address "everywhere" is not an IP address/],
+    [{ 'bind-address': '0.0.0.0' }, /bind address "0\.0\.0\.0" is reachable from the network, and without HTTPS API tokens and browser session cookies would cross it in clear text: enable HTTPS \(--https/],
+    [{ 'bind-address': '192.168.1.10', 'https-port': '8443' }, /--allow-plain-http if the network is trusted/],
   ])('refuses %j with its message', async (options, message) => {
     await expect(render(options)).rejects.toThrow(message);
   });

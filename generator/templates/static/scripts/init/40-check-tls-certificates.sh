@@ -4,19 +4,21 @@
 # else the state remembered in .env, else the deployment's default. A certificate or key that is
 # missing, unreadable or not matching is an error. The state is written to .env (PLZ_NGINX_SITE,
 # PLZ_POSTGRES_SSL, and PLZ_POSTGRES_SSLMODE: the sslmode of the services' database connections,
-# require or disable), which docker-compose.yml reads.
+# require or disable), which docker-compose.yml reads. Plain HTTP is refused when NGINX's bind
+# address is not loopback, unless the deployment allows it (yo plz-deploy --allow-plain-http).
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
-# check_pair NAME OPTION: ssl/NAME/server.crt and server.key exist and belong together.
+# check_pair NAME ALTERNATIVE: ssl/NAME/server.crt and server.key exist and belong together;
+# ALTERNATIVE ends the messages (what to do instead of fixing the files).
 check_pair() {
-  local name=$1 option=$2 file
+  local name=$1 alternative=$2 file
   for file in server.crt server.key; do
     [[ -f ssl/$name/$file ]] ||
-      plz_die "TLS is on for $name but ssl/$name/$file is missing: copy it there (see ssl/$name/README.md), or run ./init-deployment.sh $option"
+      plz_die "TLS is on for $name but ssl/$name/$file is missing: copy it there (see ssl/$name/README.md)$alternative"
   done
   plz_compose run --rm --no-deps -T init-tools /etc/plz/scripts/check-certificate.sh "$name" ||
-    plz_die "the certificate or key in ssl/$name/ cannot be used (see above): replace them, or run ./init-deployment.sh $option"
+    plz_die "the certificate or key in ssl/$name/ cannot be used (see above): replace them$alternative"
 }
 
 remembered_nginx=$(plz_env_get PLZ_NGINX_SITE)
@@ -25,8 +27,23 @@ nginx_ssl=${PLZ_INIT_NGINX_SSL:-${remembered_nginx:-$PLZ_DEFAULT_NGINX_SSL}}
 postgres_ssl=${PLZ_INIT_POSTGRES_SSL:-$(plz_env_get PLZ_POSTGRES_SSL)}
 postgres_ssl=${postgres_ssl:-off}
 
-[[ $nginx_ssl == on ]] && check_pair nginx --disable-nginx-ssl
-[[ $postgres_ssl == on ]] && check_pair db --disable-postgres-ssl
+# Without TLS, API tokens, passwords and session cookies cross the network in clear text: plain HTTP
+# only on loopback, or where the operator said the network is trusted.
+plain_http_allowed=0
+[[ ${PLZ_BIND_LOOPBACK:-no} == yes || ${PLZ_ALLOW_PLAIN_HTTP:-no} == yes ]] && plain_http_allowed=1
+if [[ $nginx_ssl == off ]] && ((plain_http_allowed == 0)); then
+  why="NGINX publishes its ports on ${PLZ_BIND_ADDRESS:-a network address}, which is not loopback: without HTTPS, API tokens and browser session cookies would cross the network in clear text"
+  how="keep HTTPS on (ssl/nginx/server.crt and server.key, see DEPLOYMENT.md), or run yo plz-deploy --bind-address 127.0.0.1 (this machine only) or, on a trusted network, yo plz-deploy --allow-plain-http, then ./init-deployment.sh again; nothing was changed"
+  if [[ ${PLZ_INIT_NGINX_SSL:-} == off ]]; then
+    plz_die "refusing --disable-nginx-ssl: $why; $how"
+  fi
+  plz_die "NGINX would serve plain HTTP (PLZ_NGINX_SITE=http in .env): $why; run ./init-deployment.sh --enable-nginx-ssl, or $how"
+fi
+
+nginx_alternative=", or run ./init-deployment.sh --disable-nginx-ssl"
+((plain_http_allowed == 1)) || nginx_alternative=" (plain HTTP is refused on ${PLZ_BIND_ADDRESS:-this address}, which is not loopback: see DEPLOYMENT.md, Security)"
+[[ $nginx_ssl == on ]] && check_pair nginx "$nginx_alternative"
+[[ $postgres_ssl == on ]] && check_pair db ", or run ./init-deployment.sh --disable-postgres-ssl"
 
 site=http
 [[ $nginx_ssl == on ]] && site=https
