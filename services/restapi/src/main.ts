@@ -59,7 +59,15 @@ export async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const runtime = openRuntime(runtimeSettings(config, sessionSecret), logger);
+  let runtime: ReturnType<typeof openRuntime>;
+  try {
+    runtime = openRuntime(runtimeSettings(config, sessionSecret), logger);
+  } catch (error) {
+    // A session secret too short to sign cookies safely, for one.
+    logger.fatal({ err: error }, 'start-up failed');
+    process.exitCode = 1;
+    return;
+  }
   try {
     const applied = await runMigrations(runtime.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');

@@ -118,6 +118,7 @@ describe('init-deployment.sh on a generated deployment', () => {
 
   it('runs every step, creating the secrets with mode 0600 and showing the admin token once', () => {
     expect(first.stderr).toMatch(/-- 10-check-requirements[\s\S]*-- 25-detect-docker-socket[\s\S]*-- 90-render-systemd-unit[\s\S]*done/);
+    expect(first.stderr).toMatch(/npm install -g (http:\/\/localhost\S*)\/downloads\/plz\.tgz\n\s+plz login \1\n/);
     expect(first.status).toBe(0);
     expect((statSync(file('.env')).mode & 0o777).toString(8)).toBe('600');
     expect((statSync(file('secrets')).mode & 0o777).toString(8)).toBe('700');
