@@ -40,7 +40,12 @@ export interface Stack {
    * Runs `plz ARGS` in `cwd` with this stack's URL and token in the environment; `env` adds
    * variables or, set to undefined, removes them (PLZ_URL, PLZ_TOKEN).
    */
-  plz(cwd: string, args: string[], options?: { timeoutMs?: number; env?: Record<string, string | undefined> }): Promise<CliResult>;
+  plz(cwd: string, args: string[], options?: { timeoutMs?: number; env?: Record<string, string | undefined>; input?: string }): Promise<CliResult>;
+  /**
+   * Stops the REST API's HTTP server (cutting every open connection, as a restart does), waits
+   * `pauseMs`, and listens again on the same port with a fresh app over the same runtime.
+   */
+  restartApi(pauseMs: number): Promise<void>;
   /** A fresh project folder with `files` (path → content). */
   project(files: Record<string, string>): string;
   close(): Promise<void>;
@@ -66,9 +71,10 @@ export async function startStack(options: { worker?: boolean } = {}): Promise<St
   await runMigrations(runtime.db);
   const token = generateToken();
   await runtime.services.bootstrapAdmin(token);
-  const server: Server = buildApp(runtime.services, logger).listen(0, '127.0.0.1');
+  let server: Server = buildApp(runtime.services, logger).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
 
   const withWorker = options.worker ?? true;
   const network = withWorker ? `plz-cli-test-jobs-${runId}` : undefined;
@@ -111,17 +117,26 @@ export async function startStack(options: { worker?: boolean } = {}): Promise<St
       }
       return dir;
     },
+    async restartApi(pauseMs) {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await stopped;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      server = buildApp(runtime.services, logger).listen(port, '127.0.0.1');
+      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    },
     plz(cwd, args, options = {}) {
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [cliEntry, ...args], {
           cwd,
           env: definedOnly({ PATH: process.env['PATH'] ?? '', HOME: home, XDG_CACHE_HOME: path.join(home, 'cache'), PLZ_URL: url, PLZ_TOKEN: token, ...options.env }),
-          stdio: ['ignore', 'pipe', 'pipe'],
+          stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         });
+        if (options.input !== undefined) child.stdin?.end(options.input);
         let stdout = '';
         let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
         child.on('error', reject);
         child.on('close', (code, signal) => {
