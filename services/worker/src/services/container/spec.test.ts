@@ -26,6 +26,13 @@ describe('containerSpec', () => {
     expect(spec.HostConfig).not.toHaveProperty('DeviceRequests');
   });
 
+  it('pins NVIDIA_VISIBLE_DEVICES to exactly the job\'s devices, void for a CPU job', () => {
+    const gpu = containerSpec({ ...base, deviceIds: ['2', 'GPU-3f1c'], resources: { gpus: 2 } });
+    expect(gpu.Env.filter((entry) => entry.startsWith('NVIDIA_VISIBLE_DEVICES='))).toEqual(['NVIDIA_VISIBLE_DEVICES=2,GPU-3f1c']);
+    const cpu = containerSpec(base);
+    expect(cpu.Env.filter((entry) => entry.startsWith('NVIDIA_VISIBLE_DEVICES='))).toEqual(['NVIDIA_VISIBLE_DEVICES=void']);
+  });
+
   it('refuses a GPU count that differs from the worker\'s', () => {
     expect(() => containerSpec({ ...base, deviceIds: ['0'], resources: { gpus: 2 } })).toThrow('wrong queue');
     expect(() => containerSpec({ ...base, resources: { gpus: 1 } })).toThrow('owns 0');

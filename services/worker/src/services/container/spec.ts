@@ -68,6 +68,16 @@ export interface ContainerSpecInput {
  */
 export const droppedCapabilities = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT', 'NET_BIND_SERVICE'] as const;
 
+/**
+ * Value of the job's `NVIDIA_VISIBLE_DEVICES`: exactly its device ids joined with commas, or `void`
+ * for a CPU job. The NVIDIA container runtime reads this variable from the container's environment
+ * (https://github.com/NVIDIA/nvidia-container-toolkit, "Environment variables"; `void` and `none`
+ * expose no GPU, `void` also no driver libraries); setting it in the container's `Env` overrides an
+ * image `ENV NVIDIA_VISIBLE_DEVICES=all` (CUDA base images have it), so on a host whose default
+ * runtime is `nvidia` the job still sees only its own devices.
+ */
+export const visibleDevices = (deviceIds: readonly string[]): string => (deviceIds.length > 0 ? deviceIds.join(',') : 'void');
+
 /** Name of the job container of an execution. */
 export const jobContainerName = (executionId: string): string => `plz-job-${executionId}`;
 
@@ -75,7 +85,8 @@ export const jobContainerName = (executionId: string): string => `plz-job-${exec
  * Builds the job container's create body (pure). GPU workers get one NVIDIA device request naming
  * exactly their device ids (never a `Count`); CPU workers get none. Limits: `cpus` → NanoCpus,
  * `memory` → Memory (no swap), `shm_size` → ShmSize (else `defaultShmBytes`). The datasets source
- * is mounted read-only at /datasets. No privileges: not privileged, capabilities dropped,
+ * is mounted read-only at /datasets. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
+ * (`void` for a CPU job; see visibleDevices). No privileges: not privileged, capabilities dropped,
  * no-new-privileges, no Docker socket (no mount but the datasets).
  *
  * @throws Error when the request asks for more GPUs than the worker has, or GPUs of a CPU worker.
@@ -112,7 +123,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   return {
     name: jobContainerName(input.executionId),
     Image: input.image,
-    Env: [`${configurationFileEnv}=${containerPaths.configurationFile}`, 'PYTHONUNBUFFERED=1'],
+    Env: [`${configurationFileEnv}=${containerPaths.configurationFile}`, 'PYTHONUNBUFFERED=1', `NVIDIA_VISIBLE_DEVICES=${visibleDevices(deviceIds)}`],
     Labels: {
       ...input.extraLabels,
       [labels.execution]: input.executionId,
