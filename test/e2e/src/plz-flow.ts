@@ -297,7 +297,7 @@ export function plzFlow(context: () => FlowContext): void {
       expect((await curl('/api/v1/me', '-H', `Authorization: Bearer ${context().token}`)).stdout).toBe('200 0');
       const secure = new PlzUser(httpsUrl, context().token);
       const refused = await secure.plz(directory, ['ping'], 120_000, { PLZ_PROJECT: 'https-check' });
-      expect(refused.status).toBe(4);
+      expect(refused.status).toBe(122);
       const trusted = await secure.plz(directory, ['ping'], 120_000, { PLZ_CA_FILE: path.join(tls, 'server.crt'), PLZ_PROJECT: 'https-check' });
       expect(trusted.stdout).toContain(`${httpsUrl} is up; you are admin (admin)`);
       expect(trusted.status).toBe(0);
