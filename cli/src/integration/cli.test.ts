@@ -9,6 +9,10 @@ import json, os, sys, time
 config = json.load(open(os.environ["CONFIGURATION_FILE"]))
 p = config["parameters"]
 print("learning rate", p.get("lr"), flush=True)
+print("greeting", os.environ.get("PLZ_TEST_GREETING"), flush=True)
+for line in range(int(p.get("lines", 0))):
+    print("line %03d" % line, flush=True)
+    time.sleep(0.1)
 for second in range(int(p.get("sleep", 0))):
     print("sleeping", second, flush=True)
     time.sleep(1)
@@ -25,7 +29,7 @@ sys.exit(int(p.get("exit_code", 0)))
 `;
 
 const files = {
-  'plz.config.json': JSON.stringify({ project: 'cli-test', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'], input: 'file://data', excluded_paths: ['data', 'output', '*.json'], included_paths: ['plz.config.json'] }),
+  'plz.config.json': JSON.stringify({ project: 'cli-test', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'], image_extensions: ['ENV PLZ_TEST_GREETING=hello'], input: 'file://data', excluded_paths: ['data', 'output', '*.json'], included_paths: ['plz.config.json'] }),
   'main.py': job,
   'data/a.txt': 'first input\n',
   'data/b.txt': 'second input\n',
@@ -56,6 +60,7 @@ describe('plz against a real REST API and worker', () => {
     const result = await stack.plz(dir, ['run', '--parameters', 'params.json']);
     expect(result.stderr + result.stdout).toMatch(/uploaded/);
     expect(result.stdout).toContain('learning rate 0.25');
+    expect(result.stdout).toContain('greeting hello');
     expect(result.stdout).toContain('"accuracy": 0.75');
     expect(result.status).toBe(0);
     first = idIn(result.stdout);
@@ -76,7 +81,17 @@ describe('plz against a real REST API and worker', () => {
     expect(JSON.parse((await stack.plz(dir, ['measures', '-s', first])).stdout)).toEqual({ accuracy: 0.75, epochs: 2 });
     expect((await stack.plz(dir, ['status', first])).stdout).toContain(`${first}: succeeded`);
     const history = JSON.parse((await stack.plz(dir, ['history'])).stdout) as Record<string, { parameters: unknown; summary: unknown }>;
-    expect(history[first]).toMatchObject({ parameters: { lr: 0.25 }, summary: { accuracy: 0.75 } });
+    expect(history[first]).toMatchObject({ parameters: { lr: 0.25 }, summary: { accuracy: 0.75 }, measures: { epoch_1: { loss: 1 }, summary: { accuracy: 0.75 } } });
+    const list = await stack.plz(dir, ['list']);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+PROJECT\s+USER\s+CREATED\s+NAME$/);
+    expect(list.stdout).toMatch(new RegExp(`^${first}\\s+succeeded\\s+cli-test\\s+admin\\s+\\d+ (s|min) ago`, 'm'));
+    const outside = stack.project({});
+    expect((await stack.plz(outside, ['status', first])).stdout).toContain(`${first}: succeeded`);
+    const tail = await stack.plz(outside, ['logs', first, '--tail', '2']);
+    expect(tail.stdout.trim().split('\n')).toHaveLength(2);
+    expect(tail.stdout).toContain('[plz] execution succeeded (exit code 0)');
+    const recent = await stack.plz(outside, ['--json', 'logs', first, '--since', '1d']);
+    expect((JSON.parse(recent.stdout) as { lines: string[] }).lines).toContain('learning rate 0.25');
   }, 60_000);
 
   it("links a browser to the execution's MLflow run (plz ui)", async () => {
@@ -110,6 +125,36 @@ describe('plz against a real REST API and worker', () => {
     expect(described.parameters).toEqual({ lr: 0.4 });
   }, 300_000);
 
+  it('prints one JSON document with --json, the log on stderr', async () => {
+    const result = await stack.plz(dir, ['--json', 'run', '--parameters', 'params.json']);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('learning rate 0.25');
+    const document = JSON.parse(result.stdout) as { id: string; state: string; exit_status: number; summary: unknown; output: { files: number } };
+    expect(document).toMatchObject({ state: 'succeeded', exit_code: 0, exit_status: 0, summary: { accuracy: 0.75 }, output: { files: 1 } });
+  }, 300_000);
+
+  it('loses no log line when the REST API restarts during plz run, and ends with the job exit status', async () => {
+    writeFileSync(path.join(dir, 'restart.json'), JSON.stringify({ lr: 0.1, lines: 60, exit_code: 3 }));
+    const running = stack.plz(dir, ['run', '--parameters', 'restart.json']);
+    const started = Date.now();
+    for (;;) {
+      const listed = await stack.plz(dir, ['--json', 'list', '-n', '1']);
+      const [latest] = JSON.parse(listed.stdout) as { state: string; parameters: { lines?: number } }[];
+      if (latest?.state === 'running' && latest.parameters.lines === 60) break;
+      if (Date.now() - started > 240_000) throw new Error(`the job never ran: ${listed.stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await stack.restartApi(2000);
+    const result = await running;
+    expect(result.status).toBe(3);
+    const id = idIn(result.stdout);
+    const printed = result.stdout.split('\n').filter((line) => /^line \d{3}$/.test(line));
+    const stored = (await stack.plz(dir, ['logs', id])).stdout.split('\n').filter((line) => /^line \d{3}$/.test(line));
+    expect(stored).toEqual(Array.from({ length: 60 }, (_, i) => `line ${String(i).padStart(3, '0')}`));
+    expect(printed).toEqual(stored);
+  }, 300_000);
+
   it("returns a failing job's own exit status", async () => {
     writeFileSync(path.join(dir, 'fail.json'), JSON.stringify({ lr: 0.1, exit_code: 3 }));
     const result = await stack.plz(dir, ['run', '--parameters', 'fail.json']);
@@ -140,6 +185,8 @@ describe('plz against a real REST API and worker', () => {
     const bad = await stack.plz(dir, ['list'], { env: { PLZ_TOKEN: 'not-a-token' } });
     expect(bad.status).toBe(123);
     expect(bad.stderr).toMatch(/token was refused/);
+    const json = await stack.plz(dir, ['--json', 'list'], { env: { PLZ_TOKEN: 'not-a-token' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'unauthenticated', hint: expect.stringContaining('plz login') } });
     const down = await stack.plz(dir, ['status'], { env: { PLZ_URL: 'http://127.0.0.1:9' } });
     expect(down.status).toBe(122);
     expect(down.stderr).toMatch(/cannot reach the plz server/);
