@@ -1,5 +1,30 @@
 import { z } from 'zod';
 
+/** A positive number written as a string (hash values are strings); absent in heartbeats of older workers. */
+const limitField = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'expected a positive number')
+  .transform(Number)
+  .optional();
+
+/**
+ * Job limits a worker publishes (its `JOB_*` settings; bytes, CPUs, seconds): the default applied
+ * when a request sets none and the maximum it accepts. The REST API can refuse at submit a request
+ * that no live worker of the queue would accept. Each is optional so that heartbeats of workers
+ * from before these fields still parse.
+ */
+export const heartbeatLimitFields = [
+  'memory_default',
+  'memory_max',
+  'cpus_default',
+  'cpus_max',
+  'shm_size_default',
+  'pids_limit',
+  'max_run_seconds_default',
+  'max_run_seconds_max',
+] as const;
+export type HeartbeatLimits = Record<(typeof heartbeatLimitFields)[number], number>;
+
 /**
  * A worker heartbeat as stored in the Redis hash `plz:workers:<worker_id>` (keys.ts): every value
  * is a string; `gpus` is a JSON array of device ids and `execution_id` is '' while idle. Parsing
@@ -28,10 +53,18 @@ export const WorkerHeartbeat = z.object({
   hostname: z.string().optional(),
   started_at: z.string().optional(),
   heartbeat_at: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'heartbeat_at must be an ISO 8601 time'),
+  memory_default: limitField,
+  memory_max: limitField,
+  cpus_default: limitField,
+  cpus_max: limitField,
+  shm_size_default: limitField,
+  pids_limit: limitField,
+  max_run_seconds_default: limitField,
+  max_run_seconds_max: limitField,
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 
-/** The hash fields of a heartbeat, as a worker writes them with HSET. */
+/** The hash fields of a heartbeat, as a worker writes them with HSET (limits, when given, as decimal strings). */
 export function heartbeatFields(heartbeat: {
   worker_id: string;
   queue: string;
@@ -40,6 +73,9 @@ export function heartbeatFields(heartbeat: {
   hostname: string;
   started_at: string;
   heartbeat_at: string;
+  limits?: HeartbeatLimits | undefined;
 }): Record<string, string> {
-  return { ...heartbeat, gpus: JSON.stringify(heartbeat.gpus), execution_id: heartbeat.execution_id ?? '' };
+  const { limits, ...rest } = heartbeat;
+  const limitValues = limits ? Object.fromEntries(heartbeatLimitFields.map((field) => [field, String(limits[field])])) : {};
+  return { ...rest, gpus: JSON.stringify(heartbeat.gpus), execution_id: heartbeat.execution_id ?? '', ...limitValues };
 }

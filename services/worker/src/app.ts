@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkDatasetsSource, checkDocker, dockerClient, dockerEngineId } from './adapters/docker/client.js';
+import { checkDatasetsSource, checkDocker, dockerClient, dockerCpuCount, dockerEngineId } from './adapters/docker/client.js';
 import { DockerContainers } from './adapters/docker/containers.js';
 import { DockerImages } from './adapters/docker/images.js';
 import { createConsumer } from './adapters/queue/consumer.js';
@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import { openDatabase } from './repositories/database.js';
 import { ExecutionsRepository } from './repositories/executions.js';
 import type { WorkerContext } from './services/context.js';
+import { limitSettings } from './services/container/limits.js';
 import { processJob } from './services/execution/runExecution.js';
 import { recover } from './services/execution/recover.js';
 import { startHeartbeat } from './services/heartbeat.js';
@@ -55,6 +56,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
   const ctx: WorkerContext = {
     config,
     settings,
+    limits: limitSettings(config),
     logger,
     executions: new ExecutionsRepository(db),
     containers: new DockerContainers(docker),
@@ -80,6 +82,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
   try {
     await checkDocker(docker, config.DOCKER_HOST);
     await checkDatasetsSource(docker, config.DATASETS_SOURCE);
+    ctx.limits = limitSettings(config, await dockerCpuCount(docker));
     if (config.gpus.deviceIds.length > 0) {
       locks = new DeviceLocks(redis, await dockerEngineId(docker), config.WORKER_ID, config.gpus.deviceIds, 30_000);
       await locks.take();

@@ -1,9 +1,19 @@
 import path from 'node:path';
+import { ByteSize } from '@plz/contracts';
 import { z } from 'zod';
 import { gpuAssignment, type GpuAssignment } from './gpus.js';
 
 /** Empty strings mean "not set" (compose passes `VAR=` for unset optional settings). */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+/** A setting with a default; empty means unset, like `optional`. */
+const withDefault = <T extends z.ZodType>(schema: T, value: z.output<T>) =>
+  z.preprocess((input) => (input === '' ? undefined : input), schema.optional()).transform((parsed) => (parsed ?? value) as z.output<T>);
+
+/** Sizes are given as Docker writes them (`512m`, `8g`, or bytes: contracts ByteSize). */
+const GiB = 1024 ** 3;
+const Cpus = z.coerce.number().positive().max(1024);
+const Seconds = z.coerce.number().int().positive();
 
 /** A Docker volume name (as `docker volume create` accepts) or an absolute host path. */
 const DatasetsSource = z
@@ -38,7 +48,30 @@ export const ConfigSchema = z.object({
   EXTRA_CA_CERTIFICATES_DIR: optional(z.string().refine((value) => path.isAbsolute(value), 'expected an absolute path')),
   DOCKER_HOST: optional(DockerHost),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Limits of every job container (ARCHITECTURE.md §6): the default applies when the request sets
+   * none, a request over the maximum ends the execution in `error` naming the setting. Memory is
+   * Docker's `Memory` (= `MemorySwap`: no swap), CPUs its `NanoCpus`.
+   */
+  JOB_MEMORY_DEFAULT: withDefault(ByteSize, 8 * GiB),
+  JOB_MEMORY_MAX: withDefault(ByteSize, 64 * GiB),
+  JOB_CPUS_DEFAULT: withDefault(Cpus, 4),
+  JOB_CPUS_MAX: withDefault(Cpus, 32),
+  /** `/dev/shm` size when the request sets none, capped at the job's memory (shm pages count against it). */
+  JOB_SHM_SIZE_DEFAULT: withDefault(ByteSize, 2 * GiB),
+  /** Processes and threads of one job (`PidsLimit`): a fork bomb stops there. */
+  JOB_PIDS_LIMIT: withDefault(z.coerce.number().int().min(16).max(4_194_304), 4096),
+  /** Run time of a job in seconds (from its start; the build does not count). */
+  JOB_MAX_RUN_SECONDS_DEFAULT: withDefault(Seconds, 3 * 24 * 3600),
+  JOB_MAX_RUN_SECONDS_MAX: withDefault(Seconds, 30 * 24 * 3600),
 });
+
+/** Pairs of settings where the default must not exceed the maximum. */
+const defaultsWithinMaxima = [
+  ['JOB_MEMORY_DEFAULT', 'JOB_MEMORY_MAX'],
+  ['JOB_CPUS_DEFAULT', 'JOB_CPUS_MAX'],
+  ['JOB_MAX_RUN_SECONDS_DEFAULT', 'JOB_MAX_RUN_SECONDS_MAX'],
+] as const;
 
 export type Config = Readonly<z.infer<typeof ConfigSchema> & { gpus: GpuAssignment }>;
 
@@ -52,12 +85,17 @@ export type Config = Readonly<z.infer<typeof ConfigSchema> & { gpus: GpuAssignme
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  if (parsed.success) {
+    for (const [low, high] of defaultsWithinMaxima) {
+      if (parsed.data[low] > parsed.data[high]) problems.push(`  ${low}: ${parsed.data[low]} is more than ${high} (${parsed.data[high]})`);
+    }
+  }
   let gpus: GpuAssignment | undefined;
   try {
     gpus = gpuAssignment(env['NVIDIA_VISIBLE_DEVICES']);
   } catch (error) {
     problems.push(`  NVIDIA_VISIBLE_DEVICES: ${(error as Error).message}`);
   }
-  if (!parsed.success || !gpus) throw new Error(`invalid configuration:\n${problems.join('\n')}`);
+  if (!parsed.success || !gpus || problems.length > 0) throw new Error(`invalid configuration:\n${problems.join('\n')}`);
   return Object.freeze({ ...parsed.data, gpus: Object.freeze(gpus) });
 }

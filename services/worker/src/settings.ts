@@ -14,8 +14,6 @@ export interface WorkerSettings {
    * so jobs may run for days; a crashed worker's job is seen as stalled after this long.
    */
   lockDurationMs: number;
-  /** Default `/dev/shm` size of job containers in bytes (PyTorch data loaders need far more than Docker's 64 MiB). */
-  defaultShmBytes: number;
   /** Largest measure file read, in bytes; bigger files are skipped with a warning in the log. */
   maxMeasureFileBytes: number;
   /** Seconds the live log stream is kept in Redis after the end (the full log is an artifact). */
@@ -32,7 +30,6 @@ export const defaultSettings: Omit<WorkerSettings, 'logDirectory'> = {
   stopCheckMs: 5_000,
   stopGraceSeconds: 30,
   lockDurationMs: 120_000,
-  defaultShmBytes: 2 * 1024 ** 3,
   maxMeasureFileBytes: 1024 ** 2,
   logStreamTtlSeconds: 7 * 24 * 3600,
   extraLabels: {},

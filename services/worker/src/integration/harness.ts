@@ -52,6 +52,8 @@ export interface Submission {
   parameters?: Record<string, unknown>;
   input?: JobPayload['input'];
   maxRunSeconds?: number;
+  /** The request's resources (default `{ gpus: 0 }`: the worker's default limits). */
+  resources?: JobPayload['resources'];
   name?: string;
   /** false: only the row is recorded (the test enqueues a job of its own). */
   enqueue?: boolean;
@@ -156,7 +158,7 @@ export async function createTestBed(prefix: string) {
         snapshot: submission.snapshot,
         input: submission.input ?? null,
         parameters: submission.parameters ?? {},
-        resources: { gpus: 0 },
+        resources: submission.resources ?? { gpus: 0 },
         ...(submission.maxRunSeconds ? { max_run_seconds: submission.maxRunSeconds } : {}),
       };
       await db('executions').insert({

@@ -9,11 +9,14 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ExecutionsRepository } from '../repositories/executions.js';
 import type { WorkerSettings } from '../settings.js';
+import type { LimitSettings } from './container/limits.js';
 
 /** Everything the use cases need, built once by app.ts. */
 export interface WorkerContext {
   config: Config;
   settings: WorkerSettings;
+  /** Job limits: the JOB_* settings with the CPUs capped at the Docker host's count (set at start). */
+  limits: LimitSettings;
   logger: Logger;
   executions: ExecutionsRepository;
   containers: DockerContainers;

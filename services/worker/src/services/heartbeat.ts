@@ -1,12 +1,28 @@
 import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { heartbeatIntervalMs } from '@plz/contracts';
+import { heartbeatIntervalMs, type HeartbeatLimits } from '@plz/contracts';
 import type { DeviceLocks } from '../adapters/redis/deviceLocks.js';
 import { writeHeartbeat } from '../adapters/redis/heartbeat.js';
 import type { WorkerContext } from './context.js';
+import type { LimitSettings } from './container/limits.js';
+
+/** The job limits as heartbeat fields (contracts `heartbeatLimitFields`): bytes, CPUs, processes, seconds. */
+export function heartbeatLimits(settings: LimitSettings): HeartbeatLimits {
+  return {
+    memory_default: settings.memory.default,
+    memory_max: settings.memory.max,
+    cpus_default: settings.cpus.default,
+    cpus_max: settings.cpus.max,
+    shm_size_default: settings.shmDefault,
+    pids_limit: settings.pids,
+    max_run_seconds_default: settings.maxRunSeconds.default,
+    max_run_seconds_max: settings.maxRunSeconds.max,
+  };
+}
 
 /**
- * Every `heartbeatIntervalMs` (5 s): writes the worker's heartbeat hash in Redis (TTL 30 s),
+ * Every `heartbeatIntervalMs` (5 s): writes the worker's heartbeat hash in Redis (TTL 30 s, with its
+ * job limits, CPUs capped at the host's: heartbeatLimits),
  * refreshes its GPU locks, and, when both succeeded, touches the heartbeat file (its age is the
  * container's health: compose restarts nothing by itself, but `up --wait` and operators see it).
  *
@@ -14,6 +30,7 @@ import type { WorkerContext } from './context.js';
  */
 export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefined): { beat(): Promise<void>; stop(): void } {
   const startedAt = new Date().toISOString();
+  const limits = heartbeatLimits(ctx.limits);
   const beat = async () => {
     try {
       await writeHeartbeat(ctx.redis, {
@@ -23,6 +40,7 @@ export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefine
         execution_id: [...ctx.busy][0] ?? null,
         hostname: hostname(),
         started_at: startedAt,
+        limits,
       });
       await locks?.take();
       await writeFile(ctx.config.HEARTBEAT_FILE, `${new Date().toISOString()}\n`);

@@ -30,6 +30,13 @@ export async function dockerEngineId(docker: Docker): Promise<string> {
   return info.ID;
 }
 
+/** The engine's CPU count (GET /info, `NCPU`): Docker refuses a `NanoCpus` above it. */
+export async function dockerCpuCount(docker: Docker): Promise<number> {
+  const info = (await docker.info()) as { NCPU?: number };
+  if (!info.NCPU) throw new Error('the Docker engine reports no CPU count');
+  return info.NCPU;
+}
+
 /**
  * Checks that the engine answers (GET /_ping).
  *

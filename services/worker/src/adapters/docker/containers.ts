@@ -11,6 +11,8 @@ export interface ContainerState {
   status: string;
   exitCode: number;
   oomKilled: boolean;
+  /** The memory limit (`HostConfig.Memory`), bytes; 0 for none. */
+  memoryBytes: number;
   /** ISO 8601; Docker's zero time (`0001-…`) when never started. */
   startedAt: string;
   labels: Record<string, string>;
@@ -124,6 +126,7 @@ export class DockerContainers {
         status: info.State.Status,
         exitCode: info.State.ExitCode,
         oomKilled: info.State.OOMKilled,
+        memoryBytes: info.HostConfig.Memory ?? 0,
         startedAt: info.State.StartedAt,
         labels: info.Config.Labels ?? {},
       };

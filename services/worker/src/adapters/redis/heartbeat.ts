@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { heartbeatFields, heartbeatTtlSeconds, workerKey } from '@plz/contracts';
+import { heartbeatFields, heartbeatTtlSeconds, workerKey, type HeartbeatLimits } from '@plz/contracts';
 
 /** What a worker says about itself in its heartbeat (contracts heartbeat.ts). */
 export interface HeartbeatState {
@@ -9,6 +9,8 @@ export interface HeartbeatState {
   execution_id: string | null;
   hostname: string;
   started_at: string;
+  /** The worker's job limits (defaults and maxima), for the REST API's check at submit. */
+  limits: HeartbeatLimits;
 }
 
 /** Writes the hash `plz:workers:<id>` with a fresh `heartbeat_at` and a TTL of `heartbeatTtlSeconds`. */

@@ -9,8 +9,8 @@ const base: ContainerSpecInput = {
   image: 'plz-job:aaaa',
   deviceIds: [],
   resources: { gpus: 0 },
+  limits: { memoryBytes: 8 * 1024 ** 3, cpus: 4, shmBytes: 2 * 1024 ** 3, pidsLimit: 4096, maxRunSeconds: 3600 },
   network: 'plz-jobs',
-  defaultShmBytes: 2 * 1024 ** 3,
   stopGraceSeconds: 30,
 };
 
@@ -38,13 +38,10 @@ describe('containerSpec', () => {
     expect(() => containerSpec({ ...base, resources: { gpus: 1 } })).toThrow('owns 0');
   });
 
-  it('applies limits: cpus as NanoCpus, memory without swap, shm from the request or the default', () => {
-    const limited = containerSpec({ ...base, resources: { gpus: 0, cpus: 1.5, memory: 8 * 1024 ** 3, shm_size: 512 * 1024 ** 2 } });
-    expect(limited.HostConfig).toMatchObject({ NanoCpus: 1_500_000_000, Memory: 8 * 1024 ** 3, MemorySwap: 8 * 1024 ** 3, ShmSize: 512 * 1024 ** 2 });
-    const defaults = containerSpec(base);
-    expect(defaults.HostConfig.ShmSize).toBe(2 * 1024 ** 3);
-    expect(defaults.HostConfig).not.toHaveProperty('NanoCpus');
-    expect(defaults.HostConfig).not.toHaveProperty('Memory');
+  it('always sets the limits: CPUs as NanoCpus, memory without swap, shm, PIDs, and the run time as a label', () => {
+    const spec = containerSpec({ ...base, limits: { memoryBytes: 64 * 1024 ** 2, cpus: 1.5, shmBytes: 32 * 1024 ** 2, pidsLimit: 64, maxRunSeconds: 20 } });
+    expect(spec.HostConfig).toMatchObject({ NanoCpus: 1_500_000_000, Memory: 64 * 1024 ** 2, MemorySwap: 64 * 1024 ** 2, ShmSize: 32 * 1024 ** 2, PidsLimit: 64 });
+    expect(spec.Labels['org.plz.max-run-seconds']).toBe('20');
   });
 
   it('mounts the datasets read-only: a bind for a path, a volume for a name, nothing when unset', () => {
@@ -64,6 +61,7 @@ describe('containerSpec', () => {
       [labels.execution]: base.executionId,
       [labels.worker]: 'worker-gpu-0',
       [labels.snapshot]: base.snapshot,
+      'org.plz.max-run-seconds': '3600',
     });
     expect(spec.name).toBe(`plz-job-${base.executionId}`);
   });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { configurationFileEnv, containerPaths, labels, type Resources } from '@plz/contracts';
+import type { JobLimits } from './limits.js';
 
 /**
  * The subset of Docker's container-create body that job containers use, named as the Engine API
@@ -20,12 +21,14 @@ export interface ContainerSpec {
   HostConfig: {
     NetworkMode: string;
     /** CPU quota in units of 1e-9 CPUs. */
-    NanoCpus?: number;
-    /** Memory limit in bytes; `MemorySwap` equal to it forbids swap. */
-    Memory?: number;
-    MemorySwap?: number;
+    NanoCpus: number;
+    /** Memory limit in bytes (cgroup v1 `memory.limit_in_bytes`, v2 `memory.max`); `MemorySwap` equal to it forbids swap. */
+    Memory: number;
+    MemorySwap: number;
     /** Size of /dev/shm in bytes. */
     ShmSize: number;
+    /** Most processes and threads at once (cgroup `pids.max`, v1 and v2). */
+    PidsLimit: number;
     /** GPUs: `Count` and `DeviceIDs` are mutually exclusive (Docker rejects both; NOTES.md). */
     DeviceRequests?: Array<{ Driver: string; DeviceIDs: string[]; Capabilities: string[][] }>;
     Mounts?: Array<{ Type: 'bind' | 'volume'; Source: string; Target: string; ReadOnly: boolean }>;
@@ -52,10 +55,11 @@ export interface ContainerSpecInput {
   /** The worker's GPU device ids; empty for a CPU worker. */
   deviceIds: readonly string[];
   resources: Resources;
+  /** The job's limits (resolveLimits of its request). */
+  limits: JobLimits;
   network: string;
   /** DATASETS_SOURCE: an absolute host path (bind) or a volume name; undefined for none. */
   datasetsSource?: string | undefined;
-  defaultShmBytes: number;
   stopGraceSeconds: number;
   extraLabels?: Record<string, string>;
 }
@@ -78,13 +82,18 @@ export const droppedCapabilities = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'
  */
 export const visibleDevices = (deviceIds: readonly string[]): string => (deviceIds.length > 0 ? deviceIds.join(',') : 'void');
 
+/** Label recording the job's maximum run time in seconds, read back when a restarted worker re-attaches. */
+export const maxRunSecondsLabel = 'org.plz.max-run-seconds';
+
 /** Name of the job container of an execution. */
 export const jobContainerName = (executionId: string): string => `plz-job-${executionId}`;
 
 /**
  * Builds the job container's create body (pure). GPU workers get one NVIDIA device request naming
- * exactly their device ids (never a `Count`); CPU workers get none. Limits: `cpus` → NanoCpus,
- * `memory` → Memory (no swap), `shm_size` → ShmSize (else `defaultShmBytes`). The datasets source
+ * exactly their device ids (never a `Count`); CPU workers get none. Limits, always set (Engine API
+ * HostConfig fields, applied on cgroup v1 and v2): `limits.cpus` → NanoCpus, `limits.memoryBytes` →
+ * Memory = MemorySwap (no swap), `limits.shmBytes` → ShmSize, `limits.pidsLimit` → PidsLimit; the
+ * maximum run time goes in the label `org.plz.max-run-seconds` (the worker enforces it). The datasets source
  * is mounted read-only at /datasets. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
  * (`void` for a CPU job; see visibleDevices). No privileges: not privileged, capabilities dropped,
  * no-new-privileges, no Docker socket (no mount but the datasets).
@@ -98,7 +107,11 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   }
   const hostConfig: ContainerSpec['HostConfig'] = {
     NetworkMode: input.network,
-    ShmSize: resources.shm_size ?? input.defaultShmBytes,
+    NanoCpus: Math.round(input.limits.cpus * 1e9),
+    Memory: input.limits.memoryBytes,
+    MemorySwap: input.limits.memoryBytes,
+    ShmSize: input.limits.shmBytes,
+    PidsLimit: input.limits.pidsLimit,
     Privileged: false,
     CapDrop: [...droppedCapabilities],
     SecurityOpt: ['no-new-privileges:true'],
@@ -107,11 +120,6 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
     RestartPolicy: { Name: 'no' },
     AutoRemove: false,
   };
-  if (resources.cpus !== undefined) hostConfig.NanoCpus = Math.round(resources.cpus * 1e9);
-  if (resources.memory !== undefined) {
-    hostConfig.Memory = resources.memory;
-    hostConfig.MemorySwap = resources.memory;
-  }
   if (deviceIds.length > 0) {
     // https://docs.docker.com/engine/api/v1.41/#tag/Container/operation/ContainerCreate (HostConfig.DeviceRequests)
     hostConfig.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: [...deviceIds], Capabilities: [['gpu']] }];
@@ -129,6 +137,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
       [labels.execution]: input.executionId,
       [labels.worker]: input.workerId,
       [labels.snapshot]: input.snapshot,
+      [maxRunSecondsLabel]: String(input.limits.maxRunSeconds),
     },
     Tty: false,
     OpenStdin: false,

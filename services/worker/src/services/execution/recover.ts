@@ -1,5 +1,6 @@
 import { isTerminal, labels } from '@plz/contracts';
 import type { WorkerContext } from '../context.js';
+import { maxRunSecondsLabel } from '../container/spec.js';
 import { ExecutionLog } from '../run/executionLog.js';
 import { followAndHarvest } from './attach.js';
 import { errorEnd, finishExecution, runStatusOf } from './finish.js';
@@ -59,7 +60,8 @@ export async function recover(ctx: WorkerContext): Promise<Array<Promise<void>>>
         run,
         log,
         startedAtMs: (row.started_at ?? new Date()).getTime(),
-        maxRunSeconds: row.max_run_seconds,
+        // the request's, else the one the container was created with, else today's default
+        maxRunSeconds: row.max_run_seconds ?? (Number(container.labels[maxRunSecondsLabel]) || ctx.config.JOB_MAX_RUN_SECONDS_DEFAULT),
         streamedUntilMs: streamedUntilMs ?? 0,
       })
         .catch(async (error: unknown) => {

@@ -3,6 +3,7 @@ import { isAlive } from '../../adapters/redis/heartbeat.js';
 import { PermanentJobError } from '../../errors.js';
 import type { ExecutionRow } from '../../repositories/executions.js';
 import type { WorkerContext } from '../context.js';
+import { describeLimits, resolveLimits } from '../container/limits.js';
 import { InputMissingError, prepareContainer } from '../container/prepare.js';
 import { ensureImage } from '../image/ensureImage.js';
 import { ExecutionLog } from '../run/executionLog.js';
@@ -101,6 +102,14 @@ async function execute(ctx: WorkerContext, payload: JobPayload, row: ExecutionRo
       await finishExecution(ctx, id, stoppedEnd, log, undefined);
       return;
     }
+    // Refused before anything is built or recorded in MLflow: the request is over a maximum.
+    const resolved = resolveLimits(payload, ctx.limits);
+    if (!resolved.ok) {
+      await finishExecution(ctx, id, errorEnd(resolved.reason), log, undefined);
+      return;
+    }
+    const limits = resolved.limits;
+    log.system(describeLimits(limits));
     // The MLflow run and the image do not depend on each other: both at once (a cached image then
     // costs nothing while MLflow answers). A build ends early on a stop request or a shutdown.
     const building = new AbortController();
@@ -143,9 +152,9 @@ async function execute(ctx: WorkerContext, payload: JobPayload, row: ExecutionRo
         image: image.tag,
         deviceIds: gpus,
         resources: payload.resources,
+        limits,
         network: ctx.config.JOBS_NETWORK,
         datasetsSource: ctx.config.DATASETS_SOURCE,
-        defaultShmBytes: ctx.settings.defaultShmBytes,
         stopGraceSeconds: ctx.settings.stopGraceSeconds,
         extraLabels: ctx.settings.extraLabels,
       });
@@ -179,7 +188,7 @@ async function execute(ctx: WorkerContext, payload: JobPayload, row: ExecutionRo
     log.system('the job container started');
     unsubscribe();
     jobSignal?.removeEventListener('abort', onJobAbort);
-    await followAndHarvest(ctx, { executionId: id, containerId, run, log, startedAtMs: startedAt.getTime(), maxRunSeconds: payload.max_run_seconds, jobSignal: stop.signal.aborted ? AbortSignal.abort() : jobSignal });
+    await followAndHarvest(ctx, { executionId: id, containerId, run, log, startedAtMs: startedAt.getTime(), maxRunSeconds: limits.maxRunSeconds, jobSignal: stop.signal.aborted ? AbortSignal.abort() : jobSignal });
   } catch (error) {
     logger.error({ err: error }, 'the execution failed in the worker');
     await finishExecution(ctx, id, errorEnd(`worker failure: ${(error as Error).message}`), log, run).catch((cause: unknown) => logger.error({ err: cause }, 'cannot record the failure'));

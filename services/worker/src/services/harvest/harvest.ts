@@ -8,6 +8,7 @@ import { measuresObject, summaryMetrics } from '../measures/parse.js';
 import { readSummary } from '../measures/read.js';
 import type { ExecutionLog } from '../run/executionLog.js';
 import type { StopReason } from '../run/supervise.js';
+import { formatBytes } from '../container/limits.js';
 import { uploadOutputs } from './outputs.js';
 
 export interface HarvestInput {
@@ -16,24 +17,29 @@ export interface HarvestInput {
   run: TrackedRun;
   log: ExecutionLog;
   measures: MeasuresCollector;
-  exit: { exitCode: number; oomKilled: boolean; stoppedFor: StopReason | undefined };
+  exit: { exitCode: number; oomKilled: boolean; memoryBytes?: number; stoppedFor: StopReason | undefined };
   maxRunSeconds: number | null | undefined;
 }
 
 /**
  * The end state of an exited job: stopped on request → `stopped`; past its maximum run time →
  * `error` ("maximum run time … exceeded": a limit of the deployment, not the job's failure, and the
- * reason is kept); exit 0 → `succeeded`; else `failed` with the code (and a note when the kernel
- * killed it for memory). Problems while harvesting turn the end into `error`, since something the
+ * reason is kept); a non-zero exit after the kernel's OOM killer struck in the container (inspect
+ * `State.OOMKilled`) → `error` naming the memory limit (`HostConfig.Memory`); exit 0 →
+ * `succeeded`; else `failed` with the code. Problems while harvesting turn the end into `error`, since something the
  * job produced was not kept.
  */
 export function endOf(input: Pick<HarvestInput, 'exit' | 'maxRunSeconds'>, problems: readonly string[]): Pick<ExecutionEnd, 'state' | 'exitCode' | 'error'> {
-  const { exitCode, oomKilled, stoppedFor } = input.exit;
+  const { exitCode, oomKilled, stoppedFor, memoryBytes } = input.exit;
   if (problems.length > 0) return { state: 'error', exitCode, error: `harvest failed: ${problems.join('; ')}` };
   if (stoppedFor === 'user') return { state: 'stopped', exitCode, error: null };
   if (stoppedFor === 'timeout') return { state: 'error', exitCode, error: `maximum run time exceeded (${input.maxRunSeconds} s)` };
   if (exitCode === 0) return { state: 'succeeded', exitCode, error: null };
-  return { state: 'failed', exitCode, error: oomKilled ? 'out of memory: the kernel killed the job at its memory limit' : null };
+  if (oomKilled) {
+    const limit = memoryBytes ? ` of ${formatBytes(memoryBytes)}` : '';
+    return { state: 'error', exitCode, error: `out of memory: the job went past its memory limit${limit} and the kernel killed it (ask for more with resources.memory, up to the worker's JOB_MEMORY_MAX)` };
+  }
+  return { state: 'failed', exitCode, error: null };
 }
 
 /**

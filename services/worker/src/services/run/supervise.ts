@@ -8,7 +8,7 @@ export type StopReason = 'user' | 'timeout';
 
 /** How supervision ended: the container exited, or the worker is shutting down and let it run. */
 export type Supervision =
-  | { kind: 'exited'; exitCode: number; oomKilled: boolean; stoppedFor: StopReason | undefined }
+  | { kind: 'exited'; exitCode: number; oomKilled: boolean; memoryBytes: number; stoppedFor: StopReason | undefined }
   | { kind: 'vanished' }
   | { kind: 'detached' };
 
@@ -106,7 +106,7 @@ export async function supervise(ctx: WorkerContext, input: SuperviseInput): Prom
     follow.close();
     const state = await ctx.containers.inspect(containerId);
     if (!state) return { kind: 'vanished' };
-    return { kind: 'exited', exitCode: state.exitCode, oomKilled: state.oomKilled, stoppedFor };
+    return { kind: 'exited', exitCode: state.exitCode, oomKilled: state.oomKilled, memoryBytes: state.memoryBytes, stoppedFor };
   } finally {
     done.abort();
     ctx.detach.removeEventListener('abort', onDetach);
