@@ -80,6 +80,20 @@ describe('logs', () => {
     expect(since.text).toBe('two\nthree\nfour\n');
   });
 
+  it('keeps only the streams asked for (quiet_build: no build lines), live and while an ended log is still in Redis', async () => {
+    const { id } = await submit();
+    await workerSets(id, { state: 'running' });
+    for (const [stream, line] of [['system', '[plz] building'], ['build', 'Step 1/3 : FROM python'], ['stdout', 'epoch 1'], ['stderr', 'warning'], ['build', 'Step 2/3']]) {
+      await api.redis.xadd(logStreamKey(id), '*', 'stream', stream!, 'line', line!);
+    }
+    const quiet = await api.call('GET', `/api/v1/executions/${id}/logs?streams=stdout,stderr,system`, { token: api.admin.token });
+    expect(quiet.text).toBe('[plz] building\nepoch 1\nwarning\n');
+    expect((await api.call('GET', `/api/v1/executions/${id}/logs?streams=build`, { token: api.admin.token })).text).toBe('Step 1/3 : FROM python\nStep 2/3\n');
+    await workerSets(id, { state: 'succeeded', exit_code: 0 });
+    expect((await api.call('GET', `/api/v1/executions/${id}/logs?streams=stdout`, { token: api.admin.token })).text).toBe('epoch 1\n');
+    expect((await api.call('GET', `/api/v1/executions/${id}/logs`, { token: api.admin.token })).text).toContain('Step 2/3\n');
+  });
+
   it('follows until the end entry', async () => {
     const { id } = await submit();
     await workerSets(id, { state: 'running' });
@@ -130,7 +144,7 @@ describe('logs', () => {
   it('refuses unknown executions and bad queries', async () => {
     expect((await api.call('GET', '/api/v1/executions/4f7c1d2e-8a9b-4c3d-9e8f-1a2b3c4d5e6f/logs', { token: api.admin.token })).status).toBe(404);
     const { id } = await submit();
-    for (const query of ['since=yesterday', 'follow=yes', 'tail=5']) {
+    for (const query of ['since=yesterday', 'follow=yes', 'tail=5', 'streams=', 'streams=stdout,video', 'streams=stdout&streams=build']) {
       expect([query, (await api.call('GET', `/api/v1/executions/${id}/logs?${query}`, { token: api.admin.token })).status]).toEqual([query, 400]);
     }
   });
@@ -193,7 +207,7 @@ describe('measures and history', () => {
     expect(answer.json[first.id]).toEqual({
       metadata: expect.objectContaining({ id: first.id, project: 'hist', state: 'succeeded', exit_code: 0, snapshot, user: 'admin' }),
       parameters: { lr: 1 },
-      measures: { loss: 0.1 },
+      measures: { loss: 0.1, summary: { best: 1 } },
       summary: { best: 1 },
     });
     expect(answer.json[first.id].metadata).not.toHaveProperty('user_id');

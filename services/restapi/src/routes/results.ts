@@ -3,13 +3,20 @@ import { z } from 'zod';
 import { clientGone, pipeToResponse, writeChunks } from '../http/streaming.js';
 import { route, type AnyRoute } from '../http/route.js';
 import type { Services } from '../runtime.js';
-import type { LogStart } from '../services/executions/log-reader.js';
+import { logStreams, type LogStart } from '../services/executions/log-reader.js';
 import { errors, Flag, IdParams } from './schemas.js';
 
 const LogsQuery = z
   .object({
     since: z.literal('start').or(z.iso.datetime({ offset: true })).default('start'),
     follow: Flag.default(false),
+    /** Comma-separated streams to keep (stdout, stderr, system, build); default all. */
+    streams: z
+      .string()
+      .max(100)
+      .transform((text) => text.split(','))
+      .pipe(z.array(z.enum(logStreams)).min(1))
+      .optional(),
   })
   .strict();
 
@@ -36,14 +43,16 @@ export function resultRoutes(services: Services): AnyRoute[] {
       summary: "An execution's log as text",
       description:
         'While it runs: the live log; with `follow=true` the answer goes on until the execution ends. ' +
-        'Once over: the stored log. `since` is `start` (default) or an ISO 8601 time.',
+        'Once over: the stored log. `since` is `start` (default) or an ISO 8601 time. `streams` keeps only the lines of ' +
+        'these streams (`stdout,stderr,system` leaves the image build out, as `quiet_build` asks); the stored log of an ' +
+        'ended execution knows no streams, so once its live stream has expired every line comes.',
       access: 'user',
       params: IdParams,
       query: LogsQuery,
       responses: { 200: { description: 'The log, line by line', contentType: 'text/plain' }, ...errors(400, 401, 404) },
       handle: async ({ params, query, res }) => {
         const start: LogStart = query.since === 'start' ? { from: 'start' } : { from: 'time', ms: Date.parse(query.since) };
-        const chunks = await services.logs.open(params.id, start, query.follow, clientGone(res));
+        const chunks = await services.logs.open(params.id, start, query.follow, clientGone(res), query.streams ? new Set(query.streams) : 'all');
         res.status(200);
         res.setHeader('Content-Type', 'text/plain; charset=utf-8');
         res.setHeader('Cache-Control', 'no-store');

@@ -1,10 +1,11 @@
 import type { HistoryEntry } from '@plz/contracts';
 import type { ExecutionsRepository, StoredExecution } from '../../repositories/executions.js';
 
-/** The history entry of one execution: metadata, parameters, measures and summary (Plz's `history`). */
+/** The history entry of one execution: metadata, parameters, measures (with the summary at `measures.summary`, as in Plz) and summary (Plz's `history`). */
 export function historyEntry(execution: StoredExecution): HistoryEntry {
   const { parameters, measures, summary, user_id: _owner, ...metadata } = execution;
-  return { metadata, parameters, measures, summary };
+  // Plz's recipes read the summary at `measures.summary` (`jq '.value.measures.summary.max_accuracy'`).
+  return { metadata, parameters, measures: summary == null ? measures : { ...measures, summary }, summary };
 }
 
 /**

@@ -9,6 +9,13 @@ import type { ExecutionsRepository, StoredExecution } from '../../repositories/e
 /** Where a log read starts: the beginning, or the first line logged at or after a time (ms since epoch). */
 export type LogStart = { from: 'start' } | { from: 'time'; ms: number };
 
+/** The streams of a log's lines, as the worker writes them (field `stream` of each entry). */
+export const logStreams = ['stdout', 'stderr', 'system', 'build'] as const;
+export type LogStreamName = (typeof logStreams)[number];
+
+/** Which lines a read returns: every stream, or only these (e.g. without `build`, for `quiet_build`). */
+export type LogFilter = ReadonlySet<LogStreamName> | 'all';
+
 /** Tuning of log reads. */
 export interface LogReaderOptions {
   /** How long one XREAD BLOCK waits before the execution's state is checked again, ms. */
@@ -25,6 +32,11 @@ const defaults: LogReaderOptions = { blockMs: 5_000, pageSize: 500 };
 function lineOf(entry: LogEntry): string {
   const line = entry.fields['line'] ?? '';
   return line.endsWith('\n') ? line : `${line}\n`;
+}
+
+/** True when the filter keeps the entry (entries without a stream count as stdout). */
+function kept(entry: LogEntry, filter: LogFilter): boolean {
+  return filter === 'all' || filter.has((entry.fields['stream'] ?? 'stdout') as LogStreamName);
 }
 
 /**
@@ -49,19 +61,22 @@ export class LogReader {
   /**
    * Opens the log of execution `id`. Checks that it exists before returning, so that a 404 can
    * still be answered; the chunks come afterwards. Aborting `signal` ends a follow promptly.
+   * `filter` keeps only some streams' lines: the live stream knows each line's stream; the stored
+   * log does not, so a filtered read of an ended execution uses the stream while it still exists
+   * (it expires after the end), else the whole stored log.
    *
    * @throws AppError `not_found`.
    */
-  async open(id: string, start: LogStart, follow: boolean, signal: AbortSignal): Promise<LogChunks> {
+  async open(id: string, start: LogStart, follow: boolean, signal: AbortSignal, filter: LogFilter = 'all'): Promise<LogChunks> {
     const execution = await this.executions.find(id);
     if (!execution) throw notFound('execution', id);
-    if (isTerminal(execution.state)) return this.stored(execution, start);
-    return this.live(id, start, follow, signal);
+    if (isTerminal(execution.state)) return this.stored(execution, start, filter);
+    return this.live(id, start, follow, signal, filter);
   }
 
-  private async *stored(execution: StoredExecution, start: LogStart): LogChunks {
-    // The stored log has no times: a read from a time uses the stream while it still exists.
-    const preferStream = start.from === 'time' && (await logLength(this.redis, execution.id)) > 0;
+  private async *stored(execution: StoredExecution, start: LogStart, filter: LogFilter): LogChunks {
+    // The stored log has neither times nor streams: such reads use the stream while it still exists.
+    const preferStream = (start.from === 'time' || filter !== 'all') && (await logLength(this.redis, execution.id)) > 0;
     if (!preferStream && execution.mlflow_experiment_id && execution.mlflow_run_id) {
       const key = `${runArtifactPrefix(execution.mlflow_experiment_id, execution.mlflow_run_id)}${artifactPaths.log}`;
       const body: Readable | null = await this.store.read(this.mlflowBucket, key);
@@ -70,11 +85,11 @@ export class LogReader {
         return;
       }
     }
-    yield* this.range(execution.id, start);
+    yield* this.range(execution.id, start, filter);
   }
 
   /** Entries from `start` to the current end of the stream (or its `end` entry). Returns the last id read. */
-  private async *range(id: string, start: LogStart, after?: string): AsyncGenerator<string, { last: string | undefined; ended: boolean }> {
+  private async *range(id: string, start: LogStart, filter: LogFilter, after?: string): AsyncGenerator<string, { last: string | undefined; ended: boolean }> {
     let bound = after ? `(${after}` : start.from === 'start' ? '-' : String(start.ms);
     let last = after;
     for (;;) {
@@ -82,15 +97,15 @@ export class LogReader {
       for (const entry of entries) {
         if (logEndField in entry.fields) return { last: entry.id, ended: true };
         last = entry.id;
-        yield lineOf(entry);
+        if (kept(entry, filter)) yield lineOf(entry);
       }
       if (entries.length < this.options.pageSize) return { last, ended: false };
       bound = `(${last}`;
     }
   }
 
-  private async *live(id: string, start: LogStart, follow: boolean, signal: AbortSignal): LogChunks {
-    const { last, ended } = yield* this.range(id, start);
+  private async *live(id: string, start: LogStart, follow: boolean, signal: AbortSignal, filter: LogFilter): LogChunks {
+    const { last, ended } = yield* this.range(id, start, filter);
     if (!follow || ended) return;
     // XREAD wants an id to read after: before the first line wanted.
     let after = last ?? (start.from === 'start' ? '0-0' : `${Math.max(0, start.ms - 1)}-18446744073709551615`);
@@ -110,7 +125,7 @@ export class LogReader {
           // No line for a while: the worker may have died without an `end` entry.
           const status = await this.executions.status(id);
           if (!status || isTerminal(status.state)) {
-            yield* this.range(id, start, after);
+            yield* this.range(id, start, filter, after);
             return;
           }
           continue;
@@ -118,7 +133,7 @@ export class LogReader {
         for (const entry of entries) {
           if (logEndField in entry.fields) return;
           after = entry.id;
-          yield lineOf(entry);
+          if (kept(entry, filter)) yield lineOf(entry);
         }
       }
     } finally {
