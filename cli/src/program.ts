@@ -11,7 +11,9 @@ import { loginCommand } from './commands/account/login.js';
 import { logoutCommand } from './commands/account/logout.js';
 import { whoamiCommand } from './commands/account/whoami.js';
 import { completionCommand } from './commands/completion/index.js';
+import { openedSession } from './commands/common.js';
 import { exitCodes, exitStatusHelp, handleError } from './errors.js';
+import { remindOfVersion } from './version-check.js';
 import { Printer } from './output.js';
 import { cliVersion } from './version.js';
 
@@ -50,12 +52,17 @@ function throwingErrors(command: Command): Command {
  */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  let status: number;
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    status = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : exitCodes.usage;
     const json = argv.includes('--json');
-    return handleError(error, new Printer(json), argv.includes('--debug'));
+    status = handleError(error, new Printer(json), argv.includes('--debug'));
   }
+  // Once a day per deployment: does this CLI match the deployment it talked to?
+  const session = openedSession();
+  if (session) await remindOfVersion(session.api, session.printer);
+  return status;
 }

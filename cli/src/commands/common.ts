@@ -25,13 +25,22 @@ export function globalOptions(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
 }
 
+let opened: Session<ServerConfig> | undefined;
+
+/** The session the command of this process opened, if any (the version reminder asks its deployment). */
+export function openedSession(): Session<ServerConfig> | undefined {
+  return opened;
+}
+
 /** Loads the configuration (see loadConfig) and builds the session of one command. */
 export function openSession(command: Command): Session {
   const options = globalOptions(command);
   const printer = new Printer(Boolean(options.json));
   const { config } = loadConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
   if (options.debug) config.debug = true;
-  return { config, api: new ApiClient(config.url, config.token), printer };
+  const session = { config, api: new ApiClient(config.url, config.token), printer };
+  opened = session;
+  return session;
 }
 
 /**
@@ -45,7 +54,9 @@ export function openServerSession(command: Command): Session<ServerConfig> {
   const printer = new Printer(Boolean(options.json));
   const { config } = loadServerConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
   if (options.debug) config.debug = true;
-  return { config, api: new ApiClient(config.url, config.token), printer };
+  const session = { config, api: new ApiClient(config.url, config.token), printer };
+  opened = session;
+  return session;
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

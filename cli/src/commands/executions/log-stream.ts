@@ -46,6 +46,8 @@ export interface LogReadOptions {
   /** Lines to leave out at the start (already printed). */
   skip?: number;
   signal?: AbortSignal;
+  /** Comma-separated streams to keep (the REST API's `streams`: stdout, stderr, system, build); default all. */
+  streams?: string;
   /** Reconnections in a row that bring no new line before giving up. */
   maxIdleReconnects?: number;
   /** Pause before a reconnection, ms (grows to 8 s). */
@@ -87,7 +89,7 @@ export async function readLog(api: ApiClient, id: string, out: (line: string) =>
     const reader = new LineSkipper(printed, out);
     try {
       const response = await api.request('GET', `/api/v1/executions/${id}/logs`, {
-        query: { since: options.since, follow: options.follow },
+        query: { since: options.since, follow: options.follow, streams: options.streams },
         ...(options.signal ? { signal: options.signal } : {}),
       });
       if (response.body) for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) reader.push(decoder.decode(chunk, { stream: true }));

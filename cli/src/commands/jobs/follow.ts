@@ -56,10 +56,11 @@ export interface FollowedExecution {
  * What `plz run` and `plz rerun` do after submitting: follow the logs (unless detached; on stderr
  * with --json), then print the summary measures, download the output to `output/<id>` (or
  * `outputDir`), and return the job's exit status. With --json, stdout gets one document at the
- * end (FollowedExecution). Ctrl-C leaves the job running and says how to follow it. A REST API
+ * end (FollowedExecution). Ctrl-C leaves the job running and says how to follow it. `quietBuild`
+ * (the configuration's `quiet_build`) leaves the image build's lines out of what is shown. A REST API
  * restart while following loses no line (see readLog).
  */
-export async function followExecution(api: ApiClient, printer: Printer, id: string, options: { detach: boolean; outputDir?: string }): Promise<number> {
+export async function followExecution(api: ApiClient, printer: Printer, id: string, options: { detach: boolean; outputDir?: string; quietBuild?: boolean }): Promise<number> {
   if (options.detach) {
     printer.info(`detached: follow it with "plz logs ${id}", fetch results with "plz output ${id}"`);
     return 0;
@@ -68,7 +69,9 @@ export async function followExecution(api: ApiClient, printer: Printer, id: stri
   const onSigint = () => interrupt.abort();
   process.once('SIGINT', onSigint);
   try {
-    await readLog(api, id, (line) => printer.log(line), { since: 'start', follow: true, signal: interrupt.signal });
+    // quiet_build: the image build's lines stay in the stored log but are not shown here.
+    const streams = options.quietBuild ? { streams: 'stdout,stderr,system' } : {};
+    await readLog(api, id, (line) => printer.log(line), { since: 'start', follow: true, signal: interrupt.signal, ...streams });
   } catch (error) {
     if (interrupt.signal.aborted) {
       printer.warn(`stopped following; the job goes on. Follow it again with "plz logs ${id}", stop it with "plz stop ${id}"`);

@@ -32,6 +32,6 @@ export function runCommand(): Command {
       const execution = await api.json<ExecutionRecord>('POST', '/api/v1/executions', { json: spec });
       if (printer.json && options.detach) printer.result(execution);
       printer.success(`execution ${execution.id} queued on ${execution.queue}`);
-      process.exitCode = await followExecution(api, printer, execution.id, { detach: options.detach, ...(options.outputDir ? { outputDir: options.outputDir } : {}) });
+      process.exitCode = await followExecution(api, printer, execution.id, { detach: options.detach, quietBuild: config.quiet_build, ...(options.outputDir ? { outputDir: options.outputDir } : {}) });
     });
 }
