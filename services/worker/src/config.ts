@@ -64,6 +64,8 @@ export const ConfigSchema = z.object({
   /** Run time of a job in seconds (from its start; the build does not count). */
   JOB_MAX_RUN_SECONDS_DEFAULT: withDefault(Seconds, 3 * 24 * 3600),
   JOB_MAX_RUN_SECONDS_MAX: withDefault(Seconds, 30 * 24 * 3600),
+  /** Time limit of a job image build in seconds (the build runs under the job's memory and CPUs, on JOBS_NETWORK). */
+  JOB_BUILD_TIMEOUT_SECONDS: withDefault(Seconds, 3600),
 });
 
 /** Pairs of settings where the default must not exceed the maximum. */

@@ -120,7 +120,14 @@ async function execute(ctx: WorkerContext, payload: JobPayload, row: ExecutionRo
     const [runResult, imageResult] = await Promise.allSettled([
       ensureRun(ctx, payload, row),
       ensureImage(
-        { images: ctx.images, objects: ctx.objects, caCertificatesDir: ctx.config.EXTRA_CA_CERTIFICATES_DIR, extraLabels: ctx.settings.extraLabels },
+        {
+          images: ctx.images,
+          objects: ctx.objects,
+          caCertificatesDir: ctx.config.EXTRA_CA_CERTIFICATES_DIR,
+          extraLabels: ctx.settings.extraLabels,
+          // the build counts as part of the job: its memory and CPUs, on the jobs network
+          buildLimits: { memoryBytes: limits.memoryBytes, cpus: limits.cpus, network: ctx.config.JOBS_NETWORK, timeoutSeconds: ctx.config.JOB_BUILD_TIMEOUT_SECONDS },
+        },
         payload.snapshot,
         log,
         building.signal,

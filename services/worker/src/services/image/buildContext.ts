@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -64,4 +65,38 @@ export async function writeBuildContext(snapshot: Readable, destination: string,
     await Promise.allSettled([read, written]);
     throw error;
   }
+}
+
+/**
+ * The root `Dockerfile` (else `dockerfile`, which Docker's classic builder also accepts) of a
+ * build context file, a tar or tar.gz; undefined when it has neither. Stops reading at the
+ * Dockerfile when it is found before the end.
+ *
+ * @throws Error when the file is not a (gzipped) tar, or the Dockerfile exceeds 1 MiB.
+ */
+export async function readDockerfile(contextFile: string): Promise<string | undefined> {
+  const head = Buffer.alloc(2);
+  const handle = await open(contextFile, 'r');
+  try {
+    await handle.read(head, 0, 2, 0);
+  } finally {
+    await handle.close();
+  }
+  const source = createReadStream(contextFile);
+  const extract = tar.extract();
+  const reading = (head[0] === 0x1f && head[1] === 0x8b ? pipeline(source, createGunzip(), extract) : pipeline(source, extract)).catch((error: unknown) => error as Error);
+  let found: { name: string; text: string } | undefined;
+  for await (const entry of extract) {
+    const name = normalName(entry.header.name);
+    if ((name === 'Dockerfile' || (name === 'dockerfile' && !found)) && entry.header.type === 'file') {
+      found = { name, text: (await readAll(entry, maxRewrittenBytes, name)).toString('utf8') };
+      if (name === 'Dockerfile') break;
+    } else {
+      entry.resume();
+    }
+  }
+  source.destroy();
+  const failure = await reading;
+  if (failure && !found && !/premature close/i.test(failure.message)) throw failure;
+  return found?.text;
 }

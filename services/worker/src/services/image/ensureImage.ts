@@ -3,11 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buckets, jobImageTag, labels, snapshotObjectKey } from '@plz/contracts';
-import type { DockerImages } from '../../adapters/docker/images.js';
+import type { BuildLimits, DockerImages } from '../../adapters/docker/images.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../adapters/s3/objects.js';
 import type { ExecutionLog } from '../run/executionLog.js';
 import { caBundle } from './caCertificates.js';
-import { writeBuildContext } from './buildContext.js';
+import { refusal } from './baseImages.js';
+import { readDockerfile, writeBuildContext } from './buildContext.js';
 
 export interface ImageDeps {
   images: DockerImages;
@@ -15,6 +16,8 @@ export interface ImageDeps {
   /** EXTRA_CA_CERTIFICATES_DIR (undefined: none). */
   caCertificatesDir: string | undefined;
   extraLabels: Record<string, string>;
+  /** Memory, CPUs, network and time limit of the build's RUN steps. */
+  buildLimits: BuildLimits;
 }
 
 /** The job image of a snapshot, or why there is none (the build log is in the execution's log). */
@@ -24,9 +27,12 @@ export type ImageResult = { ok: true; tag: string; cached: boolean } | { ok: fal
  * Makes sure the job image of `snapshot` exists: reuses the image tagged `jobImageTag(snapshot)`
  * when there is one, else reads the snapshot from `plz-snapshots/<sha256>.tar.gz`, writes the
  * build context to a temporary file (with the deployment's CA certificates, see caCertificates.ts)
- * and builds it, each output line going to the log's `build` stream.
+ * and builds it under `buildLimits`, each output line going to the log's `build` stream. A
+ * Dockerfile that starts from another execution's image (baseImages.ts `refusal`: the `plz-job`
+ * repository by any name, an image id) is refused before the build.
  *
- * @returns `{ ok: false, reason }` for a missing snapshot, a failed or cancelled build; throws on
+ * @returns `{ ok: false, reason }` for a missing snapshot, a refused Dockerfile (the reason names
+ *   the instruction), a failed, timed-out or cancelled build; throws on
  *   infrastructure failures (Docker or MinIO unreachable).
  */
 export async function ensureImage(deps: ImageDeps, snapshot: string, log: ExecutionLog, signal?: AbortSignal): Promise<ImageResult> {
@@ -49,9 +55,16 @@ export async function ensureImage(deps: ImageDeps, snapshot: string, log: Execut
       }
       throw error;
     }
+    const dockerfile = await readDockerfile(contextFile).catch((error: Error) => error);
+    if (dockerfile instanceof Error) return { ok: false, reason: `snapshot ${snapshot} is not a valid tar.gz: ${dockerfile.message}` };
+    const refused = dockerfile === undefined ? undefined : refusal(dockerfile, await deps.images.localImageIds());
+    if (refused) {
+      log.system(refused);
+      return { ok: false, reason: `image build ${refused}` };
+    }
     const result = await deps.images.build(
       createReadStream(contextFile),
-      { tag, labels: { ...deps.extraLabels, [labels.snapshot]: snapshot }, ...(signal ? { signal } : {}) },
+      { tag, labels: { ...deps.extraLabels, [labels.snapshot]: snapshot }, limits: deps.buildLimits, ...(signal ? { signal } : {}) },
       (line) => log.build(line),
     );
     if (!result.ok) return { ok: false, reason: `image build failed: ${result.error}` };
