@@ -260,52 +260,59 @@ export function plzFlow(context: () => FlowContext): void {
       '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', path.join(tls, 'server.key'), '-out', path.join(tls, 'server.crt')]);
     expect(made.status).toBe(0);
     const init = (flag: string) => runCommand('bash', ['init-deployment.sh', flag], { cwd: directory, env: { ...process.env, PATH: `${process.env['PLZ_TOOLS_DIR'] ?? '/opt/plz-tools'}/shims:${process.env['PATH'] ?? ''}` } });
+    const plainAgain = async () => {
+      const disabled = await init('--disable-nginx-ssl');
+      expect(disabled.status).toBe(0);
+      await project.compose(['up', '-d', '--wait'], 600_000);
+      expect((await fetch(`${await context().refreshUrl()}/healthz`)).status).toBe(200);
+    };
+    // Plain HTTP comes back even when a check fails, so that the tests after this one see the deployment they expect.
     await project.withDiagnostics(async () => {
       const enabled = await init('--enable-nginx-ssl');
       expect(enabled.status).toBe(0);
       await project.compose(['up', '-d', '--wait'], 600_000);
       const httpUrl = await context().refreshUrl();
-      const httpsUrl = `https://${(await project.compose(['port', 'nginx', '443'])).stdout.trim()}`;
-      const redirect = await fetch(`${httpUrl}/api/v1/me`, { redirect: 'manual' });
-      expect(redirect.status).toBe(301);
-      expect(redirect.headers.get('location')).toMatch(/^https:\/\//);
-      // TLS 1.2 and 1.3 only, on the wire: the client offers exactly one version (SECLEVEL 0 so that
-      // this machine's OpenSSL may offer 1.0 and 1.1 at all) and NGINX answers or refuses.
-      const address = httpsUrl.slice('https://'.length);
-      const handshake = (version: string) => runCommand('openssl', ['s_client', '-connect', address, '-servername', 'localhost', `-${version}`, '-cipher', 'DEFAULT:@SECLEVEL=0']);
-      for (const version of ['tls1', 'tls1_1']) {
-        const old = await handshake(version);
-        expect(old.status).not.toBe(0);
-        expect(old.stderr).toContain('alert protocol version');
+      try {
+        const httpsUrl = `https://${(await project.compose(['port', 'nginx', '443'])).stdout.trim()}`;
+        const redirect = await fetch(`${httpUrl}/api/v1/me`, { redirect: 'manual' });
+        expect(redirect.status).toBe(301);
+        expect(redirect.headers.get('location')).toMatch(/^https:\/\//);
+        // TLS 1.2 and 1.3 only, on the wire: the client offers exactly one version (SECLEVEL 0 so that
+        // this machine's OpenSSL may offer 1.0 and 1.1 at all) and NGINX answers or refuses.
+        const address = httpsUrl.slice('https://'.length);
+        const handshake = (version: string) => runCommand('openssl', ['s_client', '-connect', address, '-servername', 'localhost', `-${version}`, '-cipher', 'DEFAULT:@SECLEVEL=0']);
+        for (const version of ['tls1', 'tls1_1']) {
+          const old = await handshake(version);
+          expect(old.status).not.toBe(0);
+          expect(old.stderr).toContain('alert protocol version');
+        }
+        for (const [version, name] of [['tls1_2', 'TLSv1.2'], ['tls1_3', 'TLSv1.3']] as const) {
+          const current = await handshake(version);
+          expect(current.stdout).toContain(`New, ${name}, Cipher is`);
+        }
+        // the MLflow UI and the REST API over HTTPS, trusting the certificate as a browser told so would
+        const curl = (urlPath: string, ...args: string[]) =>
+          runCommand('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{ssl_verify_result}', '--cacert', path.join(tls, 'server.crt'), ...args, `${httpsUrl}${urlPath}`]);
+        const bearer = ['-H', `Authorization: Bearer ${context().token}`];
+        expect((await curl('/mlflow/', ...bearer)).stdout).toBe('200 0');
+        expect((await curl('/mlflow/api/2.0/mlflow/experiments/search?max_results=1', ...bearer)).stdout).toBe('200 0');
+        expect((await curl('/mlflow/')).stdout).toBe('401 0');
+        // A browser session over HTTPS: the cookie is Secure.
+        const linked = await runCommand('curl', ['-sS', '-X', 'POST', '--cacert', path.join(tls, 'server.crt'), ...bearer, '-H', 'Content-Type: application/json', '-d', '{}', `${httpsUrl}/api/v1/auth/login-links`]);
+        const link = (JSON.parse(linked.stdout) as { path: string }).path;
+        const loggedIn = await runCommand('curl', ['-sS', '-o', '/dev/null', '-D', '-', '--cacert', path.join(tls, 'server.crt'), `${httpsUrl}${link}`]);
+        expect(loggedIn.stdout).toMatch(/^set-cookie: plz_session=[^;]+;.*; HttpOnly; Secure; SameSite=Lax\r?$/im);
+        expect((await curl('/api/v1/me', '-H', `Authorization: Bearer ${context().token}`)).stdout).toBe('200 0');
+        const secure = new PlzUser(httpsUrl, context().token);
+        const refused = await secure.plz(directory, ['ping'], 120_000, { PLZ_PROJECT: 'https-check' });
+        expect(refused.status).toBe(122);
+        const trusted = await secure.plz(directory, ['ping'], 120_000, { PLZ_CA_FILE: path.join(tls, 'server.crt'), PLZ_PROJECT: 'https-check' });
+        expect(trusted.stdout).toContain(`${httpsUrl} is up; you are admin (admin)`);
+        expect(trusted.status).toBe(0);
+        secure.dispose();
+      } finally {
+        await plainAgain();
       }
-      for (const [version, name] of [['tls1_2', 'TLSv1.2'], ['tls1_3', 'TLSv1.3']] as const) {
-        const current = await handshake(version);
-        expect(current.stdout).toContain(`New, ${name}, Cipher is`);
-      }
-      // the MLflow UI and the REST API over HTTPS, trusting the certificate as a browser told so would
-      const curl = (urlPath: string, ...args: string[]) =>
-        runCommand('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{ssl_verify_result}', '--cacert', path.join(tls, 'server.crt'), ...args, `${httpsUrl}${urlPath}`]);
-      const bearer = ['-H', `Authorization: Bearer ${context().token}`];
-      expect((await curl('/mlflow/', ...bearer)).stdout).toBe('200 0');
-      expect((await curl('/mlflow/api/2.0/mlflow/experiments/search?max_results=1', ...bearer)).stdout).toBe('200 0');
-      expect((await curl('/mlflow/')).stdout).toBe('401 0');
-      // A browser session over HTTPS: the cookie is Secure.
-      const linked = await runCommand('curl', ['-sS', '-X', 'POST', '--cacert', path.join(tls, 'server.crt'), ...bearer, '-H', 'Content-Type: application/json', '-d', '{}', `${httpsUrl}/api/v1/auth/login-links`]);
-      const link = (JSON.parse(linked.stdout) as { path: string }).path;
-      const loggedIn = await runCommand('curl', ['-sS', '-o', '/dev/null', '-D', '-', '--cacert', path.join(tls, 'server.crt'), `${httpsUrl}${link}`]);
-      expect(loggedIn.stdout).toMatch(/^set-cookie: plz_session=[^;]+;.*; HttpOnly; Secure; SameSite=Lax\r?$/im);
-      expect((await curl('/api/v1/me', '-H', `Authorization: Bearer ${context().token}`)).stdout).toBe('200 0');
-      const secure = new PlzUser(httpsUrl, context().token);
-      const refused = await secure.plz(directory, ['ping'], 120_000, { PLZ_PROJECT: 'https-check' });
-      expect(refused.status).toBe(122);
-      const trusted = await secure.plz(directory, ['ping'], 120_000, { PLZ_CA_FILE: path.join(tls, 'server.crt'), PLZ_PROJECT: 'https-check' });
-      expect(trusted.stdout).toContain(`${httpsUrl} is up; you are admin (admin)`);
-      expect(trusted.status).toBe(0);
-      const disabled = await init('--disable-nginx-ssl');
-      expect(disabled.status).toBe(0);
-      await project.compose(['up', '-d', '--wait'], 600_000);
-      expect((await fetch(`${await context().refreshUrl()}/healthz`)).status).toBe(200);
-      secure.dispose();
     });
   }, 1_200_000);
 }
