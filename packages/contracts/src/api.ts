@@ -191,6 +191,22 @@ export const SweepStopResult = z.object({ id: z.string(), results: z.array(StopR
 export type SweepStopResult = z.infer<typeof SweepStopResult>;
 
 /** A live worker, from its heartbeat hash (keys.ts). */
+/**
+ * A worker's job limits (its JOB_* settings, from its heartbeat): defaults applied when a request
+ * sets none, and the most it accepts. Bytes, CPUs, seconds.
+ */
+export const WorkerLimits = z.object({
+  memory_default: z.number(),
+  memory_max: z.number(),
+  cpus_default: z.number(),
+  cpus_max: z.number(),
+  shm_size_default: z.number(),
+  pids_limit: z.number(),
+  max_run_seconds_default: z.number(),
+  max_run_seconds_max: z.number(),
+});
+export type WorkerLimits = z.infer<typeof WorkerLimits>;
+
 export const WorkerInfo = z.object({
   worker_id: z.string(),
   queue: z.string(),
@@ -200,6 +216,8 @@ export const WorkerInfo = z.object({
   started_at: z.string().nullable(),
   heartbeat_at: z.string(),
   heartbeat_age_seconds: z.number(),
+  /** Null for a worker that publishes no limits (older than limits). */
+  limits: WorkerLimits.nullable(),
 });
 export type WorkerInfo = z.infer<typeof WorkerInfo>;
 

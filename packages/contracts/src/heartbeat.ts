@@ -79,3 +79,14 @@ export function heartbeatFields(heartbeat: {
   const limitValues = limits ? Object.fromEntries(heartbeatLimitFields.map((field) => [field, String(limits[field])])) : {};
   return { ...rest, gpus: JSON.stringify(heartbeat.gpus), execution_id: heartbeat.execution_id ?? '', ...limitValues };
 }
+
+/** The limits a heartbeat publishes, or null when it lacks any of them (a worker from before limits). */
+export function heartbeatLimits(heartbeat: WorkerHeartbeat): HeartbeatLimits | null {
+  const limits: Partial<HeartbeatLimits> = {};
+  for (const field of heartbeatLimitFields) {
+    const value = heartbeat[field];
+    if (value === undefined) return null;
+    limits[field] = value;
+  }
+  return limits as HeartbeatLimits;
+}

@@ -18,6 +18,7 @@ export const errorStatus = {
   hash_mismatch: 422,
   snapshot_missing: 422,
   input_missing: 422,
+  over_limit: 422,
   unavailable: 503,
   internal: 500,
 } as const;

@@ -57,6 +57,36 @@ describe('POST /api/v1/executions', () => {
     expect([queued.status, queued.json.queue, queued.json.state]).toEqual([201, 'gpu-x2', 'queued']);
   });
 
+  it('refuses at submit a request over the limits of every live worker of its queue, naming the limit; one worker that accepts is enough', async () => {
+    const limits = {
+      memory_default: 1024 ** 3,
+      memory_max: 4 * 1024 ** 3,
+      cpus_default: 1,
+      cpus_max: 2,
+      shm_size_default: 64 * 1024 ** 2,
+      pids_limit: 4096,
+      max_run_seconds_default: 3600,
+      max_run_seconds_max: 86_400,
+    };
+    await writeHeartbeat(api.redis, { worker_id: 'small-0', queue: 'gpu-x4', limits });
+    const before = await api.runtime.db('executions').count({ n: '*' }).first();
+    const over = await api.call('POST', '/api/v1/executions', {
+      token: alice.token,
+      json: spec(snapshot, { resources: { gpus: 4, memory: '8g', cpus: 3 }, max_run_seconds: 100_000 }),
+    });
+    expect([over.status, over.json.error.code]).toEqual([422, 'over_limit']);
+    expect(over.json.error.message).toContain('memory 8 GiB is more than the maximum, 4 GiB (JOB_MEMORY_MAX)');
+    expect(over.json.error.message).toContain('3 CPUs is more than the maximum, 2 (JOB_CPUS_MAX)');
+    expect(over.json.error.message).toContain('max_run_seconds 100000 is more than the maximum, 86400 s (JOB_MAX_RUN_SECONDS_MAX)');
+    const shm = await api.call('POST', '/api/v1/executions', { token: alice.token, json: spec(snapshot, { resources: { gpus: 4, shm_size: '2g' } }) });
+    expect(shm.json.error.message).toContain("shm_size 2 GiB is more than the job's memory, 1 GiB");
+    expect(await api.runtime.db('executions').count({ n: '*' }).first()).toEqual(before);
+    // Within the limits: accepted; over them but another live worker of the queue takes more: accepted.
+    expect((await api.call('POST', '/api/v1/executions', { token: alice.token, json: spec(snapshot, { resources: { gpus: 4, memory: '4g' } }) })).status).toBe(201);
+    await writeHeartbeat(api.redis, { worker_id: 'big-0', queue: 'gpu-x4', limits: { ...limits, memory_max: 16 * 1024 ** 3 } });
+    expect((await api.call('POST', '/api/v1/executions', { token: alice.token, json: spec(snapshot, { resources: { gpus: 4, memory: '8g' } }) })).status).toBe(201);
+  });
+
   it('records the execution, enqueues its job under the execution id and answers with the record', async () => {
     await writeHeartbeat(api.redis, { worker_id: 'cpu-0', queue: 'cpu' });
     const answer = await api.call('POST', '/api/v1/executions', {

@@ -16,11 +16,22 @@ describe('GET /api/v1/workers', () => {
     expect((await api.call('GET', '/api/v1/workers')).status).toBe(401);
   });
 
-  it('lists live workers from their heartbeats, and queue lengths', async () => {
+  const limits = {
+    memory_default: 8 * 1024 ** 3,
+    memory_max: 64 * 1024 ** 3,
+    cpus_default: 4,
+    cpus_max: 32,
+    shm_size_default: 2 * 1024 ** 3,
+    pids_limit: 4096,
+    max_run_seconds_default: 3 * 86_400,
+    max_run_seconds_max: 30 * 86_400,
+  };
+
+  it('lists live workers from their heartbeats with their job limits, and queue lengths', async () => {
     const snapshot = await storeBlob(api, 'snapshots');
     const { json: execution } = await api.call('POST', '/api/v1/executions', { token: api.admin.token, json: spec(snapshot) });
     await api.call('POST', '/api/v1/executions', { token: api.admin.token, json: spec(snapshot) });
-    await writeHeartbeat(api.redis, { worker_id: 'cpu-0', queue: 'cpu' });
+    await writeHeartbeat(api.redis, { worker_id: 'cpu-0', queue: 'cpu', limits });
     await writeHeartbeat(api.redis, { worker_id: 'gpu-0', queue: 'gpu', gpus: ['0'], execution_id: execution.id, heartbeatAt: new Date(Date.now() - 3000) });
     // Not a worker's heartbeat (no queue): left out rather than failing the list.
     await api.redis.hset(workerKey('broken'), { worker_id: 'broken', heartbeat_at: new Date().toISOString() });
@@ -31,8 +42,9 @@ describe('GET /api/v1/workers', () => {
 
     const answer = await api.call('GET', '/api/v1/workers', { token: api.admin.token });
     expect(answer.json.workers).toEqual([
-      expect.objectContaining({ worker_id: 'cpu-0', queue: 'cpu', gpus: [], execution_id: null, hostname: 'test-host' }),
-      expect.objectContaining({ worker_id: 'gpu-0', queue: 'gpu', gpus: ['0'], execution_id: execution.id }),
+      expect.objectContaining({ worker_id: 'cpu-0', queue: 'cpu', gpus: [], execution_id: null, hostname: 'test-host', limits }),
+      // A worker from before limits publishes none.
+      expect.objectContaining({ worker_id: 'gpu-0', queue: 'gpu', gpus: ['0'], execution_id: execution.id, limits: null }),
     ]);
     const age = answer.json.workers[1].heartbeat_age_seconds;
     expect(age).toBeGreaterThanOrEqual(3);

@@ -1,4 +1,4 @@
-import type { WorkerHeartbeat, WorkersResponse } from '@plz/contracts';
+import { heartbeatLimits, type WorkerHeartbeat, type WorkersResponse } from '@plz/contracts';
 import { readHeartbeats } from '../adapters/heartbeats.js';
 import type { JobQueues } from '../adapters/job-queues.js';
 import type { Redis } from '../adapters/redis.js';
@@ -46,8 +46,8 @@ export class WorkerDirectory {
   }
 
   /**
-   * Every live worker with its queue, GPUs, current execution and heartbeat age (seconds, one
-   * decimal), and the waiting/active/delayed counts of every queue that has had a job or has a worker.
+   * Every live worker with its queue, GPUs, current execution, heartbeat age (seconds, one
+   * decimal) and job limits (null for a worker that publishes none), and the waiting/active/delayed counts of every queue that has had a job or has a worker.
    */
   async overview(now = Date.now()): Promise<WorkersResponse> {
     const [heartbeats, known] = await Promise.all([readHeartbeats(this.redis), this.queues.names()]);
@@ -63,6 +63,7 @@ export class WorkerDirectory {
         started_at: beat.started_at ?? null,
         heartbeat_at: beat.heartbeat_at,
         heartbeat_age_seconds: Math.max(0, Math.round((now - Date.parse(beat.heartbeat_at)) / 100) / 10),
+        limits: heartbeatLimits(beat),
       })),
       queues: Object.fromEntries(lengths),
     };

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { heartbeatFields, heartbeatTtlSeconds, workerKey, type Identity } from '@plz/contracts';
+import { heartbeatFields, heartbeatTtlSeconds, workerKey, type HeartbeatLimits, type Identity } from '@plz/contracts';
 import { createBucket, createDatabase, testServices } from '@plz/testkit';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.js';
@@ -145,7 +145,10 @@ export async function startTestApi(
  * Writes a worker heartbeat the way workers do (keys.ts): the hash `plz:workers:<id>` with a
  * 30 s expiry. This is the real protocol, not a stand-in for a worker's behaviour.
  */
-export async function writeHeartbeat(redis: Redis, heartbeat: { worker_id: string; queue: string; gpus?: string[]; execution_id?: string | null; heartbeatAt?: Date }): Promise<void> {
+export async function writeHeartbeat(
+  redis: Redis,
+  heartbeat: { worker_id: string; queue: string; gpus?: string[]; execution_id?: string | null; heartbeatAt?: Date; limits?: HeartbeatLimits },
+): Promise<void> {
   const key = workerKey(heartbeat.worker_id);
   const now = heartbeat.heartbeatAt ?? new Date();
   await redis
@@ -160,6 +163,7 @@ export async function writeHeartbeat(redis: Redis, heartbeat: { worker_id: strin
         hostname: 'test-host',
         started_at: now.toISOString(),
         heartbeat_at: now.toISOString(),
+        limits: heartbeat.limits,
       }),
     )
     .expire(key, heartbeatTtlSeconds)

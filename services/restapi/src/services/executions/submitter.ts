@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { isTerminal, JobPayload, queueForGpus, type ExecutionSpec, type Identity, type InputRef, type Parameters } from '@plz/contracts';
+import { heartbeatLimits, isTerminal, JobPayload, queueForGpus, type ExecutionSpec, type Identity, type InputRef, type Parameters } from '@plz/contracts';
 import type { JobQueues } from '../../adapters/job-queues.js';
 import { AppError } from '../../errors.js';
 import type { ExecutionsRepository, NewExecution, StoredExecution } from '../../repositories/executions.js';
 import type { SweepsRepository } from '../../repositories/sweeps.js';
 import type { Blobs } from '../blobs.js';
 import type { WorkerDirectory } from '../workers.js';
+import { limitProblems } from './limits.js';
 
 /** The job payload's input: a stored input, or an earlier execution's output named by its MLflow run. */
 export type ResolvedInput = JobPayload['input'];
@@ -37,7 +38,7 @@ export class Submitter {
    *
    * @param rerunOf id of the execution this one repeats, if any.
    * @returns the stored execution.
-   * @throws AppError `snapshot_missing`, `input_missing` (422) or `no_worker` (409).
+   * @throws AppError `snapshot_missing`, `input_missing`, `over_limit` (422) or `no_worker` (409).
    */
   async submit(spec: ExecutionSpec, who: Identity, rerunOf: string | null = null): Promise<StoredExecution> {
     const checked = await this.check(spec);
@@ -108,7 +109,7 @@ export class Submitter {
     const [snapshot, input, worker] = await Promise.allSettled([
       this.checkSnapshot(spec.snapshot),
       this.resolveInput(spec.input),
-      spec.queue_without_worker ? Promise.resolve() : this.checkWorker(queue, spec.resources.gpus),
+      this.checkWorkers(queue, spec),
     ]);
     for (const outcome of [snapshot, input, worker]) if (outcome.status === 'rejected') throw outcome.reason;
     return { queue, input: (input as PromiseFulfilledResult<ResolvedInput>).value };
@@ -148,17 +149,36 @@ export class Submitter {
     };
   }
 
-  private async checkWorker(queue: string, gpus: number): Promise<void> {
+  /**
+   * A live worker must serve the queue (unless `queue_without_worker`), and at least one of those
+   * alive must accept the request's resources and run time (their limits come with their
+   * heartbeats; a worker that publishes none accepts anything).
+   */
+  private async checkWorkers(queue: string, spec: BaseSpec): Promise<void> {
     const live = await this.workers.live();
-    if (live.some((beat) => beat.queue === queue)) return;
-    const served = [...new Set(live.map((beat) => beat.queue))].sort();
-    const asked = gpus === 0 ? 'no GPU' : `${gpus} GPU${gpus > 1 ? 's' : ''}`;
-    throw new AppError(
-      'no_worker',
-      `no live worker serves queue "${queue}" (the execution asks for ${asked}); ` +
-        (served.length ? `live workers serve: ${served.join(', ')}. ` : 'no worker is alive. ') +
-        'Start such a worker, or set queue_without_worker to queue it anyway.',
-      { queue, live_queues: served },
-    );
+    const serving = live.filter((beat) => beat.queue === queue);
+    if (serving.length === 0) {
+      if (spec.queue_without_worker) return;
+      const served = [...new Set(live.map((beat) => beat.queue))].sort();
+      const gpus = spec.resources.gpus;
+      const asked = gpus === 0 ? 'no GPU' : `${gpus} GPU${gpus > 1 ? 's' : ''}`;
+      throw new AppError(
+        'no_worker',
+        `no live worker serves queue "${queue}" (the execution asks for ${asked}); ` +
+          (served.length ? `live workers serve: ${served.join(', ')}. ` : 'no worker is alive. ') +
+          'Start such a worker, or set queue_without_worker to queue it anyway.',
+        { queue, live_queues: served },
+      );
+    }
+    const verdicts = serving.map((beat) => {
+      const limits = heartbeatLimits(beat);
+      return limits ? limitProblems(spec.resources, spec.max_run_seconds, limits) : [];
+    });
+    if (verdicts.some((problems) => problems.length === 0)) return;
+    const problems = verdicts[0]!;
+    throw new AppError('over_limit', `no worker of queue "${queue}" accepts this execution: ${problems.join('; ')}. Ask for less, or ask an admin to raise the limit.`, {
+      queue,
+      problems,
+    });
   }
 }
