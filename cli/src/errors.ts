@@ -60,13 +60,35 @@ export class ConfigError extends PlzError {
   }
 }
 
+/**
+ * A snapshot or an input about to be uploaded holds the caller's API token (exit status 120, code
+ * `token_in_upload`): nothing is uploaded. `what` says which upload (`the snapshot`, `the input
+ * file:///data`), `file` the first file holding it, relative to that upload's folder. The token
+ * itself is never printed.
+ */
+export class TokenInUploadError extends PlzError {
+  override readonly name: string = 'TokenInUploadError';
+  constructor(
+    readonly what: string,
+    readonly file: string,
+  ) {
+    super(
+      `${what} holds your API token (in ${file}): nothing was uploaded`,
+      'token_in_upload',
+      exitCodes.usage,
+      `remove the token from ${file} (or leave the file out with excluded_paths); if it was ever shared (committed, copied, uploaded), have an admin revoke it with plz admin tokens revoke ID (plz admin tokens list USER shows its id) and log in with a new one`,
+    );
+  }
+}
+
 /** The exit-status table for `plz --help` and the README. */
 export const exitStatusHelp = `Exit status:
   plz run, plz rerun   the job's own exit status (0 when it succeeded)
   0                    success
   118                  run/rerun: the execution was stopped or ended in error (no exit status of its own)
   119                  the deployment refused the request (not found, no worker, conflict, server error)
-  120                  usage: a bad option, argument, execution id, parameters file or input
+  120                  usage: a bad option, argument, execution id, parameters file or input,
+                       or your token found in the snapshot or input (token_in_upload)
   121                  configuration: plz.config.json, or not logged in (plz login URL)
   122                  the deployment did not answer (down, wrong URL, TLS, timeout)
   123                  token missing, refused or expired, or not an admin's

@@ -18,6 +18,8 @@ export interface Session<Config extends ServerConfig = ResolvedConfig> {
   config: Config;
   api: ApiClient;
   printer: Printer;
+  /** The configuration files read (user file, parent folders, the nearest or `-c FILE`), nearest last. */
+  configFiles: string[];
 }
 
 /** The root program's options as seen from any subcommand. */
@@ -36,9 +38,9 @@ export function openedSession(): Session<ServerConfig> | undefined {
 export function openSession(command: Command): Session {
   const options = globalOptions(command);
   const printer = new Printer(Boolean(options.json));
-  const { config } = loadConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
+  const { config, files } = loadConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
   if (options.debug) config.debug = true;
-  const session = { config, api: new ApiClient(config.url, config.token), printer };
+  const session = { config, api: new ApiClient(config.url, config.token), printer, configFiles: files };
   opened = session;
   return session;
 }
@@ -52,9 +54,9 @@ export function openSession(command: Command): Session {
 export function openServerSession(command: Command): Session<ServerConfig> {
   const options = globalOptions(command);
   const printer = new Printer(Boolean(options.json));
-  const { config } = loadServerConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
+  const { config, files } = loadServerConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
   if (options.debug) config.debug = true;
-  const session = { config, api: new ApiClient(config.url, config.token), printer };
+  const session = { config, api: new ApiClient(config.url, config.token), printer, configFiles: files };
   opened = session;
   return session;
 }

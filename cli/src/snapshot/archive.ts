@@ -6,6 +6,8 @@ import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
+import { TokenInUploadError } from '../errors.js';
+import { TokenScanner } from './scan.js';
 
 /** A packed archive on disk and its content address. */
 export interface PackedArchive {
@@ -38,13 +40,23 @@ const fixedMtime = new Date('2000-01-01T00:00:00Z');
  *
  * `onProgress` hears the bytes of each file read (for a progress bar: see contentBytes).
  *
+ * `scan.tokens` (the caller's API token): every file's bytes are searched while they are packed
+ * (the same single read; see TokenScanner), and so are `extraFiles` and link targets.
+ *
  * @returns the archive in a temporary folder, with its sha256 and size in bytes.
+ * @throws TokenInUploadError (`scan.what`, the entry's name) at the first entry, in name order,
+ *   that holds a token: the archive is removed.
  * @throws Error naming the file when an entry cannot be read.
  */
 export async function packArchive(
   root: string,
   entries: readonly string[],
-  options: { gzip: boolean; extraFiles?: Readonly<Record<string, string>>; onProgress?: (bytes: number) => void },
+  options: {
+    gzip: boolean;
+    extraFiles?: Readonly<Record<string, string>>;
+    onProgress?: (bytes: number) => void;
+    scan?: { tokens: readonly string[]; what: string };
+  },
 ): Promise<PackedArchive> {
   const dir = mkdtempSync(path.join(tmpdir(), 'plz-archive-'));
   temporaryFolders.add(dir);
@@ -55,6 +67,10 @@ export async function packArchive(
   const file = path.join(dir, options.gzip ? 'archive.tar.gz' : 'archive.tar');
   const extras = options.extraFiles ?? {};
   const names = [...new Set([...entries.filter((entry) => !(entry in extras)), ...Object.keys(extras)])].sort();
+  const scanner = new TokenScanner(options.scan?.tokens ?? []);
+  const refuse = (name: string): never => {
+    throw new TokenInUploadError(options.scan?.what ?? 'the archive', name);
+  };
   const pack = tar.pack();
   const hash = createHash('sha256');
   let bytes = 0;
@@ -71,6 +87,7 @@ export async function packArchive(
       const common = { name, mtime: fixedMtime, uid: 0, gid: 0, uname: '', gname: '' };
       const extra = extras[name];
       if (extra !== undefined) {
+        if (scanner.contains(extra)) refuse(name);
         pack.entry({ ...common, mode: 0o644, type: 'file' }, extra);
         continue;
       }
@@ -80,11 +97,20 @@ export async function packArchive(
       if (stat.isDirectory()) {
         pack.entry({ ...common, name: name.replace(/\/?$/, '/'), mode, type: 'directory' });
       } else if (stat.isSymbolicLink()) {
-        pack.entry({ ...common, mode, type: 'symlink', linkname: readlinkSync(abs) });
+        const linkname = readlinkSync(abs);
+        if (scanner.contains(linkname)) refuse(name);
+        pack.entry({ ...common, mode, type: 'symlink', linkname });
       } else if (stat.isFile()) {
         const entry = pack.entry({ ...common, mode, type: 'file', size: stat.size });
         const read = createReadStream(abs);
         if (options.onProgress) read.on('data', (chunk) => options.onProgress?.(chunk.length));
+        scanner.reset();
+        if (scanner.active) {
+          read.on('data', (chunk) => {
+            scanner.update(chunk as Buffer);
+            if (scanner.found) read.destroy(new TokenInUploadError(options.scan?.what ?? 'the archive', name));
+          });
+        }
         await pipeline(read, entry);
       }
       // sockets, fifos and devices are not part of a snapshot
@@ -94,7 +120,9 @@ export async function packArchive(
     return { file, sha256: hash.digest('hex'), bytes, dispose };
   } catch (error) {
     pack.destroy();
+    await written.catch(() => undefined); // closed early: its error is not the one to report
     dispose();
+    if (error instanceof TokenInUploadError) throw error;
     throw new Error(`packing ${root}: ${(error as Error).message}`);
   }
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { packArchive } from './archive.js';
-import { listContext } from './context.js';
+import { listContext, neverInSnapshot } from './context.js';
 
 function project(files: Record<string, string>): string {
   const root = mkdtempSync(path.join(tmpdir(), 'plz-context-'));
@@ -19,6 +19,28 @@ function project(files: Record<string, string>): string {
 const rules = { excludedPaths: [] as string[], includedPaths: [] as string[], excludeGitignored: true };
 
 describe('listContext', () => {
+  it('never lists a plz.config.json at any depth, the user configuration or the -c file, whatever included_paths says', () => {
+    const root = project({
+      'plz.config.json': '{"token": "t"}',
+      'main.py': 'x',
+      'sub/deeper/plz.config.json': '{}',
+      'sub/deeper/model.py': 'x',
+      'home/.config/plz/plz.config.json': '{"token": "t"}',
+      'ci/staging.json': '{"token": "t"}',
+      'ci/other.json': '{}',
+    });
+    linkSync(path.join(root, 'ci/staging.json'), path.join(root, 'ci/hardlink.json'));
+    const rules = {
+      excludedPaths: [],
+      includedPaths: ['plz.config.json', '**/plz.config.json', '*', 'ci/staging.json', 'ci/hardlink.json'],
+      excludeGitignored: true,
+      // the -c file through a symbolic link to its folder: another spelling of the same file
+      ...neverInSnapshot([path.join(root, 'home/.config/plz/plz.config.json'), path.join(root, 'ci-link/staging.json'), '/nonexistent/plz.config.json']),
+    };
+    symlinkSync(path.join(root, 'ci'), path.join(root, 'ci-link'));
+    expect(listContext(root, rules)).toEqual(['ci/', 'ci/other.json', 'ci-link', 'home/', 'home/.config/', 'home/.config/plz/', 'main.py', 'sub/', 'sub/deeper/', 'sub/deeper/model.py']);
+  });
+
   it('leaves out gitignored files at every level and never takes .git', () => {
     const root = project({
       '.gitignore': '*.pyc\nlogs/\n',

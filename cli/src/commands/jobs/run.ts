@@ -25,9 +25,9 @@ export function runCommand(): Command {
     .option('--queue-without-worker', 'queue even if no live worker can run it now')
     .action(async function (this: Command) {
       const options = Options.parse(this.opts());
-      const { config, api, printer } = openSession(this);
+      const { config, api, printer, configFiles } = openSession(this);
       const parameters = options.parameters ? readParametersFile(options.parameters) : {};
-      const prepared = await prepareSubmission(config, api, printer);
+      const prepared = await prepareSubmission(config, api, printer, { configFiles, env: process.env });
       const spec = executionSpec(config, prepared, parameters, { ...(options.name ? { name: options.name } : {}), queueWithoutWorker: options.queueWithoutWorker });
       const execution = await api.json<ExecutionRecord>('POST', '/api/v1/executions', { json: spec });
       if (printer.json && options.detach) printer.result(execution);

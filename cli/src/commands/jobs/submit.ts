@@ -4,10 +4,12 @@ import { progress, uploadIfMissing } from '../../api/transfer.js';
 import { exitCodes } from '../../errors.js';
 import type { ResolvedConfig } from '../../config/schema.js';
 import type { Printer } from '../../output.js';
-import { contentBytes, packArchive, removeTemporaryArchives } from '../../snapshot/archive.js';
-import { listContext } from '../../snapshot/context.js';
+import { userConfigFile } from '../../config/load.js';
+import { contentBytes, packArchive, removeTemporaryArchives, type PackedArchive } from '../../snapshot/archive.js';
+import { listContext, neverInSnapshot } from '../../snapshot/context.js';
 import { snapshotDockerfile } from '../../snapshot/dockerfile.js';
-import { prepareInput } from '../../snapshot/input.js';
+import { stageInput, type StagedInput } from '../../snapshot/input.js';
+import { tokensToRefuse } from '../../snapshot/scan.js';
 
 /** The stored snapshot and input an execution (or a sweep) references. */
 export interface Prepared {
@@ -15,16 +17,33 @@ export interface Prepared {
   input: InputRef | null;
 }
 
+/** Where the configuration came from: the files it was read from, and the environment. */
+export interface SubmissionSources {
+  /** The configuration files read (loadConfig's `files`). */
+  configFiles: readonly string[];
+  env: Record<string, string | undefined>;
+}
+
 /**
- * Captures the context as a snapshot (with its Dockerfile at the root), uploads it if the server
- * lacks it, and resolves the input (uploading a local folder once per content).
+ * Captures the context as a snapshot (with its Dockerfile at the root, generated from the merged
+ * configuration), packs the input, and only then uploads what the server lacks: the snapshot,
+ * then the input (a local folder once per content).
+ *
+ * No snapshot holds a credential: every file named `plz.config.json`, the user configuration
+ * and the configuration files read (a `-c FILE`) are left out whatever `included_paths` says
+ * (neverInSnapshot), and the snapshot and a local input are refused, before anything is
+ * uploaded, when a file holds the caller's token (tokensToRefuse).
+ *
+ * @throws TokenInUploadError naming the upload and its first file that holds the token.
  */
-export async function prepareSubmission(config: ResolvedConfig, api: ApiClient, printer: Printer): Promise<Prepared> {
+export async function prepareSubmission(config: ResolvedConfig, api: ApiClient, printer: Printer, sources: SubmissionSources): Promise<Prepared> {
   const entries = listContext(config.context_path, {
     excludedPaths: config.excluded_paths,
     includedPaths: config.included_paths,
     excludeGitignored: config.exclude_gitignored_files,
+    ...neverInSnapshot([userConfigFile({ env: sources.env }), ...sources.configFiles]),
   });
+  const tokens = tokensToRefuse(config.token, sources.env);
   const dockerfile = snapshotDockerfile(config.context_path, { image: config.image, imageExtensions: config.image_extensions, command: config.command });
   // Ctrl-C while packing or uploading: remove the temporary archives, then end as interrupted.
   const onInterrupt = () => {
@@ -34,26 +53,30 @@ export async function prepareSubmission(config: ResolvedConfig, api: ApiClient, 
   };
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
-  const bar = progress('packing snapshot', contentBytes(config.context_path, entries), printer.progress);
-  let archive: Awaited<ReturnType<typeof packArchive>>;
+  let archive: PackedArchive | undefined;
+  let input: StagedInput | undefined;
   try {
-    archive = await packArchive(config.context_path, entries, { gzip: true, extraFiles: { Dockerfile: dockerfile }, onProgress: (n) => bar.tick(n) });
-  } catch (error) {
-    process.removeListener('SIGINT', onInterrupt);
-    process.removeListener('SIGTERM', onInterrupt);
-    throw error;
-  } finally {
-    bar.stop();
-  }
-  try {
+    const bar = progress('packing snapshot', contentBytes(config.context_path, entries), printer.progress);
+    try {
+      archive = await packArchive(config.context_path, entries, {
+        gzip: true,
+        extraFiles: { Dockerfile: dockerfile },
+        onProgress: (n) => bar.tick(n),
+        scan: { tokens, what: 'the snapshot' },
+      });
+    } finally {
+      bar.stop();
+    }
+    input = await stageInput(config.input, api, { showProgress: printer.progress, env: sources.env, tokens });
     const uploaded = await uploadIfMissing(api, 'snapshots', archive.sha256, archive.file, archive.bytes, printer.progress);
     printer.info(`snapshot ${archive.sha256.slice(0, 12)}: ${entries.filter((e) => !e.endsWith('/')).length} files, ${(archive.bytes / 1024).toFixed(0)} KiB${uploaded ? ', uploaded' : ', already stored'}`);
-    const input = await prepareInput(config.input, api, { showProgress: printer.progress, env: process.env });
-    if (input.outcome === 'uploaded') printer.info(`input ${input.ref?.kind === 'input' ? input.ref.sha256.slice(0, 12) : ''}: uploaded ${(input.bytes ?? 0) / 1024 > 1024 ? `${((input.bytes ?? 0) / 1048576).toFixed(1)} MiB` : `${((input.bytes ?? 0) / 1024).toFixed(0)} KiB`}`);
-    else if (input.outcome === 'reused' || input.outcome === 'present') printer.info('input: unchanged, already stored');
-    return { snapshot: archive.sha256, input: input.ref };
+    const prepared = await input.upload();
+    if (prepared.outcome === 'uploaded') printer.info(`input ${prepared.ref?.kind === 'input' ? prepared.ref.sha256.slice(0, 12) : ''}: uploaded ${(prepared.bytes ?? 0) / 1024 > 1024 ? `${((prepared.bytes ?? 0) / 1048576).toFixed(1)} MiB` : `${((prepared.bytes ?? 0) / 1024).toFixed(0)} KiB`}`);
+    else if (prepared.outcome === 'reused' || prepared.outcome === 'present') printer.info('input: unchanged, already stored');
+    return { snapshot: archive.sha256, input: prepared.ref };
   } finally {
-    archive.dispose();
+    archive?.dispose();
+    input?.dispose();
     process.removeListener('SIGINT', onInterrupt);
     process.removeListener('SIGTERM', onInterrupt);
   }

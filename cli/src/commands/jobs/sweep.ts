@@ -30,8 +30,8 @@ export function sweepCommand(): Command {
         .object({ parameters: z.string({ message: '--parameters FILE is required' }), queueWithoutWorker: z.boolean().default(false) })
         .parse(this.opts());
       const sets = readSweepParameters(parameters);
-      const { config, api, printer } = openSession(this);
-      const prepared = await prepareSubmission(config, api, printer);
+      const { config, api, printer, configFiles } = openSession(this);
+      const prepared = await prepareSubmission(config, api, printer, { configFiles, env: process.env });
       const { parameters: _unused, ...spec } = executionSpec(config, prepared, {}, { queueWithoutWorker });
       const created = await api.json<SweepCreated>('POST', '/api/v1/sweeps', { json: { ...spec, parameters: sets } });
       printer.result(created, `sweep ${created.id}: ${created.executions.length} executions queued\nfollow it with "plz sweep status ${created.id}"`);
