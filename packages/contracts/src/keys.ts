@@ -34,6 +34,14 @@ export const stopChannel = 'plz:stop';
 export const stopKey = (executionId: string): string => `plz:stop:${executionId}`;
 export const stopKeyTtlSeconds = 24 * 3600;
 
+/**
+ * Last use of each job image on one Docker host: a sorted set per engine at
+ * `plz:job-images:<docker engine id>` (member the image tag `plz-job:…`, score the time in ms since
+ * the epoch), written by every worker of that host when a job starts from an image or builds it;
+ * the least recently used images are pruned beyond the workers' cache cap.
+ */
+export const jobImageUsesKey = (engineId: string): string => `plz:job-images:${engineId}`;
+
 /** MinIO buckets and object keys. */
 export const buckets = { snapshots: 'plz-snapshots', inputs: 'plz-inputs', mlflow: 'mlflow' } as const;
 export const snapshotObjectKey = (sha256: string): string => `${sha256}.tar.gz`;

@@ -7,6 +7,7 @@ import { createConsumer } from './adapters/queue/consumer.js';
 import { MlflowTracking } from './adapters/mlflow.js';
 import { redisConnection } from './adapters/redis/connection.js';
 import { DeviceLocks } from './adapters/redis/deviceLocks.js';
+import { ImageUses } from './adapters/redis/imageUses.js';
 import { removeHeartbeat } from './adapters/redis/heartbeat.js';
 import { RedisLogStream } from './adapters/redis/logStream.js';
 import { StopSignals } from './adapters/redis/stopSignals.js';
@@ -17,6 +18,7 @@ import { openDatabase } from './repositories/database.js';
 import { ExecutionsRepository } from './repositories/executions.js';
 import type { WorkerContext } from './services/context.js';
 import { limitSettings } from './services/container/limits.js';
+import { ImageCache } from './services/image/cache.js';
 import { processJob } from './services/execution/runExecution.js';
 import { recover } from './services/execution/recover.js';
 import { startHeartbeat } from './services/heartbeat.js';
@@ -83,8 +85,18 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
     await checkDocker(docker, config.DOCKER_HOST);
     await checkDatasetsSource(docker, config.DATASETS_SOURCE);
     ctx.limits = limitSettings(config, await dockerCpuCount(docker));
+    const engineId = await dockerEngineId(docker);
+    ctx.imageCache = new ImageCache(
+      { images: ctx.images, containers: ctx.containers, uses: new ImageUses(redis, engineId), logger },
+      {
+        capBytes: Math.round(config.JOB_IMAGE_CACHE_GIB * 1024 ** 3),
+        // a use recorded this recently may precede another worker's build or container create
+        protectMs: (config.JOB_BUILD_TIMEOUT_SECONDS + 600) * 1000,
+        labels: settings.extraLabels,
+      },
+    );
     if (config.gpus.deviceIds.length > 0) {
-      locks = new DeviceLocks(redis, await dockerEngineId(docker), config.WORKER_ID, config.gpus.deviceIds, 30_000);
+      locks = new DeviceLocks(redis, engineId, config.WORKER_ID, config.gpus.deviceIds, 30_000);
       await locks.take();
     }
     await stopSignals.start();
@@ -96,6 +108,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
   ctx.busyChanged = () => void heartbeat.beat();
   await heartbeat.beat();
 
+  void ctx.imageCache?.prune();
   const attached = await recover(ctx);
   const consumer = createConsumer({
     queue: config.gpus.queue,
@@ -121,6 +134,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
       await consumer.close();
       await Promise.allSettled(attached);
       heartbeat.stop();
+      await ctx.imageCache?.settled();
       await locks?.release().catch(() => undefined);
       await removeHeartbeat(redis, config.WORKER_ID).catch(() => undefined);
       await release();

@@ -66,6 +66,12 @@ export const ConfigSchema = z.object({
   JOB_MAX_RUN_SECONDS_MAX: withDefault(Seconds, 30 * 24 * 3600),
   /** Time limit of a job image build in seconds (the build runs under the job's memory and CPUs, on JOBS_NETWORK). */
   JOB_BUILD_TIMEOUT_SECONDS: withDefault(Seconds, 3600),
+  /**
+   * Cap of the job images (`plz-job`) on this Docker host, GiB of their unique sizes: after each
+   * build and at start, the least recently used are removed until under it (services/image/cache.ts);
+   * 0: no pruning. Workers of one host should agree on it.
+   */
+  JOB_IMAGE_CACHE_GIB: withDefault(z.coerce.number().min(0), 50),
 });
 
 /** Pairs of settings where the default must not exceed the maximum. */

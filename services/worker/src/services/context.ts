@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { ExecutionsRepository } from '../repositories/executions.js';
 import type { WorkerSettings } from '../settings.js';
 import type { LimitSettings } from './container/limits.js';
+import type { ImageCache } from './image/cache.js';
 
 /** Everything the use cases need, built once by app.ts. */
 export interface WorkerContext {
@@ -21,6 +22,8 @@ export interface WorkerContext {
   executions: ExecutionsRepository;
   containers: DockerContainers;
   images: DockerImages;
+  /** Job image uses and pruning (set at start, once the Docker engine's id is known). */
+  imageCache?: ImageCache | undefined;
   objects: ObjectStore;
   tracking: MlflowTracking;
   logStream: RedisLogStream;

@@ -159,6 +159,12 @@ export class DockerContainers {
     }
   }
 
+  /** Ids (`sha256:…`) of the images of every container, running or not (GET /containers/json?all=1, `ImageID`). */
+  async imageIdsInUse(): Promise<Set<string>> {
+    const listed = await this.docker.listContainers({ all: true });
+    return new Set(listed.map((container) => container.ImageID));
+  }
+
   /** GET /containers/json?all=1&filters={"label":["key=value"]}. */
   async listByLabel(key: string, value: string): Promise<ListedContainer[]> {
     const listed = await this.docker.listContainers({ all: true, filters: { label: [`${key}=${value}`] } });

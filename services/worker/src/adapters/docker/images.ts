@@ -18,6 +18,25 @@ export interface BuildLimits {
   timeoutSeconds: number;
 }
 
+/** A local image as the job image cache sees it (GET /system/df, `Images`). */
+export interface LocalImage {
+  /** `sha256:…`. */
+  id: string;
+  /** Every tag of the image (`repository:tag`); empty for untagged images. */
+  tags: string[];
+  labels: Record<string, string>;
+  /** Creation time, seconds since the epoch (`Created`). */
+  created: number;
+  /**
+   * Bytes that removing the image would free: its layers shared with no other local image
+   * (`Size` − `SharedSize`, `docker system df -v`'s UNIQUE SIZE).
+   */
+  uniqueBytes: number;
+}
+
+/** Outcome of removing a tag: removed, already gone (404), or refused because a container uses the image (409). */
+export type RemoveResult = 'removed' | 'gone' | 'in-use';
+
 /** Job images through the Engine API (POST /build, GET /images/{name}/json). */
 export class DockerImages {
   constructor(private readonly docker: Docker) {}
@@ -26,6 +45,54 @@ export class DockerImages {
   async localImageIds(): Promise<string[]> {
     const images = await this.docker.listImages({ all: true });
     return images.map((image) => image.Id);
+  }
+
+  /**
+   * Tagged local images with their unique sizes (GET /system/df: the engine computes shared sizes
+   * only there; it takes a few seconds on a host with many images). The engine runs one at a time
+   * and answers 500 "a disk usage operation is already running" to others: retried every second,
+   * up to a minute (several workers of a host prune at once).
+   * https://docs.docker.com/engine/api/v1.41/#tag/System/operation/SystemDataUsage
+   */
+  async withSizes(): Promise<LocalImage[]> {
+    let usage: unknown;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        usage = await this.docker.df();
+        break;
+      } catch (error) {
+        if (attempt >= 60 || !/disk usage operation is already running/i.test(dockerMessage(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+    return this.#images(usage);
+  }
+
+  #images(usage: unknown): LocalImage[] {
+    const { Images } = usage as { Images?: Array<{ Id: string; RepoTags?: string[] | null; Labels?: Record<string, string> | null; Created: number; Size: number; SharedSize: number }> | null };
+    return (Images ?? []).map((image) => ({
+      id: image.Id,
+      tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
+      labels: image.Labels ?? {},
+      created: image.Created,
+      uniqueBytes: Math.max(0, image.Size - Math.max(0, image.SharedSize)),
+    }));
+  }
+
+  /**
+   * DELETE /images/{tag} without `force`: the engine refuses (409) when a container, running or
+   * not, uses the image, and removes only the tag when the image has others.
+   */
+  async removeTag(tag: string): Promise<RemoveResult> {
+    try {
+      await this.docker.getImage(tag).remove();
+      return 'removed';
+    } catch (error) {
+      const status = dockerStatus(error);
+      if (status === 404) return 'gone';
+      if (status === 409) return 'in-use';
+      throw error;
+    }
   }
 
   /** True when an image with this tag exists locally. */

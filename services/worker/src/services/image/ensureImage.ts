@@ -6,6 +6,7 @@ import { buckets, jobImageTag, labels, snapshotObjectKey } from '@plz/contracts'
 import type { BuildLimits, DockerImages } from '../../adapters/docker/images.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../adapters/s3/objects.js';
 import type { ExecutionLog } from '../run/executionLog.js';
+import type { ImageCache } from './cache.js';
 import { caBundle } from './caCertificates.js';
 import { refusal } from './baseImages.js';
 import { readDockerfile, writeBuildContext } from './buildContext.js';
@@ -18,6 +19,8 @@ export interface ImageDeps {
   extraLabels: Record<string, string>;
   /** Memory, CPUs, network and time limit of the build's RUN steps. */
   buildLimits: BuildLimits;
+  /** Records the image's use and prunes after a build (none: nothing recorded). */
+  cache?: Pick<ImageCache, 'used' | 'prune'> | undefined;
 }
 
 /** The job image of a snapshot, or why there is none (the build log is in the execution's log). */
@@ -29,7 +32,9 @@ export type ImageResult = { ok: true; tag: string; cached: boolean } | { ok: fal
  * build context to a temporary file (with the deployment's CA certificates, see caCertificates.ts)
  * and builds it under `buildLimits`, each output line going to the log's `build` stream. A
  * Dockerfile that starts from another execution's image (baseImages.ts `refusal`: the `plz-job`
- * repository by any name, an image id) is refused before the build.
+ * repository by any name, an image id) is refused before the build. The image's use is recorded
+ * first (so that a prune by another worker of the host keeps it) and again after a build, which is
+ * followed by a prune of the least recently used job images (in the background, keeping this one).
  *
  * @returns `{ ok: false, reason }` for a missing snapshot, a refused Dockerfile (the reason names
  *   the instruction), a failed, timed-out or cancelled build; throws on
@@ -37,6 +42,7 @@ export type ImageResult = { ok: true; tag: string; cached: boolean } | { ok: fal
  */
 export async function ensureImage(deps: ImageDeps, snapshot: string, log: ExecutionLog, signal?: AbortSignal): Promise<ImageResult> {
   const tag = jobImageTag(snapshot);
+  await deps.cache?.used(tag);
   if (await deps.images.exists(tag)) {
     log.system(`using the cached image ${tag}`);
     return { ok: true, tag, cached: true };
@@ -69,6 +75,8 @@ export async function ensureImage(deps: ImageDeps, snapshot: string, log: Execut
     );
     if (!result.ok) return { ok: false, reason: `image build failed: ${result.error}` };
     log.system(`built the image ${tag}`);
+    await deps.cache?.used(tag);
+    void deps.cache?.prune([tag]);
     return { ok: true, tag, cached: false };
   } finally {
     await rm(folder, { recursive: true, force: true });
