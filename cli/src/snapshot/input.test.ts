@@ -16,7 +16,7 @@ function fakeApi(): { api: ApiClient; calls: string[] } {
   return { api, calls };
 }
 
-function setup(files: Record<string, string>): { dir: string; env: Record<string, string> } {
+function setup(files: Record<string, string>): { dir: string; env: { XDG_CACHE_HOME: string } } {
   const base = mkdtempSync(path.join(tmpdir(), 'plz-input-'));
   const dir = path.join(base, 'data');
   for (const [file, content] of Object.entries(files)) {
