@@ -72,6 +72,12 @@ export const ConfigSchema = z.object({
    * 0: no pruning. Workers of one host should agree on it.
    */
   JOB_IMAGE_CACHE_GIB: withDefault(z.coerce.number().min(0), 50),
+  /**
+   * Size cap of an execution's log (build lines and job output), bytes: past it the log is
+   * truncated with a `[plz]` line saying so, the job goes on, and the execution keeps its own
+   * outcome with the truncation noted in its `error` (services/run/executionLog.ts).
+   */
+  JOB_LOG_MAX_BYTES: withDefault(ByteSize, GiB),
 });
 
 /** Pairs of settings where the default must not exceed the maximum. */

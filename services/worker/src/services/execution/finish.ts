@@ -26,6 +26,7 @@ export function describeEnd(end: ExecutionEnd): string {
  */
 export async function finishExecution(ctx: WorkerContext, executionId: string, end: ExecutionEnd, log: ExecutionLog | undefined, run: TrackedRun | undefined): Promise<boolean> {
   const logger = ctx.logger.child({ execution_id: executionId });
+  end = withNotes(end, log?.truncatedAt === undefined ? [] : [`the log was truncated at ${log.truncatedAt} bytes (JOB_LOG_MAX_BYTES)`]);
   if (log) {
     log.system(describeEnd(end));
     await log.close();
@@ -53,6 +54,16 @@ export async function finishExecution(ctx: WorkerContext, executionId: string, e
   }
   if (log) await unlink(log.filePath).catch(() => undefined);
   return changed;
+}
+
+/**
+ * Adds notes (something not kept that did not change the outcome: a truncated log, measures past
+ * their cap) to the end's `error`: the state stays the job's own (a `succeeded` job keeps its state
+ * and gets the note as its `error`), an existing reason comes first.
+ */
+export function withNotes(end: ExecutionEnd, notes: readonly string[]): ExecutionEnd {
+  if (notes.length === 0) return end;
+  return { ...end, error: [end.error, ...notes].filter(Boolean).join('; ') };
 }
 
 /** An `error` end with `reason` and nothing harvested. */

@@ -49,7 +49,7 @@ export async function recover(ctx: WorkerContext): Promise<Array<Promise<void>>>
     logger.info({ execution_id: executionId, state: row.state, container: container.state }, 're-attaching to a job container');
     const run = await ctx.tracking.getRun(row.mlflow_run_id);
     const streamedUntilMs = await ctx.logStream.lastOutputTime(executionId);
-    const log = await ExecutionLog.open(ctx.settings.logDirectory, executionId, ctx.logStream, logger.child({ execution_id: executionId }));
+    const log = await ExecutionLog.open(ctx.settings.logDirectory, executionId, ctx.logStream, logger.child({ execution_id: executionId }), { maxBytes: ctx.config.JOB_LOG_MAX_BYTES });
     log.system(`worker ${me} restarted and re-attached to the job container (its log below is the container's, from its start)`);
     ctx.busy.add(executionId);
     ctx.busyChanged();

@@ -86,7 +86,7 @@ export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise
 async function execute(ctx: WorkerContext, payload: JobPayload, row: ExecutionRow, jobSignal: AbortSignal | undefined): Promise<void> {
   const id = payload.execution_id;
   const logger = ctx.logger.child({ execution_id: id });
-  const log = await ExecutionLog.open(ctx.settings.logDirectory, id, ctx.logStream, logger);
+  const log = await ExecutionLog.open(ctx.settings.logDirectory, id, ctx.logStream, logger, { maxBytes: ctx.config.JOB_LOG_MAX_BYTES });
   const gpus = ctx.config.gpus.deviceIds;
   log.system(`worker ${ctx.config.WORKER_ID} took the execution${gpus.length ? ` on GPU ${gpus.join(',')}` : ''}`);
   const stop = new AbortController();

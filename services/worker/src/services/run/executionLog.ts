@@ -1,8 +1,9 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogEntry, RedisLogStream } from '../../adapters/redis/logStream.js';
 import type { Logger } from '../../logger.js';
+import { formatBytes } from '../container/limits.js';
 import { LineSplitter } from './dockerLogs.js';
 
 /** Entries waiting for Redis beyond this many are dropped from the live log (the file keeps all). */
@@ -16,6 +17,11 @@ const retryIntervalMs = 1_000;
  * pipeline; bounded memory when Redis is slow), and everything into a
  * local file that becomes the `logs/execution.log` artifact at the end. Job output goes to the file
  * as the job wrote it; build lines as Docker printed them; the worker's own lines start with `[plz] `.
+ *
+ * Size cap (`maxBytes`, JOB_LOG_MAX_BYTES): build lines and job output past it are not kept, in the
+ * file nor the live stream; one `[plz]` line says so where it happened, and `truncatedAt` tells the
+ * end of the execution to note it in its `error` (finishExecution). The job goes on. The worker's
+ * own lines are always kept (few, and they carry the end).
  */
 export class ExecutionLog {
   readonly #file: WriteStream;
@@ -26,6 +32,8 @@ export class ExecutionLog {
   #closed = false;
   #scheduled = false;
   readonly #timer: NodeJS.Timeout;
+  #bytes: number;
+  #truncatedAt: number | undefined;
 
   private constructor(
     readonly executionId: string,
@@ -33,7 +41,10 @@ export class ExecutionLog {
     private readonly stream: RedisLogStream,
     private readonly logger: Logger,
     append: boolean,
+    private readonly maxBytes: number,
+    existingBytes: number,
   ) {
+    this.#bytes = existingBytes;
     this.#file = createWriteStream(filePath, { flags: append ? 'a' : 'w' });
     this.#file.on('error', (error) => logger.error({ err: error }, 'cannot write the execution log file'));
     this.#timer = setInterval(() => void this.flush(), retryIntervalMs);
@@ -43,10 +54,42 @@ export class ExecutionLog {
   /**
    * Opens the log of `executionId` in `directory` (`<id>.log`). `append: false` starts the file
    * afresh (a new execution, or a re-attach that rewrites it from the container's own log).
+   * `maxBytes`: the size cap of build lines and job output (JOB_LOG_MAX_BYTES).
    */
-  static async open(directory: string, executionId: string, stream: RedisLogStream, logger: Logger, append = false): Promise<ExecutionLog> {
+  static async open(directory: string, executionId: string, stream: RedisLogStream, logger: Logger, options: { maxBytes: number; append?: boolean }): Promise<ExecutionLog> {
     await mkdir(directory, { recursive: true });
-    return new ExecutionLog(executionId, path.join(directory, `${executionId}.log`), stream, logger, append);
+    const filePath = path.join(directory, `${executionId}.log`);
+    const existing = options.append ? await stat(filePath).then((stats) => stats.size, () => 0) : 0;
+    return new ExecutionLog(executionId, filePath, stream, logger, options.append ?? false, options.maxBytes, existing);
+  }
+
+  /** The cap in bytes at which build lines and job output stopped being kept; undefined when not reached. */
+  get truncatedAt(): number | undefined {
+    return this.#truncatedAt;
+  }
+
+  /**
+   * Takes as much of `text` as fits under the cap (whole when it fits; cut at a byte boundary,
+   * which may split a character, when it does not), counting it; the first cut writes the notice.
+   */
+  #fit(text: string): string {
+    if (this.#truncatedAt !== undefined) return '';
+    const bytes = Buffer.byteLength(text);
+    if (this.#bytes + bytes <= this.maxBytes) {
+      this.#bytes += bytes;
+      return text;
+    }
+    const room = Math.max(0, this.maxBytes - this.#bytes);
+    const kept = Buffer.from(text).subarray(0, room).toString('utf8').replace(/\uFFFD$/, '');
+    this.#bytes = this.maxBytes;
+    this.#truncatedAt = this.maxBytes;
+    return kept;
+  }
+
+  #noticeTruncation(): void {
+    const line = `the log was truncated at ${this.maxBytes} bytes (JOB_LOG_MAX_BYTES = ${formatBytes(this.maxBytes)}): later build and job output is not kept; the job goes on`;
+    this.#file.write(`\n[plz] ${line}\n`);
+    this.#queue({ stream: 'system', line });
   }
 
   /** A line of the worker's own (stream `system`). */
@@ -58,9 +101,13 @@ export class ExecutionLog {
 
   /** A line of the image build (stream `build`). */
   build(line: string): void {
-    if (this.#closed) return;
-    this.#file.write(`${line}\n`);
-    this.#queue({ stream: 'build', line });
+    if (this.#closed || this.#truncatedAt !== undefined) return;
+    const kept = this.#fit(`${line}\n`);
+    if (kept) {
+      this.#file.write(kept);
+      this.#queue({ stream: 'build', line: kept.replace(/\n$/, '') });
+    }
+    if (this.#truncatedAt !== undefined) this.#noticeTruncation();
   }
 
   /**
@@ -68,10 +115,13 @@ export class ExecutionLog {
    * the live stream (false for lines already streamed before a worker restart).
    */
   output(stream: 'stdout' | 'stderr', text: string, live = true): void {
-    if (this.#closed) return;
-    this.#file.write(text);
-    const lines = this.#splitters[stream].push(text);
+    if (this.#closed || this.#truncatedAt !== undefined) return;
+    const kept = this.#fit(text);
+    this.#file.write(kept);
+    const lines = this.#splitters[stream].push(kept);
+    if (this.#truncatedAt !== undefined) lines.push(...this.#splitters[stream].end());
     if (live) for (const line of lines) this.#queue({ stream, line });
+    if (this.#truncatedAt !== undefined) this.#noticeTruncation();
   }
 
   #queue(entry: LogEntry): void {
