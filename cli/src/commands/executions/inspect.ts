@@ -4,6 +4,7 @@ import type { ExecutionList, ExecutionRecord, ExecutionStatus, History, Identity
 import { ConfigError } from '../../errors.js';
 import { formatAgo, formatTable } from '../../output.js';
 import { executionIdOrLast, openServerSession } from '../common.js';
+import { formatLimits } from './limits.js';
 
 // The read-only verbs and stop: each asks one endpoint and prints its answer.
 
@@ -131,18 +132,27 @@ export function lastCommand(): Command {
     });
 }
 
-/** `plz workers`: live workers and queue lengths. */
+/**
+ * Live workers for people: one line each (id, queue, GPUs, what it runs, heartbeat age, then its
+ * job limits as formatLimits writes them, `-` for a worker that publishes none).
+ */
+export function workersText(answer: WorkersResponse): string {
+  const lines = answer.workers.map((w) => {
+    const limits = (w as { limits?: Parameters<typeof formatLimits>[0] }).limits; // absent from deployments older than limits
+    return `${w.worker_id}  ${w.queue.padEnd(8)} gpus=${w.gpus.join(',') || '-'}  ${w.execution_id ? `running ${w.execution_id}` : 'idle'}  (${w.heartbeat_age_seconds.toFixed(0)} s ago)  ${formatLimits(limits)}`;
+  });
+  const queues = Object.entries(answer.queues).map(([name, c]) => `queue ${name}: ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed`);
+  return [...(lines.length ? lines : ['no live worker']), ...queues].join('\n');
+}
+
+/** `plz workers`: live workers, their job limits and queue lengths (`--json`: the API's answer as it is). */
 export function workersCommand(): Command {
   return new Command('workers')
-    .description('list live workers and queue lengths')
+    .description('list live workers (with their job limits) and queue lengths')
     .action(async function (this: Command) {
       const { api, printer } = openServerSession(this);
       const answer = await api.json<WorkersResponse>('GET', '/api/v1/workers');
-      const lines = answer.workers.map(
-        (w) => `${w.worker_id}  ${w.queue.padEnd(8)} gpus=${w.gpus.join(',') || '-'}  ${w.execution_id ? `running ${w.execution_id}` : 'idle'}  (${w.heartbeat_age_seconds.toFixed(0)} s ago)`,
-      );
-      const queues = Object.entries(answer.queues).map(([name, c]) => `queue ${name}: ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed`);
-      printer.result(answer, [...(lines.length ? lines : ['no live worker']), ...queues].join('\n'));
+      printer.result(answer, workersText(answer));
     });
 }
 
