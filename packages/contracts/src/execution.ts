@@ -23,6 +23,18 @@ export const ByteSize = z
   .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*[bkmg]?$/i, 'expected a size such as 512m or 8g')])
   .transform((value) => (typeof value === 'number' ? value : parseByteSize(value)));
 
+/** `8 GiB`, `64 MiB`, `1.5 GiB`, or bytes when smaller than a KiB: for messages about limits. */
+export function formatByteSize(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${Number.isInteger(value) ? value : Number(value.toFixed(2))} ${units[unit]}`;
+}
+
 /** Parses `512m`, `8g`, `1024` into bytes (units are powers of 1024, as Docker's). */
 export function parseByteSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([bkmg]?)$/i.exec(text.trim());

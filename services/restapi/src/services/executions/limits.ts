@@ -1,16 +1,4 @@
-import type { HeartbeatLimits, Resources } from '@plz/contracts';
-
-/** `8 GiB`, `512 MiB`: bytes in the largest binary unit that keeps them readable. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
-}
+import { formatByteSize as formatBytes, type HeartbeatLimits, type Resources } from '@plz/contracts';
 
 /**
  * Why a worker with `limits` would refuse an execution asking for `resources` and

@@ -1,4 +1,4 @@
-import type { Resources } from '@plz/contracts';
+import { formatByteSize, type Resources } from '@plz/contracts';
 import type { Config } from '../../config.js';
 
 /** The limits every job container gets (ARCHITECTURE.md §6), resolved from its request and the worker's settings. */
@@ -40,17 +40,8 @@ export function limitSettings(config: Config, hostCpus?: number): LimitSettings 
   };
 }
 
-/** `8 GiB`, `64 MiB`, `1.5 GiB`, or bytes when smaller than a KiB. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${Number.isInteger(value) ? value : Number(value.toFixed(2))} ${units[unit]}`;
-}
+/** `8 GiB`, `64 MiB`, `1.5 GiB` (the contracts' formatByteSize, shared with the REST API's submit check). */
+export const formatBytes = formatByteSize;
 
 /** Resolved limits, or why the request is refused (it names the limit and the setting). */
 export type LimitsResult = { ok: true; limits: JobLimits } | { ok: false; reason: string };
