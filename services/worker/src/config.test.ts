@@ -35,7 +35,7 @@ describe('loadConfig', () => {
   });
 
   it('reads the job limits with defaults, in Docker sizes, and refuses a default over its maximum', () => {
-    expect(loadConfig(valid)).toMatchObject({ JOB_MEMORY_DEFAULT: 8 * 1024 ** 3, JOB_MEMORY_MAX: 64 * 1024 ** 3, JOB_CPUS_DEFAULT: 4, JOB_CPUS_MAX: 32, JOB_SHM_SIZE_DEFAULT: 2 * 1024 ** 3, JOB_PIDS_LIMIT: 4096, JOB_IMAGE_CACHE_GIB: 50, JOB_LOG_MAX_BYTES: 1024 ** 3 });
+    expect(loadConfig(valid)).toMatchObject({ JOB_MEMORY_DEFAULT: 8 * 1024 ** 3, JOB_MEMORY_MAX: 64 * 1024 ** 3, JOB_CPUS_DEFAULT: 4, JOB_CPUS_MAX: 32, JOB_SHM_SIZE_DEFAULT: 2 * 1024 ** 3, JOB_PIDS_LIMIT: 4096, JOB_IMAGE_CACHE_GIB: 50, JOB_LOG_MAX_BYTES: 1024 ** 3, JOB_OUTPUT_MAX_BYTES: 20 * 1024 ** 3, JOB_MEASURES_MAX_BYTES: 100 * 1024 ** 2 });
     expect(loadConfig({ ...valid, JOB_MEMORY_DEFAULT: '512m', JOB_CPUS_MAX: '', JOB_PIDS_LIMIT: '64', JOB_MAX_RUN_SECONDS_DEFAULT: '60', JOB_IMAGE_CACHE_GIB: '0' })).toMatchObject({ JOB_IMAGE_CACHE_GIB: 0, JOB_MEMORY_DEFAULT: 512 * 1024 ** 2, JOB_CPUS_MAX: 32, JOB_PIDS_LIMIT: 64, JOB_MAX_RUN_SECONDS_DEFAULT: 60 });
     expect(() => loadConfig({ ...valid, JOB_MEMORY_DEFAULT: '128g' })).toThrow('JOB_MEMORY_DEFAULT: 137438953472 is more than JOB_MEMORY_MAX');
     expect(() => loadConfig({ ...valid, JOB_PIDS_LIMIT: 'lots', JOB_CPUS_DEFAULT: '-1' })).toThrow(/JOB_CPUS_DEFAULT[\s\S]*JOB_PIDS_LIMIT/);

@@ -78,6 +78,13 @@ export const ConfigSchema = z.object({
    * outcome with the truncation noted in its `error` (services/run/executionLog.ts).
    */
   JOB_LOG_MAX_BYTES: withDefault(ByteSize, GiB),
+  /**
+   * Size cap of a job's output folder, bytes: files are kept while they fit, the others left out
+   * and listed in the log, and the execution ends in `error` saying so (services/harvest/outputs.ts).
+   */
+  JOB_OUTPUT_MAX_BYTES: withDefault(ByteSize, 20 * GiB),
+  /** Bytes of measure files read per pass (each file also at most 1 MiB): files past it are not read, noted in the log and `error`. */
+  JOB_MEASURES_MAX_BYTES: withDefault(ByteSize, 100 * 1024 ** 2),
 });
 
 /** Pairs of settings where the default must not exceed the maximum. */

@@ -20,7 +20,7 @@ describe('worker: the log, output and measures of a job have size caps, never a 
 
   beforeAll(async () => {
     bed = await createTestBed('disk');
-    await bed.startWorker(workerId, { JOB_LOG_MAX_BYTES: '64k' });
+    await bed.startWorker(workerId, { JOB_LOG_MAX_BYTES: '64k', JOB_OUTPUT_MAX_BYTES: '100k', JOB_MEASURES_MAX_BYTES: '2k' });
   }, 120_000);
 
   afterAll(async () => {
@@ -48,5 +48,32 @@ describe('worker: the log, output and measures of a job have size caps, never a 
     expect(Buffer.byteLength(log)).toBeLessThan(64 * KiB + 4 * KiB);
     // the job went on past the cap: its output is kept
     expect(await streamText(await bed.mlflow.downloadArtifact({ experimentId, runId, path: 'output/after.txt' }))).toBe('written after the cap');
+  }, 120_000);
+  it('keeps the output files that fit under JOB_OUTPUT_MAX_BYTES, lists the others and ends in `error`; measures past JOB_MEASURES_MAX_BYTES are not read, noted', async () => {
+    const code = [
+      "out, meas = config['output_directory'], config['measures_directory']",
+      "open(os.path.join(out, 'big.bin'), 'wb').write(b'b' * 150 * 1024)",
+      "open(os.path.join(out, 'medium.bin'), 'wb').write(b'm' * 60 * 1024)",
+      "for name in ('small-1.txt', 'small-2.txt'): open(os.path.join(out, name), 'w').write('s' * 10)",
+      "for epoch in (1, 2, 3): json.dump({'loss': 1.0 / epoch, 'pad': 'p' * 900}, open(os.path.join(meas, 'epoch_%d' % epoch), 'w'))",
+      "print('done', flush=True)",
+    ].join('\n');
+    const { id } = await bed.submit({ snapshot: await bed.snapshot(pythonJob(`${bed.runId} output`, code)) });
+    const row = await bed.waitForState(id);
+    const reason = 'the output is 215060 bytes, more than JOB_OUTPUT_MAX_BYTES = 102400 (100 KiB): kept 3 file(s) (61460 bytes) that fit, left out 1 file(s) (153600 bytes), listed in the log';
+    const note = '1 measure file(s) were not read: past JOB_MEASURES_MAX_BYTES = 2048 bytes (listed in the log)';
+    expect(row).toMatchObject({ state: 'error', exit_code: 0, error: `${reason}; ${note}` });
+    expect(Object.keys(row['measures'] as object)).toHaveLength(2);
+
+    const lines = (await bed.logEntries(id)).filter((entry) => entry['stream'] === 'system').map((entry) => entry['line']);
+    expect(lines).toContain(reason);
+    expect(lines).toContain('left out of the output: big.bin (153600 bytes)');
+    expect(lines.filter((line) => /^measure epoch_[123] skipped: past the measures cap JOB_MEASURES_MAX_BYTES \(2048 bytes\): not read$/.test(line ?? ''))).toHaveLength(1);
+
+    const runId = row['mlflow_run_id'] as string;
+    const experimentId = row['mlflow_experiment_id'] as string;
+    const output = await bed.mlflow.listArtifacts({ experimentId, runId, path: 'output' });
+    expect(output.map((file) => file.path?.split('/').pop()).sort()).toEqual(['medium.bin', 'small-1.txt', 'small-2.txt']);
+    expect((await bed.mlflow.getRun(runId)).info.status).toBe('FAILED');
   }, 120_000);
 });

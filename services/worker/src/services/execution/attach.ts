@@ -24,7 +24,7 @@ export interface FollowInput {
  */
 export async function followAndHarvest(ctx: WorkerContext, input: FollowInput): Promise<void> {
   const { executionId, containerId, run, log } = input;
-  const measures = new MeasuresCollector(ctx.containers, ctx.tracking, run.runId, log, ctx.logger.child({ execution_id: executionId }), ctx.settings.maxMeasureFileBytes);
+  const measures = new MeasuresCollector(ctx.containers, ctx.tracking, run.runId, log, ctx.logger.child({ execution_id: executionId }), ctx.settings.maxMeasureFileBytes, ctx.config.JOB_MEASURES_MAX_BYTES);
   const outcome = await supervise(ctx, { executionId, containerId, log, measures, startedAtMs: input.startedAtMs, maxRunSeconds: input.maxRunSeconds, streamedUntilMs: input.streamedUntilMs, jobSignal: input.jobSignal });
   if (outcome.kind === 'detached') {
     log.system('the worker is shutting down: the job keeps running and the worker will re-attach to it when it starts again');

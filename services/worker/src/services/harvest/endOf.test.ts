@@ -17,5 +17,7 @@ describe('end state of an exited job', () => {
 
   it('turns a harvest that lost something into an error', () => {
     expect(endOf(exit(0), ['output: connection reset'])).toEqual({ state: 'error', exitCode: 0, error: 'harvest failed: output: connection reset' });
+    expect(endOf(exit(3), [], ['the output is 9 bytes, more than JOB_OUTPUT_MAX_BYTES'])).toEqual({ state: 'error', exitCode: 3, error: 'the output is 9 bytes, more than JOB_OUTPUT_MAX_BYTES' });
+    expect(endOf(exit(0), ['summary: x'], ['over'])).toEqual({ state: 'error', exitCode: 0, error: 'over; harvest failed: summary: x' });
   });
 });

@@ -2,7 +2,7 @@ import { containerPaths, isTerminal } from '@plz/contracts';
 import type { TrackedRun } from '../../adapters/mlflow.js';
 import type { ExecutionEnd } from '../../repositories/executions.js';
 import type { WorkerContext } from '../context.js';
-import { finishExecution } from '../execution/finish.js';
+import { finishExecution, withNotes } from '../execution/finish.js';
 import type { MeasuresCollector } from '../measures/collector.js';
 import { measuresObject, summaryMetrics } from '../measures/parse.js';
 import { readSummary } from '../measures/read.js';
@@ -10,6 +10,9 @@ import type { ExecutionLog } from '../run/executionLog.js';
 import type { StopReason } from '../run/supervise.js';
 import { formatBytes } from '../container/limits.js';
 import { uploadOutputs } from './outputs.js';
+
+/** Files left out of the output named one per log line, at most. */
+const maxListed = 100;
 
 export interface HarvestInput {
   executionId: string;
@@ -26,12 +29,14 @@ export interface HarvestInput {
  * `error` ("maximum run time … exceeded": a limit of the deployment, not the job's failure, and the
  * reason is kept); a non-zero exit after the kernel's OOM killer struck in the container (inspect
  * `State.OOMKilled`) → `error` naming the memory limit (`HostConfig.Memory`); exit 0 →
- * `succeeded`; else `failed` with the code. Problems while harvesting turn the end into `error`, since something the
- * job produced was not kept.
+ * `succeeded`; else `failed` with the code. Problems while harvesting, and an output over its cap
+ * (`overCap`: the reasons), turn the end into `error`, since something the job produced was not kept.
  */
-export function endOf(input: Pick<HarvestInput, 'exit' | 'maxRunSeconds'>, problems: readonly string[]): Pick<ExecutionEnd, 'state' | 'exitCode' | 'error'> {
+export function endOf(input: Pick<HarvestInput, 'exit' | 'maxRunSeconds'>, problems: readonly string[], overCap: readonly string[] = []): Pick<ExecutionEnd, 'state' | 'exitCode' | 'error'> {
   const { exitCode, oomKilled, stoppedFor, memoryBytes } = input.exit;
-  if (problems.length > 0) return { state: 'error', exitCode, error: `harvest failed: ${problems.join('; ')}` };
+  if (problems.length > 0 || overCap.length > 0) {
+    return { state: 'error', exitCode, error: [...overCap, ...(problems.length > 0 ? [`harvest failed: ${problems.join('; ')}`] : [])].join('; ') };
+  }
   if (stoppedFor === 'user') return { state: 'stopped', exitCode, error: null };
   if (stoppedFor === 'timeout') return { state: 'error', exitCode, error: `maximum run time exceeded (${input.maxRunSeconds} s)` };
   if (exitCode === 0) return { state: 'succeeded', exitCode, error: null };
@@ -62,16 +67,30 @@ export async function harvest(ctx: WorkerContext, input: HarvestInput): Promise<
   log.system('harvesting the output, measures and summary');
   const problems: string[] = [];
   const onSkip = (path: string, reason: string) => log.system(`skipped ${path}: ${reason}`);
+  const overCap: string[] = [];
   try {
-    const outputs = await uploadOutputs(ctx.containers, ctx.objects, containerId, input.run.artifactRoot, onSkip);
+    const maxBytes = ctx.config.JOB_OUTPUT_MAX_BYTES;
+    const outputs = await uploadOutputs(ctx.containers, ctx.objects, containerId, input.run.artifactRoot, onSkip, maxBytes);
     log.system(`kept the output: ${outputs.files} file(s), ${outputs.bytes} bytes${outputs.skipped ? `, ${outputs.skipped} skipped` : ''}`);
+    if (outputs.leftOut.length > 0) {
+      const leftBytes = outputs.leftOut.reduce((sum, file) => sum + file.bytes, 0);
+      const reason = `the output is ${outputs.totalBytes} bytes, more than JOB_OUTPUT_MAX_BYTES = ${maxBytes} (${formatBytes(maxBytes)}): kept ${outputs.files} file(s) (${outputs.bytes} bytes) that fit, left out ${outputs.leftOut.length} file(s) (${leftBytes} bytes), listed in the log`;
+      log.system(reason);
+      for (const file of outputs.leftOut.slice(0, maxListed)) log.system(`left out of the output: ${file.path} (${file.bytes} bytes)`);
+      if (outputs.leftOut.length > maxListed) log.system(`… and ${outputs.leftOut.length - maxListed} more file(s) left out of the output`);
+      overCap.push(reason);
+    }
   } catch (error) {
     logger.error({ err: error }, 'uploading the output failed');
     problems.push(`output: ${(error as Error).message}`);
   }
   let measures: Record<string, unknown> | null = null;
+  const notes: string[] = [];
   try {
     const files = await input.measures.read(containerId);
+    if (input.measures.capped.length > 0) {
+      notes.push(`${input.measures.capped.length} measure file(s) were not read: past JOB_MEASURES_MAX_BYTES = ${ctx.config.JOB_MEASURES_MAX_BYTES} bytes (listed in the log)`);
+    }
     measures = measuresObject(files);
     await input.measures.send(files);
   } catch (error) {
@@ -91,7 +110,7 @@ export async function harvest(ctx: WorkerContext, input: HarvestInput): Promise<
     logger.error({ err: error }, 'reading or sending the summary failed');
     problems.push(`summary: ${(error as Error).message}`);
   }
-  const end: ExecutionEnd = { ...endOf(input, problems), measures, summary };
+  const end: ExecutionEnd = withNotes({ ...endOf(input, problems, overCap), measures, summary }, notes);
   await finishExecution(ctx, executionId, end, log, input.run);
   await ctx.containers.remove(containerId).catch((error: unknown) => logger.error({ err: error }, 'cannot remove the job container'));
 }

@@ -5,7 +5,7 @@ import type { MlflowTracking } from '../../adapters/mlflow.js';
 import type { Logger } from '../../logger.js';
 import type { ExecutionLog } from '../run/executionLog.js';
 import { measureMetrics, type MeasureFile } from './parse.js';
-import { readMeasureFiles } from './read.js';
+import { measuresCapReason, readMeasureFiles } from './read.js';
 
 /**
  * Reads a job's measures directory (`/plz/measures`, through Docker's archive endpoint, which
@@ -16,6 +16,8 @@ import { readMeasureFiles } from './read.js';
 export class MeasuresCollector {
   readonly #sent = new Map<string, string>();
   readonly #skipped = new Set<string>();
+  /** Files of the last read left unread for the measures cap. */
+  #capped: string[] = [];
 
   constructor(
     private readonly containers: DockerContainers,
@@ -24,17 +26,34 @@ export class MeasuresCollector {
     private readonly log: ExecutionLog,
     private readonly logger: Logger,
     private readonly maxFileBytes: number,
+    /** JOB_MEASURES_MAX_BYTES: bytes read in all per pass; files past it are not read. */
+    private readonly maxTotalBytes = Number.POSITIVE_INFINITY,
   ) {}
+
+  /** Paths of the measure files that the last read left out for the cap (empty when none). */
+  get capped(): readonly string[] {
+    return this.#capped;
+  }
 
   /** Every measure file now in the container (empty when the folder is gone). */
   async read(containerId: string): Promise<MeasureFile[]> {
     const archive = await this.containers.getArchive(containerId, containerPaths.measures);
     if (!archive) return [];
-    return readMeasureFiles(archive, 'measures', this.maxFileBytes, (path, reason) => {
-      if (this.#skipped.has(path)) return;
-      this.#skipped.add(path);
-      this.log.system(`measure ${path} skipped: ${reason}`);
-    });
+    const capped: string[] = [];
+    const files = await readMeasureFiles(
+      archive,
+      'measures',
+      this.maxFileBytes,
+      (path, reason) => {
+        if (reason.startsWith(measuresCapReason)) capped.push(path);
+        if (this.#skipped.has(path)) return;
+        this.#skipped.add(path);
+        this.log.system(`measure ${path} skipped: ${reason}`);
+      },
+      this.maxTotalBytes,
+    );
+    this.#capped = capped;
+    return files;
   }
 
   /** Sends the metrics of `files` that were not sent with this content yet. */

@@ -4,15 +4,27 @@ import tar from 'tar-stream';
 import { entryPath } from '../archive/entryPath.js';
 import { measuresObject, parseMeasureContent, type MeasureFile } from './parse.js';
 
+/** Start of the skip reason of a measure file left unread for the measures cap. */
+export const measuresCapReason = 'past the measures cap JOB_MEASURES_MAX_BYTES';
+
 /**
  * Reads the regular files of a folder archived by Docker (GET /containers/{id}/archive; entries
  * start with `root`, the folder's base name) as measure files. Files over `maxFileBytes`, links
- * and entries with unsafe paths are skipped and reported to `onSkip`.
+ * and entries with unsafe paths are skipped and reported to `onSkip`; so are files that would take
+ * the bytes read past `maxTotalBytes` (JOB_MEASURES_MAX_BYTES; smaller later files may still fit),
+ * with a reason starting with `measuresCapReason`.
  */
-export async function readMeasureFiles(archive: Readable, root: string, maxFileBytes: number, onSkip: (path: string, reason: string) => void): Promise<MeasureFile[]> {
+export async function readMeasureFiles(
+  archive: Readable,
+  root: string,
+  maxFileBytes: number,
+  onSkip: (path: string, reason: string) => void,
+  maxTotalBytes = Number.POSITIVE_INFINITY,
+): Promise<MeasureFile[]> {
   const extract = tar.extract();
   const reading = pipeline(archive, extract);
   const files: MeasureFile[] = [];
+  let total = 0;
   for await (const entry of extract) {
     const { name, type, size = 0, mtime } = entry.header;
     const checked = entryPath(name, root);
@@ -23,6 +35,12 @@ export async function readMeasureFiles(archive: Readable, root: string, maxFileB
       entry.resume();
       continue;
     }
+    if (total + size > maxTotalBytes) {
+      onSkip(checked.path || root, `${measuresCapReason} (${maxTotalBytes} bytes): not read`);
+      entry.resume();
+      continue;
+    }
+    total += size;
     const chunks: Buffer[] = [];
     for await (const chunk of entry) chunks.push(chunk as Buffer);
     files.push({ path: checked.path, content: Buffer.concat(chunks).toString('utf8'), mtimeMs: (mtime ?? new Date()).getTime() });
