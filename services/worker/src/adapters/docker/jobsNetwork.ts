@@ -1,0 +1,104 @@
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import { dockerMessage, dockerStatus } from './client.js';
+
+/** Docker's option that keeps containers of a bridge network from reaching each other (Engine API, network create `Options`). */
+const iccOption = 'com.docker.network.bridge.enable_icc';
+
+/**
+ * Makes sure the jobs network exists: a bridge network whose containers cannot reach each other
+ * (`enable_icc=false`), which reaches the internet through the host's NAT as Docker's bridges do.
+ * The worker is not on it (it needs only the Docker API); it creates the network itself, so that
+ * no service of the deployment has to join it. Several workers starting at once: a creation that
+ * loses the race (409) is fine.
+ *
+ * @returns the network's Linux bridge interface (`Options["com.docker.network.bridge.name"]`, else
+ *   Docker's default `br-<first 12 hex of the network id>`).
+ * @throws Error when the network exists with containers allowed to talk to each other, or the
+ *   engine refuses.
+ */
+export async function ensureJobsNetwork(docker: Docker, name: string, labels: Record<string, string> = {}): Promise<string> {
+  let info: { Id: string; Driver?: string; Options?: Record<string, string> };
+  try {
+    info = (await docker.getNetwork(name).inspect()) as typeof info;
+  } catch (error) {
+    if (dockerStatus(error) !== 404) throw new Error(`cannot inspect the jobs network "${name}": ${dockerMessage(error)}`, { cause: error });
+    try {
+      await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Options: { [iccOption]: 'false' }, Labels: { 'org.plz.network': 'jobs', ...labels } });
+    } catch (created) {
+      if (dockerStatus(created) !== 409) throw new Error(`cannot create the jobs network "${name}": ${dockerMessage(created)}`, { cause: created });
+    }
+    info = (await docker.getNetwork(name).inspect()) as typeof info;
+  }
+  if (info.Driver !== 'bridge' || info.Options?.[iccOption] !== 'false') {
+    throw new Error(`the jobs network "${name}" lets its containers reach each other (it needs driver bridge and ${iccOption}=false): remove it (docker network rm ${name}) and start the worker again`);
+  }
+  return info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
+}
+
+/**
+ * The shell script that drops every packet entering the host from `$BRIDGE` (iptables `INPUT`):
+ * jobs can no longer open connections to any address of the host itself (the jobs bridge's
+ * gateway, the host's LAN address, NGINX's published ports when bound to every address), while
+ * their traffic to other hosts goes through `FORWARD` as before and Docker's DNS for the network
+ * answers inside each container. It uses whichever iptables backend (nft or legacy) holds Docker's
+ * own `DOCKER` chain, and adds the rule once.
+ */
+export const isolationScript = [
+  'set -eu',
+  'for ipt in iptables-nft iptables-legacy iptables; do',
+  '  command -v "$ipt" >/dev/null 2>&1 || continue',
+  '  "$ipt" -w -n -L DOCKER >/dev/null 2>&1 || continue',
+  '  if "$ipt" -w -C INPUT -i "$BRIDGE" -j DROP 2>/dev/null; then echo "$ipt: INPUT from $BRIDGE already dropped"; exit 0; fi',
+  '  "$ipt" -w -I INPUT -i "$BRIDGE" -j DROP',
+  '  echo "$ipt: INPUT from $BRIDGE dropped"',
+  '  exit 0',
+  'done',
+  'echo "no iptables holding Docker\'s DOCKER chain was found" >&2',
+  'exit 1',
+].join('\n');
+
+/**
+ * The image of the container this process runs in (a container's hostname is its id by default),
+ * or undefined outside a container.
+ */
+export async function ownImage(docker: Docker): Promise<string | undefined> {
+  try {
+    const info = (await docker.getContainer(hostname()).inspect()) as { Image?: string };
+    return info.Image;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Keeps jobs away from the host: runs isolationScript once in a short-lived container of `image`
+ * (which must have iptables; the worker's own image does) in the host's network namespace with
+ * NET_ADMIN, through the Docker API the worker already holds. Idempotent; run at every worker
+ * start, so that the rule comes back after a reboot. The container is removed afterwards.
+ *
+ * @returns what the script printed (which backend, added or present).
+ * @throws Error with the script's output when it fails.
+ */
+export async function isolateJobsFromHost(docker: Docker, bridge: string, image: string, labels: Record<string, string> = {}): Promise<string> {
+  const container = await docker.createContainer({
+    Image: image,
+    User: '0:0',
+    Entrypoint: ['sh', '-c'],
+    Cmd: [isolationScript],
+    Env: [`BRIDGE=${bridge}`],
+    // A terminal: the logs come back as plain text, not multiplexed frames.
+    Tty: true,
+    Labels: { 'org.plz.role': 'jobs-isolation', ...labels },
+    HostConfig: { NetworkMode: 'host', CapAdd: ['NET_ADMIN', 'NET_RAW'], AutoRemove: false },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const output = (await container.logs({ stdout: true, stderr: true, follow: false })).toString('utf8').trim();
+    if (StatusCode !== 0) throw new Error(`could not keep jobs away from the host (iptables, exit ${StatusCode}): ${output}`);
+    return output;
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
