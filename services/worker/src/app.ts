@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkDatasetsSource, checkDocker, dockerClient, dockerCpuCount, dockerEngineId } from './adapters/docker/client.js';
 import { DockerContainers } from './adapters/docker/containers.js';
+import { ensureJobsNetwork, isolateJobsFromHost, ownImage } from './adapters/docker/jobsNetwork.js';
 import { DockerImages } from './adapters/docker/images.js';
 import { createConsumer } from './adapters/queue/consumer.js';
 import { MlflowTracking } from './adapters/mlflow.js';
@@ -37,12 +38,14 @@ export interface RunningWorker {
 }
 
 /**
- * Wires the worker and starts it: checks its GPU locks (refusing to start when another worker
- * holds one of its GPUs on this Docker host), recovers the job containers it left, then consumes
+ * Wires the worker and starts it: makes sure the jobs network exists with containers kept apart and
+ * closes the host to it (when the worker runs in a container: its image has iptables), checks its
+ * GPU locks (refusing to start when another worker holds one of its GPUs on this Docker host), recovers the job containers it left, then consumes
  * its queue (from `gpuAssignment(NVIDIA_VISIBLE_DEVICES)`) with concurrency 1, with heartbeats
  * every 5 s.
  *
- * @throws Error when a GPU is held by another worker, or Docker, Redis or PostgreSQL cannot be reached.
+ * @throws Error when a GPU is held by another worker, the jobs network cannot be made safe, or
+ *   Docker, Redis or PostgreSQL cannot be reached.
  */
 export async function startWorker(config: Config, logger: Logger, overrides: Partial<WorkerSettings> = {}): Promise<RunningWorker> {
   const settings: WorkerSettings = { ...defaultSettings, logDirectory: path.join(tmpdir(), 'plz-worker-logs'), ...overrides };
@@ -84,6 +87,11 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
   try {
     await checkDocker(docker, config.DOCKER_HOST);
     await checkDatasetsSource(docker, config.DATASETS_SOURCE);
+    // Jobs run on their own network, which the worker is not on, closed to the host's addresses.
+    const bridge = await ensureJobsNetwork(docker, config.JOBS_NETWORK);
+    const image = await ownImage(docker);
+    if (image) logger.info({ network: config.JOBS_NETWORK, bridge, isolation: await isolateJobsFromHost(docker, bridge, image) }, 'jobs network ready');
+    else logger.warn({ network: config.JOBS_NETWORK }, 'not running in a container: the host is not closed to jobs (the deployment\'s worker image does it)');
     ctx.limits = limitSettings(config, await dockerCpuCount(docker));
     const engineId = await dockerEngineId(docker);
     ctx.imageCache = new ImageCache(

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,7 +67,15 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
   }, 1_800_000);
 
   afterAll(async () => {
+    // The workers' jobs network is not compose's: it goes after compose's down, with the host rule closing it.
+    const jobsNetwork = await runCommand(dockerBinary, ['network', 'inspect', `${slug}-jobs`, '--format', '{{.Id}}'], { env: dockerEnv() });
     await project?.compose(['--profile', 'init', 'down', '-v', '--remove-orphans']).catch(() => undefined);
+    if (jobsNetwork.status === 0) {
+      const bridge = `br-${jobsNetwork.stdout.trim().slice(0, 12)}`;
+      await runCommand(dockerBinary, ['run', '--rm', '--network', 'host', '--cap-add', 'NET_ADMIN', '--user', '0:0', '--entrypoint', 'sh', 'plz-worker:dev', '-c',
+        `for ipt in iptables-nft iptables-legacy; do while $ipt -w -D INPUT -i ${bridge} -j DROP 2>/dev/null; do :; done; done`], { env: dockerEnv() });
+      await runCommand(dockerBinary, ['network', 'rm', `${slug}-jobs`], { env: dockerEnv() });
+    }
     if (nfsVolume) await runCommand(dockerBinary, ['volume', 'rm', '--force', nfsVolume], { env: dockerEnv() });
     if (base) rmSync(base, { recursive: true, force: true });
   }, 300_000);
@@ -146,6 +155,58 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
       return url;
     },
   }));
+
+  // Issue 14: jobs are kept away from the host, the services and each other.
+  it('keeps jobs off the host, the services and each other: the worker is not on the jobs network, a job reaches no port of the host', async () => {
+    const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
+    const networksOf = async (service: string) => {
+      const id = (await project.compose(['ps', '-q', service])).stdout.trim();
+      const { stdout } = await runCommand(dockerBinary, ['inspect', id, '--format', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}'], { env: dockerEnv() });
+      return stdout.trim().split(' ');
+    };
+    expect(await networksOf('worker-cpu-0')).toEqual([`${slug}-internal`]);
+    const gatewayOf = async (network: string) =>
+      (await runCommand(dockerBinary, ['network', 'inspect', network, '--format', '{{(index .IPAM.Config 0).Gateway}}'], { env: dockerEnv() })).stdout.trim();
+    // A port open on every address of this machine, as NGINX's is when bound to 0.0.0.0.
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.end('hello\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // Control: from another bridge of this machine the port answers, so a refusal below is the jobs network's.
+      const control = await runCommand(dockerBinary, ['run', '--rm', '--network', `${slug}-edge`, 'debian:bookworm-slim', 'bash', '-c',
+        `timeout 3 bash -c '</dev/tcp/${await gatewayOf(`${slug}-edge`)}/${port}' 2>/dev/null && echo open || echo closed`], { env: dockerEnv() });
+      expect(control.stdout.trim()).toBe('open');
+      const user = new PlzUser(url, token);
+      const probe = user.project({
+        'plz.config.json': JSON.stringify({ project: 'containment-check', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'] }),
+        'main.py': [
+          'import json, os, socket',
+          'parameters = json.load(open(os.environ["CONFIGURATION_FILE"]))["parameters"]',
+          'def reach(host, port):',
+          '    try:',
+          '        socket.create_connection((host, port), timeout=3).close()',
+          '        return "open"',
+          '    except OSError as error:',
+          '        return "closed (" + type(error).__name__ + ")"',
+          'print("host port:", reach(parameters["gateway"], parameters["port"]), flush=True)',
+          'print("restapi service:", reach("restapi", 8080), flush=True)',
+          'print("redis service:", reach("redis", 6379), flush=True)',
+        ].join('\n'),
+        'parameters.json': JSON.stringify({ gateway: await gatewayOf(`${slug}-jobs`), port }),
+      });
+      const result = await user.plz(probe, ['run', '--parameters', 'parameters.json'], 600_000);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/^host port: closed/m);
+      expect(result.stdout).toMatch(/^restapi service: closed/m);
+      expect(result.stdout).toMatch(/^redis service: closed/m);
+      user.dispose();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 900_000);
 
   // Issue 13: the researcher's plz, installed from the deployment.
   cliInstallFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug }));

@@ -11,7 +11,9 @@ const restapiVariables = [
   'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'SESSION_SECRET_FILE', 'SESSION_TTL',
 ];
 const workerVariables = [
-  'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'HEARTBEAT_FILE', 'JOBS_NETWORK', 'LOG_LEVEL', 'MLFLOW_LOG_CONCURRENCY', 'MLFLOW_URL',
+  'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'HEARTBEAT_FILE', 'JOBS_NETWORK',
+  'JOB_BUILD_TIMEOUT_SECONDS', 'JOB_CPUS_DEFAULT', 'JOB_CPUS_MAX', 'JOB_IMAGE_CACHE_GIB', 'JOB_LOG_MAX_BYTES', 'JOB_MAX_RUN_SECONDS_DEFAULT', 'JOB_MAX_RUN_SECONDS_MAX',
+  'JOB_MEASURES_MAX_BYTES', 'JOB_MEMORY_DEFAULT', 'JOB_MEMORY_MAX', 'JOB_OUTPUT_MAX_BYTES', 'JOB_PIDS_LIMIT', 'JOB_SHM_SIZE_DEFAULT', 'LOG_LEVEL', 'MLFLOW_LOG_CONCURRENCY', 'MLFLOW_URL',
   'NVIDIA_VISIBLE_DEVICES', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'WORKER_ID',
 ];
 
@@ -32,11 +34,12 @@ async function expectValidDeployment(deployment: Rendered, bindAddress: string):
   }
   for (const [name, worker] of workers(file)) {
     expect(worker.volumes).toContain('/var/run/docker.sock:/var/run/docker.sock');
-    expect(worker.networks).toEqual(['internal', 'jobs']);
+    expect(worker.networks).toEqual(['internal']);
     expect(worker.environment?.['WORKER_ID']).toBe(`${file.name}-${name}`);
   }
   expect(file.networks['internal']).toMatchObject({ name: `${file.name}-internal`, internal: true });
-  expect(file.networks['jobs']?.name).toBe(`${file.name}-jobs`);
+  // The jobs network is the workers' own (JOBS_NETWORK), not compose's.
+  expect(file.networks['jobs']).toBeUndefined();
   expect(Object.values(file.volumes).map((volume) => volume.name)).toEqual(['db-data', 'db-tls', 'redis-data', 'minio-data'].map((volume) => `${file.name}-${volume}`));
   return file;
 }

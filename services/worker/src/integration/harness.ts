@@ -76,7 +76,7 @@ export async function createTestBed(prefix: string) {
   await objects.ensureBucket(buckets.inputs);
   const mlflow = new MlflowClient({ baseUrl: services.mlflowUrl });
   const network = `plz-test-jobs-${runId}`;
-  await run(dockerCli, ['network', 'create', '--label', `${testLabel}=${runId}`, network]);
+  await run(dockerCli, ['network', 'create', '--label', `${testLabel}=${runId}`, '-o', 'com.docker.network.bridge.enable_icc=false', network]);
   const scratch = mkdtempSync(path.join(tmpdir(), `plz-worker-test-${prefix}-`));
   const workers = new Set<RunningWorker>();
   const workerIds = new Set<string>();
