@@ -3,6 +3,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import type { ComposeProject } from './docker.js';
+import { toolPaths } from '@plz/testkit';
 import { PlzUser, runCommand } from './plz-cli.js';
 import { screenshotDir } from './plz-flow.js';
 
@@ -18,8 +19,8 @@ export interface IdentityContext {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The MLflow virtualenv of tools/provision, whose Python client the tests use as researchers would. */
-const mlflowPython = path.join(process.env['PLZ_TOOLS_DIR'] ?? '/opt/plz-tools', 'venv', 'bin', 'python');
+/** The Python of tools/provision's MLflow virtualenv (beside its `mlflow`), whose client the tests use as researchers would. */
+const mlflowPython = (): string => path.join(path.dirname(toolPaths().mlflow), 'python');
 
 /** Starts headless Chromium (Debian's), as the other e2e pages do. */
 export function launchChromium(): Promise<Browser> {
@@ -146,7 +147,7 @@ export function identityFlow(context: () => IdentityContext): void {
       'status = client.get_run(os.environ["RUN_ID"]).info.lifecycle_stage',
       'print(json.dumps({"experiments": names, "steps": steps, "delete": deleted, "lifecycle": status}))',
     ].join('\n');
-    const result = await runCommand(mlflowPython, ['-c', script], {
+    const result = await runCommand(mlflowPython(), ['-c', script], {
       env: { PATH: process.env['PATH'] ?? '', TRACKING_URI: `${url}/mlflow`, RUN_ID: execution.runId, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', ...env },
       timeoutMs: 120_000,
     });
@@ -164,7 +165,7 @@ export function identityFlow(context: () => IdentityContext): void {
     const basic = await mlflowClient({ MLFLOW_TRACKING_USERNAME: researcher.name, MLFLOW_TRACKING_PASSWORD: researcher.token });
     expect(basic.experiments).toContain('sklearn-digits');
     expect(basic.delete).toMatch(/^refused: .*403/s);
-    const none = await runCommand(mlflowPython, ['-c', 'from mlflow.tracking import MlflowClient; import os; MlflowClient(tracking_uri=os.environ["U"]).search_experiments()'], {
+    const none = await runCommand(mlflowPython(), ['-c', 'from mlflow.tracking import MlflowClient; import os; MlflowClient(tracking_uri=os.environ["U"]).search_experiments()'], {
       env: { PATH: process.env['PATH'] ?? '', U: `${context().url}/mlflow`, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' },
     });
     expect(none.status).not.toBe(0);
