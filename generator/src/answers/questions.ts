@@ -17,6 +17,19 @@ import {
   type Validation,
 } from './validators.js';
 import type { AnswerName } from './schema.js';
+import {
+  formatSize,
+  parseCpus,
+  parseSize,
+  validateDefaultWithinMax,
+  validateJobCpus,
+  validateJobImageCacheGib,
+  validateJobMemory,
+  validateJobPidsLimit,
+  validateJobRunSeconds,
+  validateJobShmSize,
+  validateShmWithinMemory,
+} from './job-limits.js';
 
 /** One question of the generator, asked interactively or answered by its flag. */
 export interface Question {
@@ -32,6 +45,19 @@ export interface Question {
   /** Whether the prompt asks it, given the answers so far (raw values); asked always when absent. Its flag is always read. */
   when?: (answers: Record<string, unknown>) => boolean;
 }
+
+/**
+ * Checks a default against its maximum once both are known (the answers so far); `parse` reads
+ * either (undefined when it is not valid yet: its own validator reports that).
+ */
+const withinMax =
+  (validate: (value: string) => Validation, parse: (value: string) => number | undefined, maxName: AnswerName, rule: (value: number, max: number) => Validation) =>
+  (value: string, answers: Record<string, unknown>): Validation => {
+    const own = validate(value);
+    if (own !== true) return own;
+    const max = parse(String(answers[maxName] ?? ''));
+    return max === undefined ? true : rule(parse(value) ?? 0, max);
+  };
 
 const resolvePath = (value: string, cwd: string): string => (value.trim() === '' ? '' : path.resolve(cwd, value.trim()));
 
@@ -76,4 +102,42 @@ export const questions: readonly Question[] = [
   { name: 'imageTag', flag: 'image-tag', kind: 'text', message: 'Tag of the plz images', validate: validateImageTag },
   { name: 'composeCommand', flag: 'compose-command', kind: 'text', message: 'Docker Compose v2 command', validate: validateComposeCommand },
   { name: 'systemdMounts', flag: 'systemd-mounts', kind: 'text', message: 'Mounts systemd must wait for, space-separated (the deployment and datasets folders are added)', validate: validateSystemdMounts },
+  { name: 'jobMemoryMax', flag: 'job-memory-max', kind: 'text', message: "Most memory one job may ask for, per worker (such as 24g; derived: the host's memory left after the services, shared among the workers)", validate: (value) => validateJobMemory('job-memory-max', value) },
+  {
+    name: 'jobMemoryDefault',
+    flag: 'job-memory-default',
+    kind: 'text',
+    message: 'Memory of a job that asks for none (at most the maximum)',
+    validate: withinMax((value) => validateJobMemory('job-memory-default', value), parseSize, 'jobMemoryMax', (value, max) => validateDefaultWithinMax('memory', 'job-memory-default', value, 'job-memory-max', max, formatSize)),
+  },
+  { name: 'jobCpusMax', flag: 'job-cpus-max', kind: 'text', message: "Most CPUs one job may ask for (derived: the host's CPUs shared among the workers)", validate: (value) => validateJobCpus('job-cpus-max', value) },
+  {
+    name: 'jobCpusDefault',
+    flag: 'job-cpus-default',
+    kind: 'text',
+    message: 'CPUs of a job that asks for none (at most the maximum)',
+    validate: withinMax((value) => validateJobCpus('job-cpus-default', value), parseCpus, 'jobCpusMax', (value, max) => validateDefaultWithinMax('CPUs', 'job-cpus-default', value, 'job-cpus-max', max)),
+  },
+  {
+    name: 'jobShmSizeDefault',
+    flag: 'job-shm-size-default',
+    kind: 'text',
+    message: "/dev/shm of a job that asks for none (at most the default memory, which it counts against)",
+    validate: withinMax(validateJobShmSize, parseSize, 'jobMemoryDefault', validateShmWithinMemory),
+  },
+  { name: 'jobPidsLimit', flag: 'job-pids-limit', kind: 'text', message: 'Processes and threads of one job (a fork bomb stops there)', validate: validateJobPidsLimit },
+  { name: 'jobMaxRunSecondsMax', flag: 'job-max-run-seconds-max', kind: 'text', message: 'Longest run time one job may ask for, in seconds (2592000: 30 days)', validate: (value) => validateJobRunSeconds('job-max-run-seconds-max', value) },
+  {
+    name: 'jobMaxRunSecondsDefault',
+    flag: 'job-max-run-seconds-default',
+    kind: 'text',
+    message: 'Run time of a job that asks for none, in seconds (259200: 3 days)',
+    validate: withinMax(
+      (value) => validateJobRunSeconds('job-max-run-seconds-default', value),
+      (value) => parseWholeNumber(value),
+      'jobMaxRunSecondsMax',
+      (value, max) => validateDefaultWithinMax('run time', 'job-max-run-seconds-default', value, 'job-max-run-seconds-max', max),
+    ),
+  },
+  { name: 'jobImageCacheGib', flag: 'job-image-cache-gib', kind: 'text', message: 'GiB of job images kept on this host (least recently used removed beyond it; 0 keeps them all)', validate: validateJobImageCacheGib },
 ];

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { AnswersError, defaultAnswers, parseAnswers } from './schema.js';
-import { baseAnswers, flagAnswers, promptQuestions, storedAnswers } from './resolve.js';
+import { baseAnswers, flagAnswers, hostOptions, promptQuestions, storedAnswers } from './resolve.js';
+
+const GiB = 1024 ** 3;
+const bigHost = { memoryBytes: 256 * GiB, cpus: 64 };
 
 describe('answers', () => {
   it('default to a one-host deployment with one CPU worker, images built locally', () => {
@@ -72,5 +75,48 @@ describe('answers', () => {
     expect(promptQuestions(base, flags, true, '/')).toEqual([]);
     const https = promptQuestions(base, flags, false, '/').find((question) => question.name === 'httpsPort');
     expect(https?.type === 'input' && https.validate('8080', { httpPort: '8080' })).toMatch(/ports clash/);
+  });
+
+  it('derive the job limits from the host for the workers answered, stored and flagged limits first', () => {
+    expect(baseAnswers({}, flagAnswers({ 'cpu-workers': '8' }, '/'), bigHost)).toMatchObject({ jobMemoryMax: '24g', jobCpusMax: 8, jobCpusDefault: 4 });
+    expect(baseAnswers({}, flagAnswers({ gpus: '0,1', 'cpu-workers': '0' }, '/'), bigHost)).toMatchObject({ jobMemoryMax: '96g', jobCpusMax: 32 });
+    const stored = storedAnswers({ jobMemoryMax: '40g', cpuWorkers: 8 });
+    const answers = parseAnswers(baseAnswers(stored, flagAnswers({ 'job-cpus-max': '6', 'job-memory-default': '16G' }, '/'), bigHost));
+    expect(answers).toMatchObject({ jobMemoryMax: '40g', jobMemoryDefault: '16g', jobCpusMax: 6, jobCpusDefault: 4 });
+  });
+
+  it('refuse a default above its maximum, and shm above the default memory, naming the flags', () => {
+    const refused = (flags: Record<string, string>): string[] => {
+      try {
+        parseAnswers(baseAnswers({}, flagAnswers(flags, '/')));
+        return [];
+      } catch (error) {
+        return (error as AnswersError).problems;
+      }
+    };
+    expect(refused({ 'job-memory-max': '4g', 'job-memory-default': '8g' })).toEqual([
+      'the default memory of a job (--job-memory-default 8g) is above its maximum (--job-memory-max 4g): lower the default or raise the maximum',
+    ]);
+    expect(refused({ 'job-cpus-max': '2', 'job-cpus-default': '2.5' })).toEqual([expect.stringMatching(/--job-cpus-default 2\.5\) is above its maximum \(--job-cpus-max 2\)/)]);
+    expect(refused({ 'job-max-run-seconds-max': '3600', 'job-max-run-seconds-default': '7200' })).toEqual([expect.stringMatching(/--job-max-run-seconds-default 7200/)]);
+    expect(refused({ 'job-memory-default': '1g', 'job-shm-size-default': '2g' })).toEqual([expect.stringMatching(/\/dev\/shm size \(--job-shm-size-default 2g\) is above the default memory/)]);
+    expect(() => flagAnswers({ 'job-pids-limit': 'many' }, '/')).toThrow(/--job-pids-limit "many"/);
+  });
+
+  it('prompt with the derived limits for the workers answered so far, unless stored', () => {
+    const base = baseAnswers({}, {}, bigHost);
+    const prompts = promptQuestions(base, {}, false, '/', { host: bigHost, stored: storedAnswers({ jobCpusMax: 3 }) });
+    const memory = prompts.find((prompt) => prompt.name === 'jobMemoryMax');
+    const cpus = prompts.find((prompt) => prompt.name === 'jobCpusMax');
+    expect(memory?.type === 'input' && typeof memory.default === 'function' && memory.default({ cpuWorkers: '8' })).toBe('24g');
+    expect(cpus?.type === 'input' && cpus.default).toBe(String(base.jobCpusMax));
+    const memoryDefault = prompts.find((prompt) => prompt.name === 'jobMemoryDefault');
+    expect(memoryDefault?.type === 'input' && memoryDefault.validate('32g', { jobMemoryMax: '24g' })).toMatch(/--job-memory-default 32g\) is above its maximum \(--job-memory-max 24g\)/);
+  });
+
+  it('take the host facts from --host-memory and --host-cpus, refusing bad ones', () => {
+    expect(hostOptions({ 'host-memory': '64g', 'host-cpus': '16' }, bigHost)).toEqual({ memoryBytes: 64 * GiB, cpus: 16 });
+    expect(hostOptions({}, bigHost)).toEqual(bigHost);
+    expect(() => hostOptions({ 'host-memory': 'lots', 'host-cpus': '0' }, bigHost)).toThrow(/--host-memory "lots"[\s\S]*--host-cpus "0"/);
   });
 });

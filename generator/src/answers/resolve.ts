@@ -1,5 +1,9 @@
 import { AnswersError, defaultAnswers, type AnswerName } from './schema.js';
 import { questions, type Question } from './questions.js';
+import { deriveJobLimits, isJobLimit, referenceHost, type HostFacts, type JobLimitAnswers } from './derive.js';
+import { parseGpuGroups } from '../gpus.js';
+import { parseWholeNumber } from './validators.js';
+import { parseSize } from './job-limits.js';
 
 /** Raw answers by name, before validation: strings from flags and prompts, JSON values from .yo-rc.json. */
 export type RawAnswers = Partial<Record<AnswerName, unknown>>;
@@ -9,7 +13,8 @@ export interface InputPromptQuestion {
   type: 'input';
   name: AnswerName;
   message: string;
-  default: string;
+  /** A value, or (for the derived job limits) a function of the answers so far. */
+  default: string | ((answers: Record<string, unknown>) => string);
   /** Inquirer passes the answers so far as a second argument (legacy API, kept by inquirer 13). */
   validate: (value: string, answers?: Record<string, unknown>) => true | string;
   filter: (value: string) => string;
@@ -60,20 +65,42 @@ export function flagAnswers(options: Record<string, unknown>, cwd: string): RawA
 }
 
 /**
- * The answers before prompting: defaults, overridden by the stored configuration, overridden by
- * flags. The image tag's default follows the registry (see defaultAnswers).
+ * The job limits derived from `host` for the workers these raw answers describe (GPU groups plus
+ * CPU workers; answers not valid yet count as the defaults: no GPU, one CPU worker).
  */
-export function baseAnswers(stored: RawAnswers, flags: RawAnswers): RawAnswers {
-  const registry = String(flags.imageRegistry ?? stored.imageRegistry ?? '');
-  return { ...defaultAnswers(registry), ...stored, ...flags };
+export function derivedJobLimits(answers: RawAnswers, host: HostFacts): JobLimitAnswers {
+  let gpuWorkers = 0;
+  try {
+    gpuWorkers = parseGpuGroups(String(answers.gpus ?? 'none')).length;
+  } catch {
+    gpuWorkers = 0;
+  }
+  const cpuWorkers = parseWholeNumber(String(answers.cpuWorkers ?? '1')) ?? 1;
+  return deriveJobLimits({ hostMemoryBytes: host.memoryBytes, hostCpus: host.cpus, workers: gpuWorkers + cpuWorkers });
 }
 
 /**
- * The prompts still to ask: every question without a flag, its default taken from `base`.
- * Nothing is asked when `skipPrompts` is set.
+ * The answers before prompting: defaults (the job limits derived from `host` for the worker count
+ * answered so far), overridden by the stored configuration, overridden by flags. The image tag's
+ * default follows the registry (see defaultAnswers).
  */
-export function promptQuestions(base: RawAnswers, flags: RawAnswers, skipPrompts: boolean, cwd: string): PromptQuestion[] {
+export function baseAnswers(stored: RawAnswers, flags: RawAnswers, host: HostFacts = referenceHost): RawAnswers {
+  const registry = String(flags.imageRegistry ?? stored.imageRegistry ?? '');
+  const known = { ...defaultAnswers(registry, host), ...stored, ...flags };
+  return { ...defaultAnswers(registry, host), ...derivedJobLimits(known, host), ...stored, ...flags };
+}
+
+/**
+ * The prompts still to ask: every question without a flag, its default taken from `base`; a job
+ * limit that is not stored is derived again from `host` and the worker count answered in the
+ * prompts (when `host` is given). Nothing is asked when `skipPrompts` is set.
+ */
+export function promptQuestions(base: RawAnswers, flags: RawAnswers, skipPrompts: boolean, cwd: string, derive?: { host: HostFacts; stored: RawAnswers }): PromptQuestion[] {
   if (skipPrompts) return [];
+  const derivedDefault = (name: AnswerName): InputPromptQuestion['default'] => {
+    if (!derive || name in derive.stored || !isJobLimit(name)) return String(base[name] ?? '');
+    return (answers: Record<string, unknown>) => String(derivedJobLimits({ ...base, ...answers }, derive.host)[name]);
+  };
   return questions
     .filter((question) => !(question.name in flags))
     .map((question): PromptQuestion => {
@@ -86,11 +113,30 @@ export function promptQuestions(base: RawAnswers, flags: RawAnswers, skipPrompts
         type: 'input',
         name: question.name,
         message: question.message,
-        default: String(base[question.name] ?? ''),
+        default: derivedDefault(question.name),
         filter: (value: string) => normalize(question, value, cwd),
         validate: (value: string, answers?: Record<string, unknown>) => question.validate(normalize(question, value, cwd), { ...base, ...answers }),
       };
     });
+}
+
+/**
+ * The host facts the job limits are derived from: `--host-memory` and `--host-cpus` when given
+ * (the golden test fixes them so that the repository root does not depend on its machine), else this machine's.
+ *
+ * @throws AnswersError when either is not a size or a whole number of CPUs.
+ */
+export function hostOptions(options: Record<string, unknown>, machine: HostFacts): HostFacts {
+  const memory = options['host-memory'];
+  const cpus = options['host-cpus'];
+  const memoryBytes = memory === undefined ? machine.memoryBytes : parseSize(String(memory));
+  const cpuCount = cpus === undefined ? machine.cpus : parseWholeNumber(String(cpus));
+  const problems = [
+    ...(memoryBytes === undefined || memoryBytes <= 0 ? [`--host-memory "${String(memory)}" is not a size such as 64g`] : []),
+    ...(cpuCount === undefined || cpuCount <= 0 ? [`--host-cpus "${String(cpus)}" is not a whole number of CPUs, at least 1`] : []),
+  ];
+  if (problems.length > 0 || memoryBytes === undefined || cpuCount === undefined) throw new AnswersError(problems);
+  return { memoryBytes, cpus: cpuCount };
 }
 
 function normalize(question: Question, value: string, cwd: string): string {

@@ -21,6 +21,20 @@ import {
   validateWorkerCount,
   type Validation,
 } from './validators.js';
+import {
+  formatSize,
+  parseCpus,
+  parseSize,
+  validateDefaultWithinMax,
+  validateJobCpus,
+  validateJobImageCacheGib,
+  validateJobMemory,
+  validateJobPidsLimit,
+  validateJobRunSeconds,
+  validateJobShmSize,
+  validateShmWithinMemory,
+} from './job-limits.js';
+import { deriveJobLimits, referenceHost, type HostFacts } from './derive.js';
 
 /** Turns a validator into a zod refinement that reports its message. */
 const check =
@@ -36,6 +50,12 @@ const text = z.preprocess((value) => (typeof value === 'number' ? String(value) 
 /** A whole number written as digits; the validator's message when it is not one. */
 const wholeNumber = (validate: (value: string) => Validation) =>
   text.superRefine(check(validate)).transform((value) => parseWholeNumber(value) ?? 0);
+
+/** A size in the worker's syntax, stored lower-case (`24g`). */
+const size = (validate: (value: string) => Validation) => text.superRefine(check(validate)).transform((value) => value.toLowerCase());
+
+/** A positive number of CPUs. */
+const cpus = (flag: string) => text.superRefine(check((value: string) => validateJobCpus(flag, value))).transform((value) => parseCpus(value) ?? 0);
 
 /** `true`/`false` from flags, prompts or .yo-rc.json. */
 const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
@@ -72,6 +92,18 @@ export const AnswersSchema = z
     composeCommand: text.superRefine(check(validateComposeCommand)).transform((value) => value.split(/\s+/).join(' ')),
     /** Absolute paths, space-separated, that systemd mounts before starting the deployment. */
     systemdMounts: text.superRefine(check(validateSystemdMounts)).transform((value) => splitWords(value).join(' ')),
+    /** Limits of every job of each worker (envs/worker.env JOB_*; services/worker/README.md "Job limits"), derived from the host by default (deriveJobLimits). */
+    jobMemoryMax: size((value) => validateJobMemory('job-memory-max', value)),
+    jobMemoryDefault: size((value) => validateJobMemory('job-memory-default', value)),
+    jobCpusMax: cpus('job-cpus-max'),
+    jobCpusDefault: cpus('job-cpus-default'),
+    jobShmSizeDefault: size(validateJobShmSize),
+    jobPidsLimit: wholeNumber(validateJobPidsLimit),
+    /** Seconds. */
+    jobMaxRunSecondsDefault: wholeNumber((value) => validateJobRunSeconds('job-max-run-seconds-default', value)),
+    jobMaxRunSecondsMax: wholeNumber((value) => validateJobRunSeconds('job-max-run-seconds-max', value)),
+    /** GiB of job images kept on the Docker host (JOB_IMAGE_CACHE_GIB); 0 keeps them all. */
+    jobImageCacheGib: wholeNumber(validateJobImageCacheGib),
   })
   .superRefine((answers, ctx) => {
     const ports = validatePortsDiffer(answers.httpPort, answers.httpsPort);
@@ -81,6 +113,14 @@ export const AnswersSchema = z
     const gpuWorkers = answers.gpus === 'none' ? 0 : answers.gpus.split(',').length;
     const workers = validateWorkerCount(gpuWorkers, answers.cpuWorkers);
     if (workers !== true) ctx.addIssue({ code: 'custom', message: workers, path: ['cpuWorkers'] });
+    const bytes = (value: string): number => parseSize(value) ?? 0;
+    const limits: Array<[Validation, string]> = [
+      [validateDefaultWithinMax('memory', 'job-memory-default', bytes(answers.jobMemoryDefault), 'job-memory-max', bytes(answers.jobMemoryMax), formatSize), 'jobMemoryDefault'],
+      [validateDefaultWithinMax('CPUs', 'job-cpus-default', answers.jobCpusDefault, 'job-cpus-max', answers.jobCpusMax), 'jobCpusDefault'],
+      [validateDefaultWithinMax('run time', 'job-max-run-seconds-default', answers.jobMaxRunSecondsDefault, 'job-max-run-seconds-max', answers.jobMaxRunSecondsMax), 'jobMaxRunSecondsDefault'],
+      [validateShmWithinMemory(bytes(answers.jobShmSizeDefault), bytes(answers.jobMemoryDefault)), 'jobShmSizeDefault'],
+    ];
+    for (const [result, path] of limits) if (result !== true) ctx.addIssue({ code: 'custom', message: result, path: [path] });
   });
 
 export type Answers = z.infer<typeof AnswersSchema>;
@@ -90,8 +130,10 @@ export type AnswerName = keyof Answers;
  * Default answers: a single-host deployment named `plz`, reachable on this machine only, with one
  * CPU worker and no GPU (so that it starts on any machine), images built from the sources.
  * The image tag defaults to `dev` for local builds and to the generator's version with a registry.
+ * The job limits are derived from `host` for that one worker (deriveJobLimits; baseAnswers derives
+ * them again for the actual worker count).
  */
-export function defaultAnswers(imageRegistry = ''): Record<AnswerName, string | number | boolean> {
+export function defaultAnswers(imageRegistry = '', host: HostFacts = referenceHost): Record<AnswerName, string | number | boolean> {
   return {
     name: 'plz',
     serverName: 'localhost',
@@ -107,6 +149,7 @@ export function defaultAnswers(imageRegistry = ''): Record<AnswerName, string | 
     imageTag: imageRegistry === '' ? localImageTag : generatorVersion,
     composeCommand: 'docker compose',
     systemdMounts: '',
+    ...deriveJobLimits({ hostMemoryBytes: host.memoryBytes, hostCpus: host.cpus, workers: 1 }),
   };
 }
 

@@ -223,6 +223,33 @@ describe('yo plz-deploy', () => {
     await expect(render(options)).rejects.toThrow(message);
   });
 
+  it('writes the job limits given by flag into envs/worker.env and .yo-rc.json', async () => {
+    const deployment = await make({
+      'job-memory-max': '24G', 'job-memory-default': '6g', 'job-cpus-max': '12', 'job-cpus-default': '1.5', 'job-shm-size-default': '512m', 'job-pids-limit': '2048',
+      'job-max-run-seconds-default': '3600', 'job-max-run-seconds-max': '86400', 'job-image-cache-gib': '0',
+    });
+    await expectValidDeployment(deployment, '127.0.0.1');
+    const env = deployment.read('envs/worker.env');
+    for (const line of ['JOB_MEMORY_MAX=24g', 'JOB_MEMORY_DEFAULT=6g', 'JOB_CPUS_MAX=12', 'JOB_CPUS_DEFAULT=1.5', 'JOB_SHM_SIZE_DEFAULT=512m', 'JOB_PIDS_LIMIT=2048', 'JOB_MAX_RUN_SECONDS_DEFAULT=3600', 'JOB_MAX_RUN_SECONDS_MAX=86400', 'JOB_IMAGE_CACHE_GIB=0']) {
+      expect(env).toContain(`\n${line}\n`);
+    }
+    const stored = JSON.parse(deployment.read('.yo-rc.json')) as Record<string, Record<string, unknown>>;
+    expect(stored['generator-plz-deploy']).toMatchObject({ jobMemoryMax: '24g', jobMemoryDefault: '6g', jobCpusMax: 12, jobCpusDefault: 1.5, jobShmSizeDefault: '512m', jobPidsLimit: 2048, jobImageCacheGib: 0 });
+    const resolved = await deployment.resolved();
+    expect(resolved.services['worker-cpu-0']?.environment).toMatchObject({ JOB_MEMORY_MAX: '24g', JOB_CPUS_DEFAULT: '1.5', JOB_IMAGE_CACHE_GIB: '0' });
+  }, 120_000);
+
+  it('derives the job limits from --host-memory and --host-cpus for its workers', async () => {
+    const deployment = await make({ 'host-memory': '256g', 'host-cpus': '64', 'cpu-workers': '8' });
+    expect(deployment.read('envs/worker.env')).toMatch(/\nJOB_MEMORY_DEFAULT=8g\nJOB_MEMORY_MAX=24g\nJOB_CPUS_DEFAULT=4\nJOB_CPUS_MAX=8\n/);
+  }, 120_000);
+
+  it('refuses a job default above its maximum, naming both flags', async () => {
+    await expect(render({ 'job-memory-max': '4g', 'job-memory-default': '8g' })).rejects.toThrow(
+      'the default memory of a job (--job-memory-default 8g) is above its maximum (--job-memory-max 4g): lower the default or raise the maximum',
+    );
+  }, 120_000);
+
   it('asks the questions no flag answered', async () => {
     const result = await helpers.run('../generators/app/index.js', { autoCleanup: false }).withOptions({ 'http-port': '8080' } as never).withAnswers({ cpuWorkers: '3', httpsPort: '8443' });
     result.restore();

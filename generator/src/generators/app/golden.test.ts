@@ -6,6 +6,7 @@ import { listFiles, renderBundle, staticFiles } from '../../render/templates.js'
 import { deploymentContext } from '../../render/context.js';
 import { defaultAnswers, parseAnswers } from '../../answers/schema.js';
 import { render, type Rendered } from '../../testing/deployment.js';
+import { referenceHost } from '../../answers/derive.js';
 
 /**
  * The repository root IS the default deployment (ARCHITECTURE.md §2): the generator's output with
@@ -28,7 +29,8 @@ const ignoredLines = (text: string): string[] => text.split('\n').filter((line) 
 describe('the repository root', () => {
   let deployment: Rendered;
   beforeAll(async () => {
-    deployment = await render();
+    // The job limits are derived from the host: render for the reference host, not this machine.
+    deployment = await render({ 'host-memory': `${referenceHost.memoryBytes}`, 'host-cpus': `${referenceHost.cpus}` });
   }, 120_000);
   afterAll(() => deployment.remove());
 

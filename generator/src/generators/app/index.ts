@@ -1,8 +1,9 @@
 import path from 'node:path';
 import Generator from 'yeoman-generator';
 import { questions } from '../../answers/questions.js';
-import { baseAnswers, flagAnswers, promptQuestions, storedAnswers, type RawAnswers } from '../../answers/resolve.js';
+import { baseAnswers, flagAnswers, hostOptions, promptQuestions, storedAnswers, type RawAnswers } from '../../answers/resolve.js';
 import { parseAnswers, type Answers } from '../../answers/schema.js';
+import { readHostFacts, type HostFacts } from '../../answers/derive.js';
 import { bundleTemplatesDirectory } from '../../paths.js';
 import { deploymentContext } from '../../render/context.js';
 import { nextSteps } from '../../render/messages.js';
@@ -17,6 +18,7 @@ import { bundleFiles } from '../../render/bundle.js';
 export default class PlzDeployGenerator extends Generator {
   private flags: RawAnswers = {};
   private stored: RawAnswers = {};
+  private host: HostFacts = readHostFacts();
   private answers?: Answers;
 
   constructor(args: string[], options: Generator['options']) {
@@ -25,6 +27,8 @@ export default class PlzDeployGenerator extends Generator {
     for (const question of questions) {
       this.option(question.flag, { type: question.kind === 'confirm' ? Boolean : String, description: question.message });
     }
+    this.option('host-memory', { type: String, description: "Host memory the job limits are derived from (such as 64g; default: this machine's)" });
+    this.option('host-cpus', { type: String, description: "Host CPUs the job limits are derived from (default: this machine's)" });
     this.option('skip-prompts', { type: Boolean, description: 'Ask nothing: take the stored answers, the flags and the defaults' });
     this.sourceRoot(bundleTemplatesDirectory);
   }
@@ -35,12 +39,13 @@ export default class PlzDeployGenerator extends Generator {
     if (typeof destination === 'string' && destination !== '') this.destinationRoot(path.resolve(this.contextRoot, destination));
     this.stored = storedAnswers(this.config.getAll());
     this.flags = flagAnswers(options, this.contextRoot);
+    this.host = hostOptions(options, this.host);
   }
 
   async prompting(): Promise<void> {
-    const base = baseAnswers(this.stored, this.flags);
+    const base = baseAnswers(this.stored, this.flags, this.host);
     const skip = (this.options as Record<string, unknown>)['skip-prompts'] === true;
-    const asked = await this.prompt(promptQuestions(base, this.flags, skip, this.contextRoot));
+    const asked = await this.prompt(promptQuestions(base, this.flags, skip, this.contextRoot, { host: this.host, stored: this.stored }));
     this.answers = parseAnswers({ ...base, ...asked });
   }
 
