@@ -52,7 +52,7 @@ describe('the auth check NGINX asks', () => {
   it('refuses a request with no credential: 401 with the JSON error for NGINX, and the login page for a browser', async () => {
     const api401 = await check('POST', '/mlflow/api/2.0/mlflow/experiments/search', { accept: 'application/json' });
     expect(api401.status).toBe(401);
-    expect(JSON.parse(api401.headers.get('x-plz-error')!)).toMatchObject({ error: { code: 'unauthenticated' } });
+    expect(JSON.parse(api401.headers.get('x-plz-error')!)).toMatchObject({ error_code: 'UNAUTHENTICATED', error: { code: 'unauthenticated' } });
     expect(api401.headers.get('x-plz-login')).toBeNull();
     const page = await check('GET', '/mlflow/#/experiments/1?x=1&y=2', { accept: 'text/html,application/xhtml+xml' });
     expect(page.status).toBe(401);
@@ -71,7 +71,7 @@ describe('the auth check NGINX asks', () => {
   it("refuses users the admins' writes with 403 and a message, and lets admins through", async () => {
     const refused = await check('POST', '/mlflow/api/2.0/mlflow/runs/delete', { authorization: basic('alice', alice.token) });
     expect(refused.status).toBe(403);
-    expect(JSON.parse(refused.headers.get('x-plz-error')!).error.message).toMatch(/is for admins/);
+    expect(JSON.parse(refused.headers.get('x-plz-error')!)).toMatchObject({ error_code: 'PERMISSION_DENIED', message: expect.stringMatching(/is for admins/), error: { code: 'forbidden' } });
     expect((await check('POST', '/mlflow/api/2.0/mlflow/runs/%64elete', { authorization: basic('alice', alice.token) })).status).toBe(403);
     expect((await check('PUT', '/mlflow/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/output/x', { authorization: basic('alice', alice.token) })).status).toBe(403);
     expect((await check('POST', '/mlflow/api/2.0/mlflow/runs/delete', { authorization: `Bearer ${api.admin.token}` })).status).toBe(204);

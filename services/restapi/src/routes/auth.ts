@@ -17,9 +17,17 @@ function wantsLoginPage(req: Request, method: string): boolean {
   return (method === 'GET' || method === 'HEAD') && req.headers.authorization === undefined && /\btext\/html\b/.test(req.get('accept') ?? '');
 }
 
-/** A refusal as NGINX's auth_request reads it: the status, and headers it copies into its own answer. */
+/** MLflow's error codes for our refusals (mlflow/protos/databricks.proto), so that its clients name them. */
+const mlflowErrorCodes: Partial<Record<AppError['code'], string>> = { unauthenticated: 'UNAUTHENTICATED', forbidden: 'PERMISSION_DENIED' };
+
+/**
+ * A refusal as NGINX's auth_request reads it: the status, and headers it copies into its own
+ * answer. The body NGINX answers with (X-Plz-Error) is plz's JSON error with MLflow's
+ * `error_code` and `message` beside it, which MLflow's clients show (`PERMISSION_DENIED: ...`).
+ */
 function refusal(error: AppError, login: string | null): Reply {
-  const headers: Record<string, string> = { 'x-plz-error': JSON.stringify(errorBody(error)), ...error.headers };
+  const body = { error_code: mlflowErrorCodes[error.code] ?? 'INTERNAL_ERROR', message: error.message, ...errorBody(error) };
+  const headers: Record<string, string> = { 'x-plz-error': JSON.stringify(body), ...error.headers };
   if (login) headers['x-plz-login'] = login;
   return { status: error.status, headers };
 }
