@@ -78,7 +78,7 @@ try {
   const sha = createHash('sha256').update(snapshot).digest('hex');
   await s3.send(new PutObjectCommand({ Bucket: 'plz-snapshots', Key: `${sha}.tar.gz`, Body: snapshot }));
   const image = jobImageTag(sha);
-  await run(docker, ['network', 'create', network]);
+  await run(docker, ['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', network]);
   cleanups.push(() => run(docker, ['network', 'rm', network]).catch(() => undefined));
   cleanups.push(() => run(docker, ['rmi', '-f', image]).catch(() => undefined));
 

@@ -78,7 +78,7 @@ export async function startStack(options: { worker?: boolean } = {}): Promise<St
 
   const withWorker = options.worker ?? true;
   const network = withWorker ? `plz-cli-test-jobs-${runId}` : undefined;
-  if (network) await run(dockerCli, ['network', 'create', '--label', `org.plz.test-run=${runId}`, network]);
+  if (network) await run(dockerCli, ['network', 'create', '--label', `org.plz.test-run=${runId}`, '-o', 'com.docker.network.bridge.enable_icc=false', network]);
   const home = mkdtempSync(path.join(tmpdir(), 'plz-cli-home-'));
   const workerId = `cli-test-${runId}`;
   let worker: RunningWorker | undefined;
