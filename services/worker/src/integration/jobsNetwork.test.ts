@@ -68,6 +68,18 @@ describe('worker: the jobs network keeps jobs away from the host and from each o
     await expect(ensureJobsNetwork(docker, control)).rejects.toThrow(/lets its containers reach each other/);
   });
 
+  it('ends with one network when several workers create it at once', async () => {
+    const racing = `${jobs}-race`;
+    try {
+      const bridges = await Promise.all(Array.from({ length: 4 }, () => ensureJobsNetwork(docker, racing, { 'org.plz.test': id })));
+      expect(new Set(bridges).size).toBe(1);
+      const { stdout } = await run(dockerCli, ['network', 'ls', '--filter', `name=^${racing}$`, '--format', '{{.ID}}']);
+      expect(stdout.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await run(dockerCli, ['network', 'rm', racing]).catch(() => undefined);
+    }
+  });
+
   it('closes the host to jobs once isolated: the gateway port answers before, not after; other bridges still reach it', async () => {
     expect(await probe(jobs)).toBe('open');
     const output = await isolateJobsFromHost(docker, bridge, image, { 'org.plz.test': id });

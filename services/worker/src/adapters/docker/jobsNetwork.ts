@@ -5,12 +5,21 @@ import { dockerMessage, dockerStatus } from './client.js';
 /** Docker's option that keeps containers of a bridge network from reaching each other (Engine API, network create `Options`). */
 const iccOption = 'com.docker.network.bridge.enable_icc';
 
+/** Networks named exactly `name` (Docker's name filter also matches parts of names), oldest first, ties by id. */
+async function networksNamed(docker: Docker, name: string): Promise<Array<{ Id: string; Created?: string }>> {
+  const found = (await docker.listNetworks({ filters: { name: [name] } })) as Array<{ Id: string; Name: string; Created?: string }>;
+  return found
+    .filter((network) => network.Name === name)
+    .sort((a, b) => (a.Created ?? '').localeCompare(b.Created ?? '') || a.Id.localeCompare(b.Id));
+}
+
 /**
  * Makes sure the jobs network exists: a bridge network whose containers cannot reach each other
  * (`enable_icc=false`), which reaches the internet through the host's NAT as Docker's bridges do.
  * The worker is not on it (it needs only the Docker API); it creates the network itself, so that
- * no service of the deployment has to join it. Several workers starting at once: a creation that
- * loses the race (409) is fine.
+ * no service of the deployment has to join it. Workers starting at once may each create one (the
+ * Engine's duplicate check is not atomic): every worker then keeps the oldest network of that name
+ * and removes the others, so they all converge on one.
  *
  * @returns the network's Linux bridge interface (`Options["com.docker.network.bridge.name"]`, else
  *   Docker's default `br-<first 12 hex of the network id>`).
@@ -18,22 +27,26 @@ const iccOption = 'com.docker.network.bridge.enable_icc';
  *   engine refuses.
  */
 export async function ensureJobsNetwork(docker: Docker, name: string, labels: Record<string, string> = {}): Promise<string> {
-  let info: { Id: string; Driver?: string; Options?: Record<string, string> };
   try {
-    info = (await docker.getNetwork(name).inspect()) as typeof info;
-  } catch (error) {
-    if (dockerStatus(error) !== 404) throw new Error(`cannot inspect the jobs network "${name}": ${dockerMessage(error)}`, { cause: error });
-    try {
-      await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Options: { [iccOption]: 'false' }, Labels: { 'org.plz.network': 'jobs', ...labels } });
-    } catch (created) {
-      if (dockerStatus(created) !== 409) throw new Error(`cannot create the jobs network "${name}": ${dockerMessage(created)}`, { cause: created });
+    if ((await networksNamed(docker, name)).length === 0) {
+      await docker
+        .createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Options: { [iccOption]: 'false' }, Labels: { 'org.plz.network': 'jobs', ...labels } })
+        .catch((error: unknown) => {
+          if (dockerStatus(error) !== 409) throw error;
+        });
     }
-    info = (await docker.getNetwork(name).inspect()) as typeof info;
+    const [kept, ...duplicates] = await networksNamed(docker, name);
+    if (!kept) throw new Error('it vanished while being created');
+    for (const duplicate of duplicates) await docker.getNetwork(duplicate.Id).remove().catch(() => undefined);
+    const info = (await docker.getNetwork(kept.Id).inspect()) as { Id: string; Driver?: string; Options?: Record<string, string> };
+    if (info.Driver !== 'bridge' || info.Options?.[iccOption] !== 'false') {
+      throw new Error(`the jobs network "${name}" lets its containers reach each other (it needs driver bridge and ${iccOption}=false): remove it (docker network rm ${name}) and start the worker again`);
+    }
+    return info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('the jobs network')) throw error;
+    throw new Error(`cannot make the jobs network "${name}": ${dockerMessage(error)}`, { cause: error });
   }
-  if (info.Driver !== 'bridge' || info.Options?.[iccOption] !== 'false') {
-    throw new Error(`the jobs network "${name}" lets its containers reach each other (it needs driver bridge and ${iccOption}=false): remove it (docker network rm ${name}) and start the worker again`);
-  }
-  return info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
 }
 
 /**
