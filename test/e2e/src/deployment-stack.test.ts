@@ -68,13 +68,13 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
 
   afterAll(async () => {
     // The workers' jobs network is not compose's: it goes after compose's down, with the host rule closing it.
-    const jobsNetwork = await runCommand(dockerBinary, ['network', 'inspect', `${slug}-jobs`, '--format', '{{.Id}}'], { env: dockerEnv() });
+    const jobsNetworks = await runCommand(dockerBinary, ['network', 'ls', '--no-trunc', '--filter', `name=^${slug}-jobs$`, '--format', '{{.ID}}'], { env: dockerEnv() });
     await project?.compose(['--profile', 'init', 'down', '-v', '--remove-orphans']).catch(() => undefined);
-    if (jobsNetwork.status === 0) {
-      const bridge = `br-${jobsNetwork.stdout.trim().slice(0, 12)}`;
+    for (const id of jobsNetworks.stdout.split('\n').filter(Boolean)) {
+      const bridge = `br-${id.slice(0, 12)}`;
       await runCommand(dockerBinary, ['run', '--rm', '--network', 'host', '--cap-add', 'NET_ADMIN', '--user', '0:0', '--entrypoint', 'sh', 'plz-worker:dev', '-c',
         `for ipt in iptables-nft iptables-legacy; do while $ipt -w -D INPUT -i ${bridge} -j DROP 2>/dev/null; do :; done; done`], { env: dockerEnv() });
-      await runCommand(dockerBinary, ['network', 'rm', `${slug}-jobs`], { env: dockerEnv() });
+      await runCommand(dockerBinary, ['network', 'rm', id], { env: dockerEnv() });
     }
     if (nfsVolume) await runCommand(dockerBinary, ['volume', 'rm', '--force', nfsVolume], { env: dockerEnv() });
     if (base) rmSync(base, { recursive: true, force: true });
