@@ -11,7 +11,7 @@ import { parse, stringify } from 'yaml';
 import { cliInstallFlow } from './cli-install-flow.js';
 import { ComposeProject, dockerBinary, dockerEnv } from './docker.js';
 import { generateDeployment as generate } from './generate.js';
-import { PlzUser, runCommand, type Result } from './plz-cli.js';
+import { executionIdIn, PlzUser, runCommand, type Result } from './plz-cli.js';
 import { datasetsProbe, plzFlow } from './plz-flow.js';
 
 /**
@@ -207,6 +207,54 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
       await new Promise((resolve) => server.close(resolve));
     }
   }, 900_000);
+
+  it('contains what a job may take and see: memory past its limit ends error, a request over a maximum is refused at submit, no FROM another execution\'s image, no configuration or token in snapshots', async () => {
+    const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
+    const user = new PlzUser(url, token);
+    const config = (extra: Record<string, unknown> = {}) => JSON.stringify({ project: 'containment-limits', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'], ...extra });
+    try {
+      // Memory: 512 MiB written under a 128 MiB limit: killed, and the execution says why.
+      const hungry = user.project({ 'plz.config.json': config({ resources: { memory: '128m' } }), 'main.py': 'data = b"x" * (512 * 1024 ** 2)\nprint("survived", len(data))\n' });
+      const oom = await user.plz(hungry, ['run'], 600_000);
+      expect(oom.status).toBe(118);
+      const oomId = executionIdIn(oom.stdout);
+      const described = await user.json<{ state: string; error: string; snapshot: string }>(hungry, ['describe', oomId]);
+      expect(described.state).toBe('error');
+      expect(described.error).toMatch(/out of memory.*128 MiB/);
+      // Over a maximum: refused at submit, nothing queued.
+      const greedy = user.project({ 'plz.config.json': config({ resources: { memory: '4000g' } }), 'main.py': 'print("never")\n' });
+      const refused = await user.plz(greedy, ['run'], 120_000);
+      expect(refused.status).toBe(119);
+      expect(refused.stderr).toMatch(/memory [\d.]+ TiB is more than the maximum, .* \(JOB_MEMORY_MAX\)/);
+      // Another execution's image, by tag: refused at build time, with the reason.
+      // The worker's tag of that snapshot's image (contracts' jobImageTag), present on the engine since the job above ran.
+      const stolenTag = `plz-job:${described.snapshot.slice(0, 32)}`;
+      const thief = user.project({ 'plz.config.json': JSON.stringify({ project: 'containment-limits' }), 'plz.Dockerfile': `FROM ${stolenTag}\nCMD ["python", "main.py"]\n` });
+      const stolen = await user.plz(thief, ['run'], 600_000);
+      expect(stolen.status).toBe(118);
+      const thiefError = (await user.json<{ error: string }>(thief, ['describe', executionIdIn(stolen.stdout)])).error;
+      expect(thiefError).toContain(`image build refused \`FROM ${stolenTag}\``);
+      // The job's code folder holds no plz.config.json; a snapshot holding the token is refused before any upload.
+      const lister = user.project({
+        'plz.config.json': config(),
+        'sub/plz.config.json': '{}',
+        'sub/data.txt': 'kept\n',
+        'main.py': 'import glob\nprint("code files:", sorted(glob.glob("**/*", recursive=True)))\n',
+      });
+      const listed = await user.plz(lister, ['run'], 600_000);
+      expect(listed.status).toBe(0);
+      expect(listed.stdout).toMatch(/^code files: \[.*'main\.py'.*'sub\/data\.txt'.*\]$/m);
+      expect(listed.stdout).not.toMatch(/code files: .*plz\.config\.json/);
+      const leaky = user.project({ 'plz.config.json': config(), 'main.py': 'print("hi")\n', 'notes.txt': `my token: ${token}\n` });
+      const leak = await user.plz(leaky, ['run'], 120_000);
+      expect(leak.status).toBe(120);
+      expect(leak.stderr).toContain('(in notes.txt)');
+      expect(`${leak.stdout}${leak.stderr}`).not.toContain(token);
+      await project.withDiagnostics(expectAllHealthy);
+    } finally {
+      user.dispose();
+    }
+  }, 1_200_000);
 
   // Issue 13: the researcher's plz, installed from the deployment.
   cliInstallFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug }));
