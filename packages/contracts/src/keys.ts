@@ -24,6 +24,11 @@ export const logEndField = 'end';
 export const workerKey = (workerId: string): string => `plz:workers:${workerId}`;
 export const workerKeyPattern = 'plz:workers:*';
 export const heartbeatIntervalMs = 5_000;
+/**
+ * When each worker last wrote its heartbeat: one hash (field the worker id, value ISO 8601), kept
+ * without expiry, so that the REST API's reconciler can tell for how long a worker has been gone.
+ */
+export const workersLastSeenKey = 'plz:workers-last-seen';
 export const heartbeatTtlSeconds = 30;
 
 /**

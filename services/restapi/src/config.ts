@@ -45,6 +45,13 @@ export const ConfigSchema = z.object({
   MAX_SNAPSHOT_BYTES: Bytes.default(1024 ** 3),
   /** Largest input accepted by `PUT /api/v1/inputs/{sha256}`. */
   MAX_INPUT_BYTES: Bytes.default(20 * 1024 ** 3),
+  /** Seconds between passes of the reconciler (queued rows without a queue job, executions of gone workers). */
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /**
+   * Seconds a worker may send no heartbeat before its running or harvesting executions end in
+   * `error` (until then, the worker resumes them when it comes back).
+   */
+  WORKER_LOST_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(900),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -1,5 +1,5 @@
 export { loadConfig, type Config } from './config.js';
-export { runMigrations } from './repositories/migrate.js';
+export { runMigrations } from '@plz/lifecycle';
 export { buildApp } from './app.js';
 export { openRuntime, type Runtime, type RuntimeSettings, type Services } from './runtime.js';
 export { createLogger, type Logger } from './logger.js';

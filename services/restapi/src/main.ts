@@ -4,7 +4,7 @@ import { buckets } from '@plz/contracts';
 import { buildApp } from './app.js';
 import { configFromEnvironment, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { runMigrations } from './repositories/migrate.js';
+import { runMigrations } from '@plz/lifecycle';
 import { openRuntime, type RuntimeSettings } from './runtime.js';
 
 /** How long in-flight requests get to finish after SIGTERM before connections are cut, ms. */
@@ -24,6 +24,12 @@ export function runtimeSettings(config: Config, sessionSecret?: string): Runtime
     s3: { endpoint: config.S3_ENDPOINT, accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY, region: config.S3_REGION },
     buckets: { ...buckets },
     limits: { snapshot: config.MAX_SNAPSHOT_BYTES, input: config.MAX_INPUT_BYTES },
+    reconciler: {
+      intervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+      queuedGraceSeconds: Math.max(60, 2 * config.RECONCILE_INTERVAL_SECONDS),
+      preparingLostSeconds: 60,
+      workerLostSeconds: config.WORKER_LOST_SECONDS,
+    },
   };
 }
 
@@ -71,6 +77,7 @@ export async function main(): Promise<void> {
   try {
     const applied = await runMigrations(runtime.db);
     if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+    runtime.reconciler?.start();
     if (config.BOOTSTRAP_ADMIN_TOKEN_FILE) {
       await runtime.services.bootstrapAdmin(await readSecretFile('BOOTSTRAP_ADMIN_TOKEN_FILE', config.BOOTSTRAP_ADMIN_TOKEN_FILE));
       logger.info('bootstrap admin ensured');

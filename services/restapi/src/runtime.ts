@@ -2,6 +2,7 @@ import type { History, Identity, RerunRequest } from '@plz/contracts';
 import { JobQueues } from './adapters/job-queues.js';
 import { ObjectStore, type S3Settings, type TransferOptions } from './adapters/object-store.js';
 import { openRedis, type Redis } from './adapters/redis.js';
+import { memoryPressureRatio, redisMemory } from '@plz/lifecycle';
 import type { Logger } from './logger.js';
 import { openDatabase, pingDatabase, type Knex } from './repositories/database.js';
 import { ExecutionsRepository, type StoredExecution } from './repositories/executions.js';
@@ -20,6 +21,7 @@ import { LogReader, type LogReaderOptions } from './services/executions/log-read
 import { OutputArchive } from './services/executions/output-archive.js';
 import { ExecutionQueries } from './services/executions/queries.js';
 import { rerun } from './services/executions/rerun.js';
+import { Reconciler, type ReconcilerSettings } from './services/executions/reconciler.js';
 import { Stopper } from './services/executions/stopper.js';
 import { Submitter } from './services/executions/submitter.js';
 import { checkReadiness, type Readiness } from './services/readiness.js';
@@ -42,6 +44,8 @@ export interface RuntimeSettings {
   authCacheMs?: number;
   /** Browser sessions: the cookie-signing key and their lifetime; default a random key per process and 12 h. */
   sessions?: Partial<SessionSettings>;
+  /** The reconciler's timing; absent: no reconciler (tests that do not need one). main.ts starts it after migrating. */
+  reconciler?: ReconcilerSettings;
 }
 
 /** The use cases the routes call. */
@@ -70,6 +74,8 @@ export interface Runtime {
   db: Knex;
   redis: Redis;
   store: ObjectStore;
+  /** Present when the settings ask for one; not started. */
+  reconciler: Reconciler | undefined;
   close(): Promise<void>;
 }
 
@@ -124,17 +130,26 @@ export function openRuntime(settings: RuntimeSettings, logger: Logger): Runtime 
       checkReadiness({
         postgres: () => pingDatabase(db),
         redis: () => redis.ping(),
+        redis_memory: async () => {
+          const memory = await redisMemory(redis);
+          if (memory.ratio >= memoryPressureRatio) {
+            throw new Error(`memory pressure: ${memory.usedBytes} of maxmemory ${memory.maxBytes} bytes used (${Math.round(memory.ratio * 100)} %, policy ${memory.policy})`);
+          }
+        },
         s3: () => Promise.all([store.bucketReachable(settings.buckets.snapshots), store.bucketReachable(settings.buckets.inputs)]),
       }),
     bootstrapAdmin: (token) => bootstrapAdmin(usersRepository, tokensRepository, token),
   };
 
+  const reconciler = settings.reconciler ? new Reconciler(executions.store, queues, redis, logger, settings.reconciler) : undefined;
   return {
     services,
     db,
     redis,
     store,
+    reconciler,
     async close() {
+      await reconciler?.stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping the reconciler'));
       await queues.close().catch((error: unknown) => logger.warn({ err: error }, 'closing queues'));
       redis.disconnect();
       store.close();

@@ -9,14 +9,11 @@ import { MlflowTracking } from './adapters/mlflow.js';
 import { redisConnection } from './adapters/redis/connection.js';
 import { DeviceLocks } from './adapters/redis/deviceLocks.js';
 import { ImageUses } from './adapters/redis/imageUses.js';
-import { removeHeartbeat } from './adapters/redis/heartbeat.js';
-import { RedisLogStream } from './adapters/redis/logStream.js';
-import { StopSignals } from './adapters/redis/stopSignals.js';
+import { ExecutionStore, LogStream, removeHeartbeat, StopSignals } from '@plz/lifecycle';
 import { ObjectStore } from './adapters/s3/objects.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { openDatabase } from './repositories/database.js';
-import { ExecutionsRepository } from './repositories/executions.js';
 import type { WorkerContext } from './services/context.js';
 import { limitSettings } from './services/container/limits.js';
 import { ImageCache } from './services/image/cache.js';
@@ -63,12 +60,12 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
     settings,
     limits: limitSettings(config),
     logger,
-    executions: new ExecutionsRepository(db),
+    executions: new ExecutionStore(db),
     containers: new DockerContainers(docker),
     images: new DockerImages(docker),
     objects,
     tracking: new MlflowTracking(config.MLFLOW_URL, { logConcurrency: config.MLFLOW_LOG_CONCURRENCY }),
-    logStream: new RedisLogStream(redis),
+    logStream: new LogStream(redis),
     stopSignals,
     redis,
     detach: detach.signal,

@@ -16,8 +16,11 @@ export interface WorkerSettings {
   lockDurationMs: number;
   /** Largest measure file read, in bytes; bigger files are skipped with a warning in the log. */
   maxMeasureFileBytes: number;
-  /** Seconds the live log stream is kept in Redis after the end (the full log is an artifact). */
-  logStreamTtlSeconds: number;
+  /**
+   * How long recording an outcome (outputs, measures, the full log, the MLflow run's end) is tried
+   * again while MinIO or MLflow is unavailable, ms; the end itself is tried until PostgreSQL answers.
+   */
+  recordRetryMs: number;
   /** Extra labels put on job containers and images (tests use them to clean up). */
   extraLabels: Record<string, string>;
   /** Folder for the full logs of running executions (one file each, removed after upload). */
@@ -31,6 +34,6 @@ export const defaultSettings: Omit<WorkerSettings, 'logDirectory'> = {
   stopGraceSeconds: 30,
   lockDurationMs: 120_000,
   maxMeasureFileBytes: 1024 ** 2,
-  logStreamTtlSeconds: 7 * 24 * 3600,
+  recordRetryMs: 15 * 60_000,
   extraLabels: {},
 };

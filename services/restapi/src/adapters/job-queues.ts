@@ -12,6 +12,9 @@ export interface QueueLength {
   delayed: number;
 }
 
+/** Attempts of a queue job (the first and the retries after transient failures). */
+export const jobAttempts = 5;
+
 const waitingStates = new Set(['waiting', 'wait', 'prioritized', 'paused', 'delayed', 'waiting-children']);
 
 /**
@@ -36,17 +39,39 @@ export class JobQueues {
   }
 
   /**
-   * Adds one job per payload to queue `name`, all at once. Finished jobs are trimmed (the
-   * execution's state lives in PostgreSQL); a job is attempted once (the worker decides retries).
+   * Adds one job per execution id to queue `name`, all at once (job id = execution id, data
+   * contracts JobPayload). Finished jobs are trimmed (the execution's state lives in PostgreSQL).
+   * A job whose processing failed on a transient error (the worker released the row) is attempted
+   * again, up to `jobAttempts` times in all, with exponential backoff; after that the reconciler
+   * enqueues the still-`queued` row again.
    */
-  async enqueue(name: string, payloads: readonly JobPayload[]): Promise<void> {
-    const jobs = payloads.map((data) => ({
+  async enqueue(name: string, executionIds: readonly string[]): Promise<void> {
+    const jobs = executionIds.map((id) => ({
       name: executionJobName,
-      data,
-      opts: { jobId: data.execution_id, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } },
+      data: { execution_id: id } satisfies JobPayload,
+      opts: { jobId: id, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 }, attempts: jobAttempts, backoff: { type: 'exponential', delay: 2_000 } },
     }));
     if (jobs.length === 1) await this.queue(name).add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
     else await this.queue(name).addBulk(jobs);
+  }
+
+  /**
+   * Makes sure queue `name` holds a job for `executionId` that a worker will take: nothing when one
+   * is waiting, delayed or active; else (none, or one that completed or failed: BullMQ would ignore
+   * an add with the same job id) the old one is removed and a new one added.
+   *
+   * @returns true when a job was added.
+   */
+  async ensureJob(name: string, executionId: string): Promise<boolean> {
+    const queue = this.queue(name);
+    const job = await queue.getJob(executionId);
+    if (job) {
+      const state = await job.getState();
+      if (waitingStates.has(state) || state === 'active') return false;
+      await job.remove();
+    }
+    await this.enqueue(name, [executionId]);
+    return true;
   }
 
   /** Removes the job of `executionId` from queue `name` if no worker has taken it yet. */

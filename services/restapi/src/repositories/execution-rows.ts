@@ -1,34 +1,10 @@
-import type { ExecutionRecord, ExecutionState, ExecutionStatus } from '@plz/contracts';
+import type { ExecutionRecord, ExecutionStatus } from '@plz/contracts';
+import type { ExecutionRow as StoredRow } from '@plz/lifecycle';
 import { iso } from './database.js';
 
-/** A row of `executions` joined with its user's name (`user`). */
-export interface ExecutionRow {
-  id: string;
-  project: string;
-  name: string | null;
-  tags: string[];
-  user_id: string;
+/** A row of `executions` (the lifecycle package's row type) joined with its user's name (`user`). */
+export interface ExecutionRow extends StoredRow {
   user: string;
-  state: ExecutionState;
-  queue: string;
-  snapshot: string;
-  input: unknown;
-  parameters: Record<string, unknown>;
-  resources: Record<string, unknown>;
-  max_run_seconds: number | null;
-  sweep_id: string | null;
-  rerun_of: string | null;
-  exit_code: number | null;
-  error: string | null;
-  worker_id: string | null;
-  gpus: string[] | null;
-  mlflow_experiment_id: string | null;
-  mlflow_run_id: string | null;
-  measures: Record<string, unknown> | null;
-  summary: unknown;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
   /** created_at as text with microseconds, for pagination cursors. */
   cursor_at?: string;
 }

@@ -1,15 +1,12 @@
 import type { ExecutionState, ExecutionStatus } from '@plz/contracts';
+import { ExecutionStore, type NewExecution } from '@plz/lifecycle';
 import type { Knex } from 'knex';
 import { cursorAtSql, recordColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
 
+export type { NewExecution } from '@plz/lifecycle';
+
 /** An execution as stored: the API record plus its owner's user id. */
 export type StoredExecution = ReturnType<typeof toRecord>;
-
-/** A new row of `executions` (state `queued`). JSON columns are plain values here. */
-export type NewExecution = Pick<
-  ExecutionRow,
-  'id' | 'project' | 'name' | 'tags' | 'user_id' | 'queue' | 'snapshot' | 'input' | 'parameters' | 'resources' | 'max_run_seconds' | 'sweep_id' | 'rerun_of'
->;
 
 /** Filters of the execution list; all optional, combined with AND. */
 export interface ExecutionFilter {
@@ -27,23 +24,17 @@ export interface ListPosition {
   id: string;
 }
 
-/** JSON columns must be sent as text: pg would turn a JS array into a PostgreSQL array. */
-export function insertRow(row: NewExecution, db: Knex): Record<string, unknown> {
-  return {
-    ...row,
-    state: 'queued',
-    tags: JSON.stringify(row.tags),
-    input: row.input === null ? null : JSON.stringify(row.input),
-    parameters: JSON.stringify(row.parameters),
-    resources: JSON.stringify(row.resources),
-    // clock_timestamp (not now()): the rows of one sweep insert get increasing times.
-    created_at: db.raw('clock_timestamp()'),
-  };
-}
-
-/** The `executions` table (rows created here in state `queued`; workers update them afterwards). */
+/**
+ * The REST API's reads of `executions` (API records, pages, projects, sweeps); rows are created and
+ * change state only through the lifecycle package's ExecutionStore (`store`).
+ */
 export class ExecutionsRepository {
-  constructor(private readonly db: Knex) {}
+  /** The state owner: inserts and every state change. */
+  readonly store: ExecutionStore;
+
+  constructor(private readonly db: Knex) {
+    this.store = new ExecutionStore(db);
+  }
 
   private records() {
     return this.db('executions').join('users', 'users.id', 'executions.user_id').select(...recordColumns);
@@ -54,7 +45,7 @@ export class ExecutionsRepository {
    * @returns them as stored (no second read).
    */
   async insert(rows: readonly NewExecution[], userName: string): Promise<StoredExecution[]> {
-    const inserted = (await this.db('executions').insert(rows.map((row) => insertRow(row, this.db))).returning('*')) as ExecutionRow[];
+    const inserted = await this.store.insert(rows);
     return inserted.map((row) => toRecord({ ...row, user: userName }));
   }
 
@@ -125,17 +116,11 @@ export class ExecutionsRepository {
   }
 
   /**
-   * Ends an execution that a worker took (`preparing`, `running` or `harvesting`) as `stopped`,
-   * with `reason`, when that worker is gone and cannot end it itself (conditional UPDATE: false when
-   * the state moved on meanwhile).
+   * Ends an execution that a worker took (`preparing`, `running` or `harvesting`) as `state`, with
+   * `reason`, when that worker is gone and cannot end it itself; false when the state moved on.
    */
-  async endTaken(id: string, reason: string): Promise<boolean> {
-    const now = this.db.fn.now();
-    const count = await this.db('executions')
-      .where({ id })
-      .whereIn('state', ['preparing', 'running', 'harvesting'])
-      .update({ state: 'stopped', error: reason, finished_at: now, updated_at: now });
-    return count > 0;
+  async endTaken(id: string, state: 'stopped' | 'error', reason: string): Promise<boolean> {
+    return this.store.endTaken(id, state, reason);
   }
 
   /**
@@ -143,10 +128,6 @@ export class ExecutionsRepository {
    * had left `queued` already (a worker took it).
    */
   async endQueued(id: string, state: 'stopped' | 'error', reason: string | null = null): Promise<boolean> {
-    const now = this.db.fn.now();
-    const count = await this.db('executions')
-      .where({ id, state: 'queued' })
-      .update({ state, error: reason, finished_at: now, updated_at: now });
-    return count > 0;
+    return this.store.endQueued(id, state, reason);
   }
 }

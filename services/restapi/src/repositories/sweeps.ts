@@ -1,7 +1,7 @@
 import type { SweepSummary } from '@plz/contracts';
 import type { Knex } from 'knex';
 import { iso } from './database.js';
-import { insertRow, type NewExecution } from './executions.js';
+import { insertRow, type NewExecution } from '@plz/lifecycle';
 
 /** A sweep as stored, with its owner's name and id. */
 export interface StoredSweep {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { bullPrefix, JobPayload, logStreamKey, stopChannel, stopKey } from '@plz/contracts';
+import { bullPrefix, JobPayload, JobSpec, logStreamKey, stopChannel, stopKey } from '@plz/contracts';
+import { ExecutionStore } from '@plz/lifecycle';
 import { startTestApi, writeHeartbeat, type TestApi } from '../testing/harness.js';
 import { spec, storeBlob } from '../testing/fixtures.js';
 
@@ -100,7 +101,12 @@ describe('POST /api/v1/executions', () => {
     expect(execution.resources).toEqual({ gpus: 0, memory: 2 * 1024 ** 3 });
     const job = await queue('cpu').getJob(execution.id);
     expect(job?.name).toBe('execution');
-    expect(JobPayload.parse(job?.data)).toEqual({
+    // The job carries the id; the worker runs what the row holds.
+    expect(job?.data).toEqual({ execution_id: execution.id });
+    expect(JobPayload.parse(job?.data)).toEqual({ execution_id: execution.id });
+    expect(job?.opts.attempts).toBeGreaterThan(1);
+    const row = await new ExecutionStore(api.runtime.db).get(execution.id);
+    expect(JobSpec.parse({ ...row, execution_id: row!.id })).toEqual({
       execution_id: execution.id,
       project: 'demo',
       user: 'alice',
@@ -140,7 +146,7 @@ describe('POST /api/v1/executions', () => {
     const chained = await submit(alice.token, { input: { kind: 'execution_output', execution_id: source.id } });
     const expected = { kind: 'execution_output', execution_id: source.id, mlflow_experiment_id: '7', mlflow_run_id: 'abc123' };
     expect(chained.input).toEqual(expected);
-    expect((await queue('cpu').getJob(chained.id))?.data.input).toEqual(expected);
+    expect((await new ExecutionStore(api.runtime.db).get(chained.id))?.input).toEqual(expected);
   });
 
   it('refuses malformed JSON, wrong types, unknown fields and other content types with 400/415', async () => {
@@ -309,7 +315,8 @@ describe('rerun', () => {
     const changed = await api.call('POST', `/api/v1/executions/${original.id}/rerun`, { token: alice.token, json: { parameters: { lr: 0.5 } } });
     expect(changed.json.parameters).toEqual({ lr: 0.5 });
     expect(changed.json.id).not.toBe(original.id);
-    expect((await queue('cpu').getJob(changed.json.id))?.data.parameters).toEqual({ lr: 0.5 });
+    expect((await queue('cpu').getJob(changed.json.id))?.data).toEqual({ execution_id: changed.json.id });
+    expect((await new ExecutionStore(api.runtime.db).get(changed.json.id))?.parameters).toEqual({ lr: 0.5 });
   });
 
   it('refuses unknown executions and unknown fields', async () => {

@@ -12,7 +12,21 @@ describe('health', () => {
     expect((await api.call('GET', '/health')).json).toEqual({ status: 'ok' });
     const ready = await api.call('GET', '/ready');
     expect(ready.status).toBe(200);
-    expect(ready.json).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', s3: 'ok' } });
+    expect(ready.json).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', redis_memory: 'ok', s3: 'ok' } });
+  });
+
+  it('reports Redis memory pressure in /ready (used memory past 90 % of maxmemory)', async () => {
+    const [, before] = (await api.redis.config('GET', 'maxmemory')) as [string, string];
+    const used = Number(/used_memory:(\d+)/.exec(await api.redis.info('memory'))![1]);
+    try {
+      await api.redis.config('SET', 'maxmemory', String(Math.ceil(used * 1.02)));
+      const ready = await api.call('GET', '/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.json.checks.redis_memory).toMatch(/^memory pressure: \d+ of maxmemory \d+ bytes used \(\d+ %, policy /);
+    } finally {
+      await api.redis.config('SET', 'maxmemory', before);
+    }
+    expect((await api.call('GET', '/ready')).status).toBe(200);
   });
 
   it('sets a request id, keeping a sane one given by the caller', async () => {

@@ -1,5 +1,5 @@
 import { heartbeatLimits, type WorkerHeartbeat, type WorkersResponse } from '@plz/contracts';
-import { readHeartbeats } from '../adapters/heartbeats.js';
+import { readHeartbeats } from '@plz/lifecycle';
 import type { JobQueues } from '../adapters/job-queues.js';
 import type { Redis } from '../adapters/redis.js';
 

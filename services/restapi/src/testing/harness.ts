@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { heartbeatFields, heartbeatTtlSeconds, workerKey, type HeartbeatLimits, type Identity } from '@plz/contracts';
+import type { HeartbeatLimits, Identity } from '@plz/contracts';
 import { createBucket, createDatabase, testServices } from '@plz/testkit';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.js';
 import type { TransferOptions } from '../adapters/object-store.js';
 import { createLogger, type Logger } from '../logger.js';
-import { runMigrations } from '../repositories/migrate.js';
+import { runMigrations, writeHeartbeat as writeWorkerHeartbeat } from '@plz/lifecycle';
 import { generateToken } from '../services/access/tokens.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import type { BlobLimits, Buckets } from '../services/blobs.js';
@@ -142,30 +142,22 @@ export async function startTestApi(
 }
 
 /**
- * Writes a worker heartbeat the way workers do (keys.ts): the hash `plz:workers:<id>` with a
- * 30 s expiry. This is the real protocol, not a stand-in for a worker's behaviour.
+ * Writes a worker heartbeat as workers do (the lifecycle package's writeHeartbeat: the hash
+ * `plz:workers:<id>` with a 30 s expiry and the last-seen time). The real protocol, not a stand-in.
  */
 export async function writeHeartbeat(
   redis: Redis,
   heartbeat: { worker_id: string; queue: string; gpus?: string[]; execution_id?: string | null; heartbeatAt?: Date; limits?: HeartbeatLimits },
 ): Promise<void> {
-  const key = workerKey(heartbeat.worker_id);
   const now = heartbeat.heartbeatAt ?? new Date();
-  await redis
-    .multi()
-    .hset(
-      key,
-      heartbeatFields({
-        worker_id: heartbeat.worker_id,
-        queue: heartbeat.queue,
-        gpus: heartbeat.gpus ?? [],
-        execution_id: heartbeat.execution_id ?? null,
-        hostname: 'test-host',
-        started_at: now.toISOString(),
-        heartbeat_at: now.toISOString(),
-        limits: heartbeat.limits,
-      }),
-    )
-    .expire(key, heartbeatTtlSeconds)
-    .exec();
+  await writeWorkerHeartbeat(redis, {
+    worker_id: heartbeat.worker_id,
+    queue: heartbeat.queue,
+    gpus: heartbeat.gpus ?? [],
+    execution_id: heartbeat.execution_id ?? null,
+    hostname: 'test-host',
+    started_at: now.toISOString(),
+    heartbeat_at: now,
+    limits: heartbeat.limits,
+  });
 }

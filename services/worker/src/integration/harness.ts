@@ -14,9 +14,9 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import tar from 'tar-stream';
-import { buckets, inputObjectKey, isTerminal, jobImageTag, labels, logStreamKey, snapshotObjectKey, stopChannel, stopKey, type ExecutionState, type JobPayload } from '@plz/contracts';
+import { buckets, inputObjectKey, isTerminal, jobImageTag, labels, logStreamKey, snapshotObjectKey, stopChannel, stopKey, type ExecutionState, type JobPayload, type JobSpec } from '@plz/contracts';
 import { MlflowClient } from '@plz/mlflow-client';
-import { runMigrations } from '@plz/restapi';
+import { ExecutionStore, runMigrations } from '@plz/lifecycle';
 import { createDatabase, startRedis, testServices, type RedisService } from '@plz/testkit';
 import { enqueueExecution } from '../adapters/queue/producer.js';
 import { ObjectStore } from '../adapters/s3/objects.js';
@@ -50,10 +50,10 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 export interface Submission {
   snapshot: string;
   parameters?: Record<string, unknown>;
-  input?: JobPayload['input'];
+  input?: JobSpec['input'];
   maxRunSeconds?: number;
   /** The request's resources (default `{ gpus: 0 }`: the worker's default limits). */
-  resources?: JobPayload['resources'];
+  resources?: JobSpec['resources'];
   name?: string;
   /** false: only the row is recorded (the test enqueues a job of its own). */
   enqueue?: boolean;
@@ -82,7 +82,6 @@ export async function createTestBed(prefix: string) {
   const workerIds = new Set<string>();
   const snapshots = new Set<string>();
 
-  const payloads = new Map<string, JobPayload>();
   const bed = {
     runId,
     db,
@@ -148,40 +147,34 @@ export async function createTestBed(prefix: string) {
       return hash;
     },
 
-    /** Records an execution (state queued) and enqueues its job on the cpu queue, as the REST API does. */
+    /** Records an execution (state queued) and enqueues its job (the execution id) on the cpu queue, as the REST API does. */
     async submit(submission: Submission): Promise<{ id: string; payload: JobPayload }> {
       const id = randomUUID();
-      const payload: JobPayload = {
-        execution_id: id,
-        project: `project-${prefix}`,
-        user: user!.name,
-        snapshot: submission.snapshot,
-        input: submission.input ?? null,
-        parameters: submission.parameters ?? {},
-        resources: submission.resources ?? { gpus: 0 },
-        ...(submission.maxRunSeconds ? { max_run_seconds: submission.maxRunSeconds } : {}),
-      };
-      await db('executions').insert({
-        id,
-        project: payload.project,
-        name: submission.name ?? null,
-        user_id: user!.id,
-        state: 'queued',
-        queue: 'cpu',
-        snapshot: payload.snapshot,
-        input: payload.input === null ? null : JSON.stringify(payload.input),
-        parameters: JSON.stringify(payload.parameters),
-        resources: JSON.stringify(payload.resources),
-        max_run_seconds: submission.maxRunSeconds ?? null,
-      });
-      payloads.set(id, payload);
+      await new ExecutionStore(db).insert([
+        {
+          id,
+          project: `project-${prefix}`,
+          name: submission.name ?? null,
+          tags: [],
+          user_id: user!.id,
+          queue: 'cpu',
+          snapshot: submission.snapshot,
+          input: submission.input ?? null,
+          parameters: submission.parameters ?? {},
+          resources: submission.resources ?? { gpus: 0 },
+          max_run_seconds: submission.maxRunSeconds ?? null,
+          sweep_id: null,
+          rerun_of: null,
+        },
+      ]);
+      const payload: JobPayload = { execution_id: id };
       if (submission.enqueue !== false) await enqueueExecution(redis, 'cpu', payload);
       return { id, payload };
     },
 
     /** The job payload of an execution submitted here. */
-    async submitPayload(id: string): Promise<JobPayload | undefined> {
-      return payloads.get(id);
+    async submitPayload(id: string): Promise<JobPayload> {
+      return { execution_id: id };
     },
 
     /** Enqueues raw job data (for invalid payloads). */

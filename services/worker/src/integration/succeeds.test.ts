@@ -136,12 +136,11 @@ describe('worker: a job that succeeds, one that fails, an invalid payload', () =
     expect((await bed.logEntries(id)).at(-1)).toEqual({ end: 'failed' });
   }, 120_000);
 
-  it('ends an execution whose job payload is invalid in `error`, and goes on with the next', async () => {
-    const invalid = await bed.submit({ snapshot, enqueue: false });
-    await bed.enqueueRaw({ execution_id: invalid.id, project: 'p', snapshot: 'not-a-hash' });
+  it('ends an execution whose record cannot be run in `error`, and goes on with the next', async () => {
+    const invalid = await bed.submit({ snapshot: 'not-a-hash' });
     const row = await bed.waitForState(invalid.id);
     expect(row['state']).toBe('error');
-    expect(row['error']).toMatch(/^invalid job payload: .*snapshot/);
+    expect(row['error']).toMatch(/^the execution's record cannot be run: snapshot: /);
     expect((await bed.logEntries(invalid.id)).at(-1)).toEqual({ end: 'error' });
     const next = await bed.submit({ snapshot, parameters: { epochs: 0 } });
     expect((await bed.waitForState(next.id))['state']).toBe('succeeded');

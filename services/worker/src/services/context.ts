@@ -2,12 +2,10 @@ import type { Redis } from 'ioredis';
 import type { DockerContainers } from '../adapters/docker/containers.js';
 import type { DockerImages } from '../adapters/docker/images.js';
 import type { MlflowTracking } from '../adapters/mlflow.js';
-import type { RedisLogStream } from '../adapters/redis/logStream.js';
-import type { StopSignals } from '../adapters/redis/stopSignals.js';
+import type { ExecutionStore, LogStream, StopSignals } from '@plz/lifecycle';
 import type { ObjectStore } from '../adapters/s3/objects.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { ExecutionsRepository } from '../repositories/executions.js';
 import type { WorkerSettings } from '../settings.js';
 import type { LimitSettings } from './container/limits.js';
 import type { ImageCache } from './image/cache.js';
@@ -19,14 +17,15 @@ export interface WorkerContext {
   /** Job limits: the JOB_* settings with the CPUs capped at the Docker host's count (set at start). */
   limits: LimitSettings;
   logger: Logger;
-  executions: ExecutionsRepository;
+  /** Execution state (the lifecycle package: every change a checked transition). */
+  executions: ExecutionStore;
   containers: DockerContainers;
   images: DockerImages;
   /** Job image uses and pruning (set at start, once the Docker engine's id is known). */
   imageCache?: ImageCache | undefined;
   objects: ObjectStore;
   tracking: MlflowTracking;
-  logStream: RedisLogStream;
+  logStream: LogStream;
   stopSignals: StopSignals;
   /** Command connection (heartbeats of other workers, locks). */
   redis: Redis;

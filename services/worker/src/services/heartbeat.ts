@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { heartbeatIntervalMs, type HeartbeatLimits } from '@plz/contracts';
 import type { DeviceLocks } from '../adapters/redis/deviceLocks.js';
-import { writeHeartbeat } from '../adapters/redis/heartbeat.js';
+import { writeHeartbeat } from '@plz/lifecycle';
 import type { WorkerContext } from './context.js';
 import type { LimitSettings } from './container/limits.js';
 

@@ -1,6 +1,6 @@
 import { artifactPaths, isTerminal, logEndField, runArtifactPrefix } from '@plz/contracts';
 import type { Readable } from 'node:stream';
-import { logLength, readLogRange, waitForLogEntries, type LogEntry } from '../../adapters/log-streams.js';
+import { LogStream, type LogEntry } from '@plz/lifecycle';
 import type { ObjectStore } from '../../adapters/object-store.js';
 import type { Redis } from '../../adapters/redis.js';
 import { notFound } from '../../errors.js';
@@ -76,7 +76,7 @@ export class LogReader {
 
   private async *stored(execution: StoredExecution, start: LogStart, filter: LogFilter): LogChunks {
     // The stored log has neither times nor streams: such reads use the stream while it still exists.
-    const preferStream = (start.from === 'time' || filter !== 'all') && (await logLength(this.redis, execution.id)) > 0;
+    const preferStream = (start.from === 'time' || filter !== 'all') && (await new LogStream(this.redis).length(execution.id)) > 0;
     if (!preferStream && execution.mlflow_experiment_id && execution.mlflow_run_id) {
       const key = `${runArtifactPrefix(execution.mlflow_experiment_id, execution.mlflow_run_id)}${artifactPaths.log}`;
       const body: Readable | null = await this.store.read(this.mlflowBucket, key);
@@ -93,7 +93,7 @@ export class LogReader {
     let bound = after ? `(${after}` : start.from === 'start' ? '-' : String(start.ms);
     let last = after;
     for (;;) {
-      const entries = await readLogRange(this.redis, id, bound, this.options.pageSize);
+      const entries = await new LogStream(this.redis).range(id, bound, this.options.pageSize);
       for (const entry of entries) {
         if (logEndField in entry.fields) return { last: entry.id, ended: true };
         last = entry.id;
@@ -116,7 +116,7 @@ export class LogReader {
       while (!signal.aborted) {
         let entries: LogEntry[];
         try {
-          entries = await waitForLogEntries(blocking, id, after, this.options.blockMs, this.options.pageSize);
+          entries = await new LogStream(blocking).waitFor(id, after, this.options.blockMs, this.options.pageSize);
         } catch (error) {
           if (signal.aborted) return;
           throw error;

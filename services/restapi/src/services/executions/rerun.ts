@@ -1,9 +1,9 @@
-import { ExecutionSpec, JobPayload, type Identity, type InputRef, type RerunRequest } from '@plz/contracts';
+import { ExecutionSpec, JobInput, type Identity, type InputRef, type RerunRequest } from '@plz/contracts';
 import { notFound } from '../../errors.js';
 import type { ExecutionsRepository, StoredExecution } from '../../repositories/executions.js';
 import type { Submitter } from './submitter.js';
 
-const StoredInput = JobPayload.shape.input;
+const StoredInput = JobInput;
 
 /** The InputRef that reproduces a stored (resolved) input. */
 export function inputRefOf(stored: unknown): InputRef | null {

@@ -1,9 +1,7 @@
 import { isTerminal, type Identity, type StopResult } from '@plz/contracts';
 import type { JobQueues } from '../../adapters/job-queues.js';
-import { appendLogEnd } from '../../adapters/log-streams.js';
+import { isAlive, LogStream, signalStop } from '@plz/lifecycle';
 import type { Redis } from '../../adapters/redis.js';
-import { workerAlive } from '../../adapters/heartbeats.js';
-import { signalStop } from '../../adapters/stop-signals.js';
 import { AppError, notFound } from '../../errors.js';
 import type { ExecutionsRepository, StoredExecution } from '../../repositories/executions.js';
 
@@ -43,16 +41,16 @@ export class Stopper {
     if (execution.state === 'queued') {
       const removal = await this.queues.removeWaiting(execution.queue, execution.id);
       if (removal !== 'taken' && (await this.executions.endQueued(execution.id, 'stopped'))) {
-        // Whoever follows the log stream learns that it is over.
-        await appendLogEnd(this.redis, execution.id, 'stopped');
+        // Whoever follows the log stream learns that it is over; the stream then expires.
+        await new LogStream(this.redis).end(execution.id, 'stopped');
         return { id: execution.id, outcome: 'stopped', state: 'stopped' };
       }
     }
     await signalStop(this.redis, execution.id);
-    if (execution.worker_id && !(await workerAlive(this.redis, execution.worker_id))) {
+    if (execution.worker_id && !(await isAlive(this.redis, execution.worker_id))) {
       const reason = `stopped without its worker ${execution.worker_id}, which sends no heartbeat: what the job wrote after the worker left is not kept`;
-      if (await this.executions.endTaken(execution.id, reason)) {
-        await appendLogEnd(this.redis, execution.id, 'stopped');
+      if (await this.executions.endTaken(execution.id, 'stopped', reason)) {
+        await new LogStream(this.redis).end(execution.id, 'stopped');
         return { id: execution.id, outcome: 'stopped', state: 'stopped' };
       }
     }

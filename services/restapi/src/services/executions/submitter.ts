@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { heartbeatLimits, isTerminal, JobPayload, queueForGpus, type ExecutionSpec, type Identity, type InputRef, type Parameters } from '@plz/contracts';
+import { heartbeatLimits, isTerminal, queueForGpus, type JobInput, type ExecutionSpec, type Identity, type InputRef, type Parameters } from '@plz/contracts';
 import type { JobQueues } from '../../adapters/job-queues.js';
 import { AppError } from '../../errors.js';
 import type { ExecutionsRepository, NewExecution, StoredExecution } from '../../repositories/executions.js';
@@ -9,7 +9,7 @@ import type { WorkerDirectory } from '../workers.js';
 import { limitProblems } from './limits.js';
 
 /** The job payload's input: a stored input, or an earlier execution's output named by its MLflow run. */
-export type ResolvedInput = JobPayload['input'];
+export type ResolvedInput = JobInput;
 
 /** What the checks of a spec found: the queue that serves it and its resolved input. */
 interface Checked {
@@ -44,7 +44,7 @@ export class Submitter {
     const checked = await this.check(spec);
     const row = this.row(spec, spec.parameters, checked, who, null, rerunOf);
     const [stored] = await this.executions.insert([row], who.name);
-    await this.enqueue(checked.queue, [row], spec, who);
+    await this.enqueue(checked.queue, [row]);
     return stored!;
   }
 
@@ -59,7 +59,7 @@ export class Submitter {
     const sweepId = randomUUID();
     const rows = parameterSets.map((parameters) => this.row(spec, parameters, checked, who, sweepId, null));
     await this.sweeps.create({ id: sweepId, project: spec.project, user_id: who.id, spec: sweepSpec }, rows);
-    await this.enqueue(checked.queue, rows, spec, who);
+    await this.enqueue(checked.queue, rows);
     return { id: sweepId, executions: rows.map((row) => row.id) };
   }
 
@@ -81,21 +81,14 @@ export class Submitter {
     };
   }
 
-  private async enqueue(queue: string, rows: readonly NewExecution[], spec: BaseSpec, who: Identity): Promise<void> {
-    const payloads = rows.map((row) =>
-      JobPayload.parse({
-        execution_id: row.id,
-        project: spec.project,
-        user: who.name,
-        snapshot: spec.snapshot,
-        input: row.input,
-        parameters: row.parameters,
-        resources: spec.resources,
-        ...(spec.max_run_seconds ? { max_run_seconds: spec.max_run_seconds } : {}),
-      }),
-    );
+  /**
+   * One queue job per row, carrying the execution id (the worker reads the rest from the row). When
+   * Redis refuses, the rows end in `error` with the reason; if this process dies between the insert
+   * and here, the reconciler enqueues the rows it finds `queued` without a job.
+   */
+  private async enqueue(queue: string, rows: readonly NewExecution[]): Promise<void> {
     try {
-      await this.queues.enqueue(queue, payloads);
+      await this.queues.enqueue(queue, rows.map((row) => row.id));
     } catch (error) {
       const reason = `could not enqueue the job: ${error instanceof Error ? error.message : String(error)}`;
       await Promise.all(rows.map((row) => this.executions.endQueued(row.id, 'error', reason))).catch(() => undefined);

@@ -10,6 +10,9 @@ export interface QueuedJob {
   data: unknown;
   /** Aborted when BullMQ cancels the job (worker.cancelJob) or the worker closes with force. */
   signal: AbortSignal | undefined;
+  /** Attempts made before this one, and the most allowed (BullMQ `attemptsMade`, `opts.attempts`). */
+  attemptsMade: number;
+  attempts: number;
 }
 
 export interface ConsumerOptions {
@@ -39,7 +42,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     options.queue,
     async (job: Job, _token?: string, signal?: AbortSignal) => {
       try {
-        await options.processor({ id: job.id, name: job.name, data: job.data as unknown, signal });
+        await options.processor({ id: job.id, name: job.name, data: job.data as unknown, signal, attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 });
       } catch (error) {
         if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
         throw error;

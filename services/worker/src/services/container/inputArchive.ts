@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { buckets, type JobPayload } from '@plz/contracts';
+import { buckets, type JobSpec } from '@plz/contracts';
 import { runArtifactRoot } from '@plz/mlflow-client';
 import type { ObjectStore } from '../../adapters/s3/objects.js';
 
@@ -10,7 +10,7 @@ import type { ObjectStore } from '../../adapters/s3/objects.js';
  * made on the fly from its objects under `<experiment>/<run>/artifacts/output/` in the `mlflow`
  * bucket, one object after the other: nothing is held whole in memory. Errors destroy the stream.
  */
-export function executionOutputArchive(objects: ObjectStore, input: Extract<NonNullable<JobPayload['input']>, { kind: 'execution_output' }>): Readable {
+export function executionOutputArchive(objects: ObjectStore, input: Extract<NonNullable<JobSpec['input']>, { kind: 'execution_output' }>): Readable {
   const prefix = `${runArtifactRoot(input.mlflow_experiment_id, input.mlflow_run_id)}/output/`;
   const pack = tar.pack();
   void (async () => {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { buckets, containerPaths, inputObjectKey, jobConfiguration, type JobPayload } from '@plz/contracts';
+import { buckets, containerPaths, inputObjectKey, jobConfiguration, type JobSpec } from '@plz/contracts';
 import tar from 'tar-stream';
 import type { DockerContainers } from '../../adapters/docker/containers.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../adapters/s3/objects.js';
@@ -42,7 +42,7 @@ export function skeletonArchive(configuration: string): Readable {
  * @returns the container id.
  * @throws InputMissingError when the input object or the earlier output does not exist.
  */
-export async function prepareContainer(deps: PrepareDeps, payload: JobPayload, spec: ContainerSpecInput): Promise<string> {
+export async function prepareContainer(deps: PrepareDeps, payload: JobSpec, spec: ContainerSpecInput): Promise<string> {
   await deps.containers.remove(jobContainerName(payload.execution_id));
   const id = await deps.containers.create(containerSpec(spec));
   const configuration = jobConfiguration(payload.execution_id, payload.parameters, Boolean(spec.datasetsSource));

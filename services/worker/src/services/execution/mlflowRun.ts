@@ -1,7 +1,7 @@
-import type { JobPayload } from '@plz/contracts';
+import type { JobSpec } from '@plz/contracts';
+import type { ExecutionRow } from '@plz/lifecycle';
 import { flattenParams } from '@plz/mlflow-client';
 import type { TrackedRun } from '../../adapters/mlflow.js';
-import type { ExecutionRow } from '../../repositories/executions.js';
 import type { WorkerContext } from '../context.js';
 
 /**
@@ -9,7 +9,7 @@ import type { WorkerContext } from '../context.js';
  * snapshot and input hashes (`execution:<id>` for an earlier execution's output, '' for none), the
  * worker and its GPUs (comma-separated device ids, `none` for a CPU worker).
  */
-export function runTags(payload: JobPayload, workerId: string, gpus: readonly string[]): Record<string, string> {
+export function runTags(payload: JobSpec, workerId: string, gpus: readonly string[]): Record<string, string> {
   const input = payload.input === null ? '' : payload.input.kind === 'input' ? payload.input.sha256 : `execution:${payload.input.execution_id}`;
   return {
     'plz.execution_id': payload.execution_id,
@@ -28,7 +28,7 @@ export function runTags(payload: JobPayload, workerId: string, gpus: readonly st
  * with its tags and its parameters as params (nested keys joined with `.`; flattenParams), and
  * recorded on the row.
  */
-export async function ensureRun(ctx: WorkerContext, payload: JobPayload, row: ExecutionRow): Promise<TrackedRun> {
+export async function ensureRun(ctx: WorkerContext, payload: JobSpec, row: Pick<ExecutionRow, 'name' | 'mlflow_run_id'>): Promise<TrackedRun> {
   if (row.mlflow_run_id) return ctx.tracking.getRun(row.mlflow_run_id);
   const experimentId = await ctx.tracking.experimentFor(payload.project);
   const run = await ctx.tracking.createRun({
@@ -37,7 +37,7 @@ export async function ensureRun(ctx: WorkerContext, payload: JobPayload, row: Ex
     startTime: Date.now(),
     tags: runTags(payload, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds),
   });
-  await ctx.executions.setMlflowRun(payload.execution_id, run.experimentId, run.runId);
+  await ctx.executions.recordRun(payload.execution_id, run.experimentId, run.runId);
   const params = flattenParams(payload.parameters);
   if (params.length > 0) await ctx.tracking.log(run.runId, { params });
   return run;

@@ -1,21 +1,22 @@
-import { isTerminal, JobPayload } from '@plz/contracts';
-import { isAlive } from '../../adapters/redis/heartbeat.js';
-import { PermanentJobError } from '../../errors.js';
-import type { ExecutionRow } from '../../repositories/executions.js';
+import { isTerminal, JobPayload, JobSpec } from '@plz/contracts';
+import { errorEnd, isAlive, stoppedEnd, type ExecutionRow } from '@plz/lifecycle';
+import { isTransient, PermanentJobError, TransientJobError } from '../../errors.js';
 import type { WorkerContext } from '../context.js';
 import { describeLimits, resolveLimits } from '../container/limits.js';
 import { InputMissingError, prepareContainer } from '../container/prepare.js';
 import { ensureImage } from '../image/ensureImage.js';
-import { ExecutionLog } from '../run/executionLog.js';
 import { followAndHarvest } from './attach.js';
-import { errorEnd, finishExecution } from './finish.js';
 import { ensureRun } from './mlflowRun.js';
+import { ExecutionSession } from './session.js';
 
 /** A BullMQ job as the processor sees it. */
 export interface ExecutionJob {
   id: string | undefined;
   data: unknown;
   signal?: AbortSignal | undefined;
+  /** Attempts made before this one, and the most allowed (BullMQ `attemptsMade`, `opts.attempts`). */
+  attemptsMade?: number | undefined;
+  attempts?: number | undefined;
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -27,23 +28,28 @@ function readableId(job: ExecutionJob): string | undefined {
   return job.id && uuid.test(job.id) ? job.id : undefined;
 }
 
+const issues = (error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }) =>
+  error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`).join('; ');
+
 /**
- * Processes one BullMQ job (an execution): validates the payload (invalid: the execution ends in
- * `error` when its id is readable, and the job fails for good), skips executions that ended or that
- * another live worker holds, claims it, and runs it (see `execute`).
+ * Processes one BullMQ job (its data: the execution id, contracts JobPayload): reads the row, skips
+ * executions that ended or that another worker holds, claims it (the claimed row is what runs:
+ * contracts JobSpec, validated) and runs it (`execute`). An invalid payload or row ends the
+ * execution in `error` when its id is readable.
  *
- * @throws PermanentJobError for an invalid payload or a job without an execution row.
+ * @throws PermanentJobError for an invalid payload or a job without an execution row (no retry);
+ *   TransientJobError or the dependency's error when PostgreSQL or Redis failed, or another live
+ *   worker still prepares it: BullMQ tries the job again later (the row stays claimable).
  */
 export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise<void> {
   const parsed = JobPayload.safeParse(job.data);
   if (!parsed.success) {
-    const message = `invalid job payload: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`;
+    const message = `invalid job payload: ${issues(parsed.error)}`;
     const id = readableId(job);
-    if (id && (await ctx.executions.get(id))) await finishExecution(ctx, id, errorEnd(message), undefined, undefined);
+    if (id) await endUnrun(ctx, id, message);
     throw new PermanentJobError(message);
   }
-  const payload = parsed.data;
-  const id = payload.execution_id;
+  const id = parsed.data.execution_id;
   const logger = ctx.logger.child({ execution_id: id });
   const row = await ctx.executions.get(id);
   if (!row) throw new PermanentJobError(`execution ${id} does not exist`);
@@ -57,68 +63,62 @@ export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise
   }
   let takeOverFrom: string | undefined;
   if (row.state === 'preparing' && row.worker_id && row.worker_id !== ctx.config.WORKER_ID) {
-    if (await isAlive(ctx.redis, row.worker_id)) {
-      logger.info({ worker: row.worker_id }, 'another live worker prepares the execution: nothing to do');
-      return;
-    }
+    if (await isAlive(ctx.redis, row.worker_id)) throw new TransientJobError(`the live worker ${row.worker_id} prepares the execution: trying again later`);
     takeOverFrom = row.worker_id;
   }
-  if (!(await ctx.executions.claim(id, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds, takeOverFrom))) {
+  const claimed = await ctx.executions.claim(id, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds, takeOverFrom);
+  if (!claimed) {
     logger.info('the execution was taken or ended meanwhile: nothing to do');
     return;
   }
+  const spec = JobSpec.safeParse({ ...claimed, execution_id: claimed.id });
+  if (!spec.success) {
+    await endUnrun(ctx, id, `the execution's record cannot be run: ${issues(spec.error)}`);
+    return;
+  }
+  const lastAttempt = (job.attemptsMade ?? 0) + 1 >= (job.attempts ?? 1);
   ctx.busy.add(id);
   ctx.busyChanged();
   try {
-    await execute(ctx, payload, row, job.signal);
+    await execute(ctx, spec.data, claimed, job.signal, lastAttempt);
   } finally {
     ctx.busy.delete(id);
     ctx.busyChanged();
   }
 }
 
+/** Ends an execution that never ran in `error` with `reason`, and its live log. */
+async function endUnrun(ctx: WorkerContext, id: string, reason: string): Promise<void> {
+  if (await ctx.executions.finish(id, errorEnd(reason))) await ctx.logStream.end(id, 'error');
+}
+
 /**
- * Runs a claimed execution: MLflow run and job image (cached or built) at once, container created with the
- * configuration and input copied in, started (`running`), followed and harvested. Each early end
- * (stop requested, build failed, input missing, Docker refusing the container) is recorded with
- * finishExecution; unexpected failures end the execution in `error` with the reason.
+ * Runs a claimed execution in its session: MLflow run and job image (cached or built) at once, the
+ * container created with the configuration and input copied in, started (`running`), followed and
+ * harvested. Every end (a stop request, a refused limit, a failed build, a missing input, Docker
+ * refusing the container, an unexpected failure) goes through the session's one end path. A
+ * transient failure (PostgreSQL, MinIO, MLflow or Redis unavailable) before the job started puts
+ * the execution back in the queue for another attempt, unless this was the job's last attempt.
  */
-async function execute(ctx: WorkerContext, payload: JobPayload, row: ExecutionRow, jobSignal: AbortSignal | undefined): Promise<void> {
-  const id = payload.execution_id;
-  const logger = ctx.logger.child({ execution_id: id });
-  const log = await ExecutionLog.open(ctx.settings.logDirectory, id, ctx.logStream, logger, { maxBytes: ctx.config.JOB_LOG_MAX_BYTES });
+async function execute(ctx: WorkerContext, spec: JobSpec, row: ExecutionRow, jobSignal: AbortSignal | undefined, lastAttempt: boolean): Promise<void> {
+  const session = await ExecutionSession.open(ctx, spec.execution_id);
+  session.relay(jobSignal);
+  const { log } = session;
   const gpus = ctx.config.gpus.deviceIds;
   log.system(`worker ${ctx.config.WORKER_ID} took the execution${gpus.length ? ` on GPU ${gpus.join(',')}` : ''}`);
-  const stop = new AbortController();
-  const unsubscribe = ctx.stopSignals.onStop(id, () => stop.abort());
-  const onJobAbort = () => stop.abort();
-  jobSignal?.addEventListener('abort', onJobAbort, { once: true });
-  const stopped = async () => stop.signal.aborted || Boolean(jobSignal?.aborted) || (await ctx.stopSignals.requested(id));
-  const stoppedEnd = { state: 'stopped' as const, exitCode: null, error: null, measures: null, summary: null };
-  let run;
-  let containerId: string | undefined;
+  let started = false;
   try {
-    if (await stopped()) {
-      await finishExecution(ctx, id, stoppedEnd, log, undefined);
-      return;
-    }
+    if (await session.stopRequested()) return void (await session.end(stoppedEnd()));
     // Refused before anything is built or recorded in MLflow: the request is over a maximum.
-    const resolved = resolveLimits(payload, ctx.limits);
-    if (!resolved.ok) {
-      await finishExecution(ctx, id, errorEnd(resolved.reason), log, undefined);
-      return;
-    }
+    const resolved = resolveLimits(spec, ctx.limits);
+    if (!resolved.ok) return void (await session.end(errorEnd(resolved.reason)));
     const limits = resolved.limits;
     log.system(describeLimits(limits));
     // The MLflow run and the image do not depend on each other: both at once (a cached image then
     // costs nothing while MLflow answers). A build ends early on a stop request or a shutdown.
-    const building = new AbortController();
-    const cancelBuild = () => building.abort();
-    stop.signal.addEventListener('abort', cancelBuild, { once: true });
-    ctx.detach.addEventListener('abort', cancelBuild, { once: true });
-    if (stop.signal.aborted || ctx.detach.aborted) building.abort();
+    const building = AbortSignal.any([session.stop.signal, ctx.detach]);
     const [runResult, imageResult] = await Promise.allSettled([
-      ensureRun(ctx, payload, row),
+      ensureRun(ctx, spec, row),
       ensureImage(
         {
           images: ctx.images,
@@ -129,37 +129,27 @@ async function execute(ctx: WorkerContext, payload: JobPayload, row: ExecutionRo
           // the build counts as part of the job: its memory and CPUs, on the jobs network
           buildLimits: { memoryBytes: limits.memoryBytes, cpus: limits.cpus, network: ctx.config.JOBS_NETWORK, timeoutSeconds: ctx.config.JOB_BUILD_TIMEOUT_SECONDS },
         },
-        payload.snapshot,
+        spec.snapshot,
         log,
-        building.signal,
+        building,
       ),
     ]);
-    stop.signal.removeEventListener('abort', cancelBuild);
-    ctx.detach.removeEventListener('abort', cancelBuild);
     if (runResult.status === 'rejected') throw runResult.reason;
-    run = runResult.value;
+    session.run = runResult.value;
     if (imageResult.status === 'rejected') throw imageResult.reason;
     const image = imageResult.value;
-    if (ctx.detach.aborted) {
-      await finishExecution(ctx, id, errorEnd('the worker shut down while preparing the execution'), log, run);
-      return;
-    }
-    if (await stopped()) {
-      await finishExecution(ctx, id, stoppedEnd, log, run);
-      return;
-    }
-    if (!image.ok) {
-      await finishExecution(ctx, id, errorEnd(image.reason), log, run);
-      return;
-    }
+    if (ctx.detach.aborted) throw new TransientJobError('the worker shuts down while preparing the execution');
+    if (await session.stopRequested()) return void (await session.end(stoppedEnd()));
+    if (!image.ok) return void (await session.end(errorEnd(image.reason)));
     try {
-      containerId = await prepareContainer({ containers: ctx.containers, objects: ctx.objects }, payload, {
-        executionId: id,
+      session.containerId = `plz-job-${spec.execution_id}`;
+      session.containerId = await prepareContainer({ containers: ctx.containers, objects: ctx.objects }, spec, {
+        executionId: spec.execution_id,
         workerId: ctx.config.WORKER_ID,
-        snapshot: payload.snapshot,
+        snapshot: spec.snapshot,
         image: image.tag,
         deviceIds: gpus,
-        resources: payload.resources,
+        resources: spec.resources,
         limits,
         network: ctx.config.JOBS_NETWORK,
         datasetsSource: ctx.config.DATASETS_SOURCE,
@@ -167,46 +157,40 @@ async function execute(ctx: WorkerContext, payload: JobPayload, row: ExecutionRo
         extraLabels: ctx.settings.extraLabels,
       });
     } catch (error) {
-      const reason = error instanceof InputMissingError ? error.message : `cannot create the job container: ${(error as Error).message}`;
-      await finishExecution(ctx, id, errorEnd(reason), log, run);
-      await removeQuietly(ctx, `plz-job-${id}`);
-      return;
+      if (error instanceof InputMissingError) return void (await session.end(errorEnd(error.message)));
+      if (isTransient(error)) throw error;
+      return void (await session.end(errorEnd(`cannot create the job container: ${(error as Error).message}`)));
     }
-    if (await stopped()) {
-      await finishExecution(ctx, id, stoppedEnd, log, run);
-      await removeQuietly(ctx, containerId);
-      return;
-    }
+    if (await session.stopRequested()) return void (await session.end(stoppedEnd()));
     try {
-      await ctx.containers.start(containerId);
+      await ctx.containers.start(session.containerId);
     } catch (error) {
-      await finishExecution(ctx, id, errorEnd(`cannot start the job container: ${(error as Error).message}`), log, run);
-      await removeQuietly(ctx, containerId);
-      return;
+      return void (await session.end(errorEnd(`cannot start the job container: ${(error as Error).message}`)));
     }
-    const state = await ctx.containers.inspect(containerId);
+    started = true;
+    const state = await ctx.containers.inspect(session.containerId);
     const startedAt = state && !state.startedAt.startsWith('0001') ? new Date(state.startedAt) : new Date();
-    if (!(await ctx.executions.markRunning(id, startedAt))) {
-      logger.warn('the execution left `preparing` while its container started: stopping it');
-      await ctx.containers.stop(containerId, ctx.settings.stopGraceSeconds);
-      await removeQuietly(ctx, containerId);
-      await log.detach();
+    if (!(await session.persist('recording the start', () => ctx.executions.markRunning(spec.execution_id, ctx.config.WORKER_ID, startedAt), Number.POSITIVE_INFINITY))) {
+      session.logger.warn('the execution left `preparing` while its container started: stopping it');
+      await ctx.containers.stop(session.containerId, ctx.settings.stopGraceSeconds);
+      await session.removeContainer();
+      await session.detach();
       return;
     }
     log.system('the job container started');
-    unsubscribe();
-    jobSignal?.removeEventListener('abort', onJobAbort);
-    await followAndHarvest(ctx, { executionId: id, containerId, run, log, startedAtMs: startedAt.getTime(), maxRunSeconds: limits.maxRunSeconds, jobSignal: stop.signal.aborted ? AbortSignal.abort() : jobSignal });
+    await followAndHarvest(session, { startedAtMs: startedAt.getTime(), maxRunSeconds: limits.maxRunSeconds });
   } catch (error) {
-    logger.error({ err: error }, 'the execution failed in the worker');
-    await finishExecution(ctx, id, errorEnd(`worker failure: ${(error as Error).message}`), log, run).catch((cause: unknown) => logger.error({ err: cause }, 'cannot record the failure'));
-    if (containerId) await removeQuietly(ctx, containerId);
+    if (!started && ((isTransient(error) && !lastAttempt) || ctx.detach.aborted)) {
+      // Nothing of the job ran: back to the queue, for this or another worker to try again.
+      log.system(`preparing stopped (${(error as Error).message}): the execution goes back to the queue`);
+      await session.removeContainer();
+      await session.detach();
+      await session.persist('putting the execution back in the queue', () => ctx.executions.release(spec.execution_id, ctx.config.WORKER_ID), 60_000).catch(() => undefined);
+      throw error;
+    }
+    session.logger.error({ err: error }, 'the execution failed in the worker');
+    await session.end(errorEnd(`worker failure: ${(error as Error).message}`)).catch((cause: unknown) => session.logger.error({ err: cause }, 'cannot record the failure'));
   } finally {
-    unsubscribe();
-    jobSignal?.removeEventListener('abort', onJobAbort);
+    session.close();
   }
-}
-
-async function removeQuietly(ctx: WorkerContext, container: string): Promise<void> {
-  await ctx.containers.remove(container).catch((error: unknown) => ctx.logger.warn({ err: error, container }, 'cannot remove a job container'));
 }

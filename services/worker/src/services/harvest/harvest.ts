@@ -1,12 +1,10 @@
 import { containerPaths, isTerminal } from '@plz/contracts';
-import type { TrackedRun } from '../../adapters/mlflow.js';
-import type { ExecutionEnd } from '../../repositories/executions.js';
-import type { WorkerContext } from '../context.js';
-import { finishExecution, withNotes } from '../execution/finish.js';
+import type { ExecutionEnd } from '@plz/lifecycle';
+import { withNotes } from '../execution/finish.js';
+import type { ExecutionSession } from '../execution/session.js';
 import type { MeasuresCollector } from '../measures/collector.js';
 import { measuresObject, summaryMetrics } from '../measures/parse.js';
 import { readSummary } from '../measures/read.js';
-import type { ExecutionLog } from '../run/executionLog.js';
 import type { StopReason } from '../run/supervise.js';
 import { formatBytes } from '../container/limits.js';
 import { uploadOutputs } from './outputs.js';
@@ -15,10 +13,6 @@ import { uploadOutputs } from './outputs.js';
 const maxListed = 100;
 
 export interface HarvestInput {
-  executionId: string;
-  containerId: string;
-  run: TrackedRun;
-  log: ExecutionLog;
   measures: MeasuresCollector;
   exit: { exitCode: number; oomKilled: boolean; memoryBytes?: number; stoppedFor: StopReason | undefined };
   maxRunSeconds: number | null | undefined;
@@ -48,20 +42,22 @@ export function endOf(input: Pick<HarvestInput, 'exit' | 'maxRunSeconds'>, probl
 }
 
 /**
- * Harvests an exited job container, once: claims the `harvesting` state (a row that ended or
- * belongs to another worker is left alone), uploads the output folder, reads the measures and the
- * summary (saved in the row and, numeric leaves, as MLflow metrics), then records the end
- * (finishExecution: log artifact, MLflow run status, terminal state, live log end) and removes the
- * container.
+ * Harvests the session's exited job container, once: claims the `harvesting` state (a row that
+ * ended or belongs to another worker is left alone), uploads the output folder, reads the measures
+ * and the summary (saved in the row and, numeric leaves, as MLflow metrics), each tried again while
+ * MinIO or MLflow is down (the worker's recordRetryMs), then records the end through the session
+ * (ExecutionSession.end: log artifact, MLflow run status, terminal state, live log end, and only
+ * then the container removed). What could not be kept turns the end into `error` with the reason.
  */
-export async function harvest(ctx: WorkerContext, input: HarvestInput): Promise<void> {
-  const { executionId, containerId, log } = input;
-  const logger = ctx.logger.child({ execution_id: executionId });
-  if (!(await ctx.executions.markHarvesting(executionId, ctx.config.WORKER_ID))) {
+export async function harvest(session: ExecutionSession, input: HarvestInput): Promise<void> {
+  const { ctx, id: executionId, log, logger } = session;
+  const containerId = session.containerId!;
+  const run = session.run!;
+  if (!(await session.persist('claiming the harvest', () => ctx.executions.markHarvesting(executionId, ctx.config.WORKER_ID), Number.POSITIVE_INFINITY))) {
     const row = await ctx.executions.get(executionId);
     logger.warn({ state: row?.state, worker: row?.worker_id }, 'not harvesting: the execution ended or is not this worker\'s');
-    await log.detach();
-    if (!row || isTerminal(row.state)) await ctx.containers.remove(containerId);
+    await session.detach();
+    if (!row || isTerminal(row.state)) await session.removeContainer();
     return;
   }
   log.system('harvesting the output, measures and summary');
@@ -70,7 +66,7 @@ export async function harvest(ctx: WorkerContext, input: HarvestInput): Promise<
   const overCap: string[] = [];
   try {
     const maxBytes = ctx.config.JOB_OUTPUT_MAX_BYTES;
-    const outputs = await uploadOutputs(ctx.containers, ctx.objects, containerId, input.run.artifactRoot, onSkip, maxBytes);
+    const outputs = await session.persist('uploading the output', () => uploadOutputs(ctx.containers, ctx.objects, containerId, run.artifactRoot, onSkip, maxBytes));
     log.system(`kept the output: ${outputs.files} file(s), ${outputs.bytes} bytes${outputs.skipped ? `, ${outputs.skipped} skipped` : ''}`);
     if (outputs.leftOut.length > 0) {
       const leftBytes = outputs.leftOut.reduce((sum, file) => sum + file.bytes, 0);
@@ -92,7 +88,7 @@ export async function harvest(ctx: WorkerContext, input: HarvestInput): Promise<
       notes.push(`${input.measures.capped.length} measure file(s) were not read: past JOB_MEASURES_MAX_BYTES = ${ctx.config.JOB_MEASURES_MAX_BYTES} bytes (listed in the log)`);
     }
     measures = measuresObject(files);
-    await input.measures.send(files);
+    await session.persist('sending the measures', () => input.measures.send(files));
   } catch (error) {
     logger.error({ err: error }, 'reading or sending the measures failed');
     problems.push(`measures: ${(error as Error).message}`);
@@ -104,13 +100,11 @@ export async function harvest(ctx: WorkerContext, input: HarvestInput): Promise<
     if (read) {
       summary = read.summary;
       const metrics = summaryMetrics(read.summary, read.mtimeMs);
-      if (metrics.length > 0) await ctx.tracking.log(input.run.runId, { metrics });
+      if (metrics.length > 0) await session.persist('sending the summary', () => ctx.tracking.log(run.runId, { metrics }));
     }
   } catch (error) {
     logger.error({ err: error }, 'reading or sending the summary failed');
     problems.push(`summary: ${(error as Error).message}`);
   }
-  const end: ExecutionEnd = withNotes({ ...endOf(input, problems, overCap), measures, summary }, notes);
-  await finishExecution(ctx, executionId, end, log, input.run);
-  await ctx.containers.remove(containerId).catch((error: unknown) => logger.error({ err: error }, 'cannot remove the job container'));
+  await session.end(withNotes({ ...endOf(input, problems, overCap), measures, summary }, notes));
 }

@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { LogEntry, RedisLogStream } from '../../adapters/redis/logStream.js';
+import type { LogLine as LogEntry, LogStream as RedisLogStream } from '@plz/lifecycle';
 import type { Logger } from '../../logger.js';
 import { formatBytes } from '../container/limits.js';
 import { LineSplitter } from './dockerLogs.js';

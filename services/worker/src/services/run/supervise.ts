@@ -22,8 +22,8 @@ export interface SuperviseInput {
   maxRunSeconds: number | null | undefined;
   /** Log lines with Docker times up to this (ms) were streamed before a worker restart: file only. */
   streamedUntilMs?: number | undefined;
-  /** BullMQ's signal for the job (cancelled: treated as a stop request). */
-  jobSignal?: AbortSignal | undefined;
+  /** The session's stop signal (a stop request, or BullMQ cancelling the job): aborted, the container is stopped. */
+  stopSignal: AbortSignal;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts (its listener removed either way). */
@@ -41,8 +41,7 @@ const waitFor = (ms: number, signal: AbortSignal) =>
 /**
  * Follows a started job container until it exits: its stdout and stderr go to the execution log
  * (live stream and file), its measures are read every `measuresPollMs` and sent to MLflow, a stop
- * request (pub/sub message, `plz:stop:<id>` checked every `stopCheckMs`, or BullMQ cancelling the
- * job) or the maximum run time stops it (SIGTERM, SIGKILL after `stopGraceSeconds`). When the worker
+ * request (the session's stop signal, or `plz:stop:<id>` checked every `stopCheckMs`) or the maximum run time stops it (SIGTERM, SIGKILL after `stopGraceSeconds`). When the worker
  * shuts down (`ctx.detach`), supervision returns at once and the container keeps running.
  */
 export async function supervise(ctx: WorkerContext, input: SuperviseInput): Promise<Supervision> {
@@ -64,10 +63,9 @@ export async function supervise(ctx: WorkerContext, input: SuperviseInput): Prom
   });
   const logsDone = follow.done.catch((error: unknown) => logger.warn({ err: error }, 'the container log stream failed'));
 
-  const unsubscribe = ctx.stopSignals.onStop(executionId, () => stop('user'));
-  const onJobAbort = () => stop('user');
-  input.jobSignal?.addEventListener('abort', onJobAbort, { once: true });
-  if (input.jobSignal?.aborted) stop('user');
+  const onStopRequest = () => stop('user');
+  input.stopSignal.addEventListener('abort', onStopRequest, { once: true });
+  if (input.stopSignal.aborted) stop('user');
   const loops: Array<Promise<void>> = [];
   loops.push(
     (async () => {
@@ -111,8 +109,7 @@ export async function supervise(ctx: WorkerContext, input: SuperviseInput): Prom
     done.abort();
     ctx.detach.removeEventListener('abort', onDetach);
     if (deadline) clearTimeout(deadline);
-    unsubscribe();
-    input.jobSignal?.removeEventListener('abort', onJobAbort);
+    input.stopSignal.removeEventListener('abort', onStopRequest);
     await Promise.all(loops);
   }
 }

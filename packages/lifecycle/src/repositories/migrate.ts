@@ -5,7 +5,7 @@ import { migrationSource } from '../migrations/index.js';
 const migrationLockKey = 7_420_011;
 
 /**
- * Brings the restapi database schema up to date. Safe when several replicas start at once: a
+ * Brings the plz database schema (every table: users, tokens, sessions, sweeps, executions) up to date. Safe when several replicas start at once: a
  * PostgreSQL advisory lock (held for the whole run, on one pooled connection) lets one migrate while
  * the others wait, then find nothing left to do.
  *

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { isAlive, lastSeen, LogStream, type ExecutionStore } from '@plz/lifecycle';
+import type { JobQueues } from '../../adapters/job-queues.js';
+import type { Redis } from '../../adapters/redis.js';
+import type { Logger } from '../../logger.js';
+
+/** Timing of the reconciler, in seconds. */
+export interface ReconcilerSettings {
+  /** Seconds between passes (one replica runs each pass: a Redis lock). */
+  intervalSeconds: number;
+  /** A `queued` row this old without a queue job a worker will take is enqueued again. */
+  queuedGraceSeconds: number;
+  /** A `preparing` row whose worker sent no heartbeat for this long goes back to the queue. */
+  preparingLostSeconds: number;
+  /**
+   * A `running` or `harvesting` row whose worker sent no heartbeat for this long ends in `error`
+   * with the reason; until then the worker may come back and resume it (it re-attaches at start).
+   */
+  workerLostSeconds: number;
+}
+
+/** What one pass did. */
+export interface ReconcileReport {
+  /** Queued executions given a queue job again. */
+  requeued: string[];
+  /** Executions of gone workers put back to `queued` (they had not started). */
+  released: string[];
+  /** Executions ended in `error` because their worker stayed away. */
+  ended: string[];
+}
+
+/** Redis key of the reconciler's lock (one pass per interval across REST API replicas). */
+export const reconcilerLockKey = 'plz:reconciler';
+
+/**
+ * Keeps every execution moving when a process died at the wrong time (issue 15): a row inserted
+ * whose queue job was never added (the REST API died in between, Redis lost its data) or whose job
+ * failed (PostgreSQL was down when the worker took it) is enqueued again; a `preparing` row whose
+ * worker is gone goes back to the queue; a `running`/`harvesting` row whose worker stays away past
+ * `workerLostSeconds` ends in `error` naming the worker and since when. Every change goes through
+ * the lifecycle's conditional transitions, so racing a worker that is back is harmless.
+ */
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  /** When this process first saw each worker without a heartbeat (when Redis lost its last-seen time). */
+  private readonly missingSince = new Map<string, number>();
+  private readonly instance = randomUUID();
+
+  constructor(
+    private readonly store: ExecutionStore,
+    private readonly queues: JobQueues,
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+    private readonly settings: ReconcilerSettings,
+  ) {}
+
+  /** Starts a pass every `intervalSeconds` (the first after one interval). */
+  start(): void {
+    this.timer ??= setInterval(() => {
+      this.running ??= this.pass()
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'reconciliation failed; trying again at the next interval'))
+        .finally(() => (this.running = undefined));
+    }, this.settings.intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Stops the passes and waits for one in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /**
+   * One pass, when this replica gets the lock (else an empty report).
+   *
+   * @throws the PostgreSQL or Redis error that stopped it (the next pass starts over).
+   */
+  async pass(now: Date = new Date()): Promise<ReconcileReport> {
+    const report: ReconcileReport = { requeued: [], released: [], ended: [] };
+    const lockMs = Math.max(1000, this.settings.intervalSeconds * 1000 - 500);
+    if ((await this.redis.set(reconcilerLockKey, this.instance, 'PX', lockMs, 'NX')) !== 'OK') return report;
+    const queuedBefore = new Date(now.getTime() - this.settings.queuedGraceSeconds * 1000);
+    for (const row of await this.store.queuedBefore(queuedBefore, 1000)) {
+      if (await this.queues.ensureJob(row.queue, row.id)) report.requeued.push(row.id);
+    }
+    const gone = new Map<string, number>();
+    for (const row of await this.store.taken()) {
+      if (!row.worker_id) continue;
+      let awaySeconds = gone.get(row.worker_id);
+      if (awaySeconds === undefined) {
+        awaySeconds = await this.secondsAway(row.worker_id, now);
+        gone.set(row.worker_id, awaySeconds);
+      }
+      if (awaySeconds <= 0) continue;
+      if (row.state === 'preparing' && awaySeconds >= this.settings.preparingLostSeconds) {
+        if (await this.store.release(row.id, row.worker_id)) {
+          await this.queues.ensureJob(row.queue, row.id);
+          report.released.push(row.id);
+        }
+      } else if (row.state !== 'preparing' && awaySeconds >= this.settings.workerLostSeconds) {
+        const reason = `the worker ${row.worker_id} sent no heartbeat for ${Math.round(awaySeconds)} s (more than ${this.settings.workerLostSeconds} s) while the execution was ${row.state}: ended without it; what the job wrote after the worker left is not kept`;
+        if (await this.store.endTaken(row.id, 'error', reason, row.worker_id)) {
+          await new LogStream(this.redis).end(row.id, 'error').catch(() => undefined);
+          report.ended.push(row.id);
+        }
+      }
+    }
+    for (const worker of this.missingSince.keys()) if (!gone.has(worker)) this.missingSince.delete(worker);
+    if (report.requeued.length + report.released.length + report.ended.length > 0) this.logger.warn(report, 'reconciled executions');
+    return report;
+  }
+
+  /** 0 while the worker is alive; else seconds since its last heartbeat (Redis's record, or since this process noticed). */
+  private async secondsAway(workerId: string, now: Date): Promise<number> {
+    if (await isAlive(this.redis, workerId)) {
+      this.missingSince.delete(workerId);
+      return 0;
+    }
+    const seen = (await lastSeen(this.redis, workerId))?.getTime();
+    const noticed = this.missingSince.get(workerId) ?? now.getTime();
+    this.missingSince.set(workerId, noticed);
+    return Math.max(1, (now.getTime() - (seen ?? noticed)) / 1000);
+  }
+}
