@@ -7,8 +7,8 @@ import { helpers, render, rendered, type ComposeFile, type ComposeService, type 
 
 /** The environment variables the REST API and the workers read (the services' config.ts), exactly. */
 const restapiVariables = [
-  'AUTH_CACHE_SECONDS', 'BOOTSTRAP_ADMIN_TOKEN_FILE', 'DATABASE_URL', 'LOG_LEVEL', 'MAX_INPUT_BYTES', 'MAX_SNAPSHOT_BYTES', 'MLFLOW_URL', 'PORT', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT',
-  'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'SESSION_SECRET_FILE', 'SESSION_TTL',
+  'AUTH_CACHE_SECONDS', 'BOOTSTRAP_ADMIN_TOKEN_FILE', 'DATABASE_URL', 'LOG_LEVEL', 'MAX_INPUT_BYTES', 'MAX_SNAPSHOT_BYTES', 'MLFLOW_URL', 'PORT', 'RECONCILE_INTERVAL_SECONDS',
+  'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'SESSION_SECRET_FILE', 'SESSION_TTL', 'WORKER_LOST_SECONDS',
 ];
 const workerVariables = [
   'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'HEARTBEAT_FILE', 'JOBS_NETWORK',
@@ -108,7 +108,7 @@ describe('yo plz-deploy', () => {
       const redis = resolved.services['redis'];
       expect(redis?.command).toEqual(['redis-server', '/etc/plz/redis.conf']);
       expect(redis?.configs).toEqual([expect.objectContaining({ source: 'redis-config', target: '/etc/plz/redis.conf', mode: '0444' })]);
-      expect(resolved.configs?.['redis-config']?.content?.split('\n')).toEqual(['requirepass dummy-redis', 'appendonly yes', 'maxmemory-policy noeviction', '']);
+      expect(resolved.configs?.['redis-config']?.content?.split('\n')).toEqual(['requirepass dummy-redis', 'appendonly yes', 'maxmemory 1gb', 'maxmemory-policy noeviction', '']);
       expect(redis?.environment).toEqual({ REDISCLI_AUTH: 'dummy-redis' });
       for (const service of Object.values(resolved.services)) expect(JSON.stringify(service.command ?? [])).not.toContain('dummy-');
     });
