@@ -15,6 +15,11 @@ const workspaceModules = Object.fromEntries(
     return [`^${pkg.name.replace('/', '\\/')}$`, `${root}${dir}/src/index.ts`];
   }),
 );
+/** A workspace's module by subpath (`@plz/cli/api/client.js`, its package.json `./*.js` export) → its TypeScript source. */
+for (const dir of rootPkg.workspaces) {
+  const pkg = JSON.parse(readFileSync(new URL(`./${dir}/package.json`, import.meta.url), 'utf8'));
+  if (pkg.exports?.['./*.js']) workspaceModules[`^${pkg.name.replace('/', '\\/')}/(.*)\\.js$`] = `${root}${dir}/src/$1.ts`;
+}
 
 const project = (dir) => {
   const pkg = JSON.parse(readFileSync(new URL(`./${dir}/package.json`, import.meta.url), 'utf8'));

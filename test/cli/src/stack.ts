@@ -20,7 +20,7 @@ import { createDatabase, ensureBucket, startRedis, testServices, type RedisServi
 import { loadConfig as loadWorkerConfig, startWorker, type RunningWorker } from '@plz/worker';
 
 const run = promisify(execFile);
-const cliEntry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const cliEntry = fileURLToPath(new URL('../../../cli/dist/index.js', import.meta.url));
 const dockerCli = '/usr/bin/docker';
 
 /** What one `plz` invocation printed and how it exited. */

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ApiClient } from '../api/client.js';
-import { Printer } from '../output.js';
-import { cliVersion } from '../version.js';
-import { remindOfVersion, versionCheckIntervalMs } from '../version-check.js';
+import { ApiClient } from '@plz/cli/api/client.js';
+import { Printer } from '@plz/cli/output.js';
+import { cliVersion } from '@plz/cli/version.js';
+import { remindOfVersion, versionCheckIntervalMs } from '@plz/cli/version-check.js';
 import { startStack, type Stack } from './stack.js';
 
 // The once-a-day version reminder against the real REST API's GET /api/v1/version.
