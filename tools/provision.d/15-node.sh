@@ -33,3 +33,5 @@ else
   printf '%s\n' "$node_stamp" > "$PLZ_NODE_PREFIX/.stamp"
   step_done "$PLZ_NODE_PREFIX/bin/node $("$PLZ_NODE_PREFIX/bin/node" --version), npm $NPM_VERSION"
 fi
+# The later steps (tools/images/build packs npm packages) run on it too.
+use_node
