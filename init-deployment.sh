@@ -62,4 +62,4 @@ printf '\nplz init: done. Start the deployment with:\n  %s up -d --wait\n' "$PLZ
 # Where researchers reach it: HTTPS when init left it on (PLZ_NGINX_SITE in .env).
 url=$PLZ_HTTP_URL
 grep -qx 'PLZ_NGINX_SITE=https' .env 2>/dev/null && url=$PLZ_HTTPS_URL
-printf '\nResearchers then install the plz CLI served by this deployment (Node.js 22 or later) and log in:\n  npm install -g %s/downloads/plz.tgz\n  plz login %s\n' "$url" "$url" >&2
+printf '\nResearchers then install the plz CLI served by this deployment (Node.js 24, or 22.13 and later) and log in:\n  npm install -g %s/downloads/plz.tgz\n  plz login %s\n' "$url" "$url" >&2

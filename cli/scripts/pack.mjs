@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the researcher's `plz` as one npm package with nothing left to install or build:
 // esbuild bundles the CLI's TypeScript sources (type-checked separately by `tsc --build`), the
-// compiled @plz/contracts and every dependency into dist/plz.mjs, next to a package.json without dependencies, and `npm pack` makes the tarball.
+// compiled @plz/contracts and every dependency into dist/plz.mjs, next to a package.json without
+// dependencies (with cli/package.json's engines), and `npm pack` makes the tarball.
 // The deployment serves it at /downloads/plz.tgz (`npm install -g http(s)://HOST/downloads/plz.tgz`).
 //
 // Usage: node cli/scripts/pack.mjs OUT_DIR   → OUT_DIR/plz.tgz (prints its path, size and sha256)
@@ -26,6 +27,12 @@ if (!existsSync(contracts)) {
   process.exit(1);
 }
 const manifest = JSON.parse(readFileSync(path.join(cliRoot, 'package.json'), 'utf8'));
+// The Node.js versions the CLI supports travel with the package: npm warns (or refuses, with
+// engine-strict) on an install where they do not hold.
+if (typeof manifest.engines?.node !== 'string') {
+  console.error(`${path.join(cliRoot, 'package.json')} declares no engines.node`);
+  process.exit(1);
+}
 
 const stage = mkdtempSync(path.join(tmpdir(), 'plz-cli-pack-'));
 try {
@@ -52,7 +59,7 @@ try {
         type: 'module',
         bin: { plz: 'dist/plz.mjs' },
         files: ['dist'],
-        engines: { node: '>=22' },
+        engines: { node: manifest.engines.node },
       },
       null,
       2,

@@ -2,9 +2,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { createHelpers } from 'yeoman-test';
+import { drainTestAdapterOutput } from './adapter.js';
 import { compose } from './docker.js';
 
 const helpers = createHelpers({ importMeta: import.meta });
+drainTestAdapterOutput(helpers);
 
 /** A service of a compose file, as far as the tests look at it. */
 export interface ComposeService {

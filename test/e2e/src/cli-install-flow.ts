@@ -50,7 +50,7 @@ export function cliInstallFlow(context: () => CliInstallContext): void {
       'echo "completion: ${COMPREPLY[*]}"',
     ].join('\n');
     try {
-      const result = await runCommand(dockerBinary, ['run', '--rm', '--network', `${slug}-edge`, '-e', 'RESEARCHER_TOKEN', '-v', `${work}:/work`, 'node:22-bookworm-slim', 'bash', '-c', script], {
+      const result = await runCommand(dockerBinary, ['run', '--rm', '--network', `${slug}-edge`, '-e', 'RESEARCHER_TOKEN', '-v', `${work}:/work`, 'node:24-bookworm-slim', 'bash', '-c', script], {
         env: dockerEnv({ RESEARCHER_TOKEN: token }),
         timeoutMs: 1_200_000,
       });

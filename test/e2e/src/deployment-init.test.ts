@@ -93,7 +93,7 @@ describe('init-deployment.sh on a generated deployment', () => {
    * from a node container on the internal network, and prints two settings or the error.
    */
   const redis = (url: string): Promise<string> =>
-    docker(['run', '--rm', '--network', `${slug}-internal`, '-v', `${path.join(root, 'node_modules')}:/app/node_modules:ro`, '-w', '/app', '-e', `REDIS_URL=${url}`, 'node:22-bookworm-slim', 'node', '-e', redisProbe]).then(
+    docker(['run', '--rm', '--network', `${slug}-internal`, '-v', `${path.join(root, 'node_modules')}:/app/node_modules:ro`, '-w', '/app', '-e', `REDIS_URL=${url}`, 'node:24-bookworm-slim', 'node', '-e', redisProbe]).then(
       (result) => result.stdout.trim(),
       (error: Error) => error.message,
     );

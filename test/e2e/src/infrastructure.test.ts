@@ -23,7 +23,7 @@ describe('stand-in images', () => {
     ['IMAGE_POSTGRES', ['postgres', '--version'], /^postgres \(PostgreSQL\) 15\./],
     ['IMAGE_REDIS', ['redis-server', '--version'], /^Redis server v=7\.0\./],
     ['IMAGE_NGINX', ['nginx', '-v'], /nginx\/1\.22\.1/],
-    ['IMAGE_NODE', ['node', '--version'], /^v22\./],
+    ['IMAGE_NODE', ['node', '--version'], /^v24\./],
     ['IMAGE_PYTHON', ['python', '-c', 'import sys, pip; print(sys.version)'], /^3\.11\./],
     ['IMAGE_MINIO', ['--version'], /^minio version v0\.0\.0-/],
     ['IMAGE_MC', ['--version'], /^mc version v0\.0\.0-/],
@@ -34,7 +34,7 @@ describe('stand-in images', () => {
   }, 60_000);
 
   it('node runs npm, and python installs with pip system-wide like upstream', async () => {
-    expect((await docker(['run', '--rm', image('IMAGE_NODE'), 'npm', '--version'])).stdout).toMatch(/^10\./);
+    expect((await docker(['run', '--rm', image('IMAGE_NODE'), 'npm', '--version'])).stdout).toMatch(/^11\./);
     const marker = await docker(['run', '--rm', image('IMAGE_PYTHON'), 'sh', '-c', 'ls /usr/lib/python3.*/EXTERNALLY-MANAGED 2>/dev/null | wc -l']);
     expect(marker.stdout.trim()).toBe('0');
   }, 60_000);

@@ -9,7 +9,7 @@ export function landingPage(origin: string, version: string, hasCli: boolean): s
   const o = escapeHtml(origin);
   const install = hasCli
     ? `<h2>Install the plz command</h2>
-<p>With Node.js 22 or later, nothing else:</p>
+<p>With Node.js 24 (or 22.13 and later), nothing else:</p>
 <pre><code>npm install -g ${o}/downloads/plz.tgz
 plz login ${o}</code></pre>
 <p class="hint">A private certificate authority: add <code>--cafile ca.crt</code> to npm, and <code>--ca-file ca.crt</code> to <code>plz login</code>. Ask an admin for your token (<code>plz admin tokens create YOUR_NAME</code>).</p>`
