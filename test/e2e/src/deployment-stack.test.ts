@@ -22,11 +22,11 @@ import { datasetsProbe, plzFlow } from './plz-flow.js';
  * operator's paths of issue 8: the systemd unit verified and its commands run as written, a
  * datasets folder that disappeared, a datasets volume of the NFS kind from the override template;
  * `down -v` at the end.
- * It needs the REST API and worker images: without their Dockerfiles it is skipped, saying so.
+ * It needs the REST API and worker images: without services/Dockerfile it is skipped, saying so.
  */
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const missing = ['services/restapi/Dockerfile', 'services/worker/Dockerfile'].filter((file) => !existsSync(path.join(root, file)));
+const missing = ['services/Dockerfile'].filter((file) => !existsSync(path.join(root, file)));
 const reason = `skipped: ${missing.join(' and ')} missing, so the plz images cannot be built`;
 if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason}\n`);
 

@@ -70,7 +70,7 @@ describe('yo plz-deploy', () => {
     });
 
     it('builds the plz images from the sources it copied, as the repository root does', () => {
-      expect(file.services['restapi']).toMatchObject({ image: 'plz-restapi:dev', build: { context: '.', dockerfile: 'services/restapi/Dockerfile' } });
+      expect(file.services['restapi']).toMatchObject({ image: 'plz-restapi:dev', build: { context: '.', dockerfile: 'services/Dockerfile', target: 'restapi' } });
       expect(file.services['mlflow']?.image).toBe('plz-mlflow:dev');
       expect(existsSync(path.join(deployment.directory, 'services/mlflow/Dockerfile'))).toBe(true);
       expect(existsSync(path.join(deployment.directory, 'package-lock.json'))).toBe(true);

@@ -1,7 +1,8 @@
 // Writes, next to each given project's tsconfig.json, a tsconfig.image.json for building the
-// worker image: tests and integration helpers left out, and project references kept only between
-// the given projects (the image's build context lacks tools/ and the other workspaces).
-// Usage: node services/worker/scripts/image-tsconfigs.mjs packages/contracts packages/mlflow-client services/worker
+// services' images (services/Dockerfile): tests and test helpers (src/integration, src/testing) left
+// out, and project references kept only between the given projects (the image's build context lacks
+// tools/ and the test workspaces).
+// Usage: node services/image-tsconfigs.mjs packages/contracts packages/lifecycle services/restapi ...
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -16,7 +17,7 @@ for (const dir of projects) {
     extends: './tsconfig.json',
     compilerOptions: { tsBuildInfoFile: 'dist/.tsbuildinfo-image' },
     include: ['src'],
-    exclude: ['src/**/*.test.ts', 'src/integration/**'],
+    exclude: ['src/**/*.test.ts', 'src/integration/**', 'src/testing/**'],
     references,
   };
   writeFileSync(path.join(dir, 'tsconfig.image.json'), `${JSON.stringify(image, null, 2)}\n`);
