@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { faultSuite } from '@plz/faults';
 import { cliInstallFlow } from './cli-install-flow.js';
 import { ComposeProject, dockerBinary, dockerEnv } from './docker.js';
 import { generateDeployment as generate } from './generate.js';
@@ -428,4 +429,7 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
       user?.dispose();
     }
   }, 1_200_000);
+
+  // Issue 15: kills and outages on this deployment, last (it restarts services and leaves executions behind).
+  faultSuite(() => ({ project, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim() }));
 });

@@ -1,0 +1,2 @@
+export { runCommand, type Result } from './command.js';
+export { docker, dockerBinary, dockerEnv, ComposeProject } from './docker.js';
