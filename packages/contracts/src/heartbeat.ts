@@ -64,17 +64,22 @@ export const WorkerHeartbeat = z.object({
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 
-/** The hash fields of a heartbeat, as a worker writes them with HSET (limits, when given, as decimal strings). */
-export function heartbeatFields(heartbeat: {
+/** What a worker says about itself in a heartbeat, before it becomes hash fields (times ISO 8601). */
+export interface HeartbeatInput {
   worker_id: string;
   queue: string;
   gpus: readonly string[];
+  /** The execution it works on, null while idle. */
   execution_id: string | null;
   hostname: string;
   started_at: string;
   heartbeat_at: string;
+  /** The worker's job limits (defaults and maxima), for the REST API's check at submit; absent for none. */
   limits?: HeartbeatLimits | undefined;
-}): Record<string, string> {
+}
+
+/** The hash fields of a heartbeat, as a worker writes them with HSET (limits, when given, as decimal strings). */
+export function heartbeatFields(heartbeat: HeartbeatInput): Record<string, string> {
   const { limits, ...rest } = heartbeat;
   const limitValues = limits ? Object.fromEntries(heartbeatLimitFields.map((field) => [field, String(limits[field])])) : {};
   return { ...rest, gpus: JSON.stringify(heartbeat.gpus), execution_id: heartbeat.execution_id ?? '', ...limitValues };

@@ -1,20 +1,8 @@
 import type { Redis } from 'ioredis';
-import { heartbeatFields, heartbeatTtlSeconds, WorkerHeartbeat, workerKey, workerKeyPattern, workersLastSeenKey, type HeartbeatLimits } from '@plz/contracts';
+import { heartbeatFields, heartbeatTtlSeconds, WorkerHeartbeat, workerKey, workerKeyPattern, workersLastSeenKey, type HeartbeatInput } from '@plz/contracts';
 
-/** What a worker says about itself in its heartbeat (contracts heartbeat.ts). */
-export interface HeartbeatState {
-  worker_id: string;
-  queue: string;
-  gpus: readonly string[];
-  /** The execution it works on, null while idle. */
-  execution_id: string | null;
-  hostname: string;
-  started_at: string;
-  /** The worker's job limits (defaults and maxima), for the REST API's check at submit; absent for none. */
-  limits?: HeartbeatLimits | undefined;
-  /** Time of this beat; now when omitted. */
-  heartbeat_at?: Date | undefined;
-}
+/** What a worker says about itself in its heartbeat (contracts HeartbeatInput), the time of the beat now when omitted. */
+export type HeartbeatState = Omit<HeartbeatInput, 'heartbeat_at'> & { heartbeat_at?: Date | undefined };
 
 /**
  * Writes the hash `plz:workers:<id>` with a fresh `heartbeat_at` and a TTL of
