@@ -31,6 +31,7 @@ export async function followAndHarvest(session: ExecutionSession, input: FollowI
     maxRunSeconds: input.maxRunSeconds,
     streamedUntilMs: input.streamedUntilMs,
     stopSignal: session.stop.signal,
+    logger: session.logger,
   });
   if (outcome.kind === 'detached') {
     log.system('the worker is shutting down: the job keeps running and the worker will re-attach to it when it starts again');

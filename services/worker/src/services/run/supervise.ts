@@ -1,3 +1,4 @@
+import type { Logger } from '../../logger.js';
 import type { WorkerContext } from '../context.js';
 import type { MeasuresCollector } from '../measures/collector.js';
 import { splitTimestamp } from './dockerLogs.js';
@@ -24,6 +25,8 @@ export interface SuperviseInput {
   streamedUntilMs?: number | undefined;
   /** The session's stop signal (a stop request, or BullMQ cancelling the job): aborted, the container is stopped. */
   stopSignal: AbortSignal;
+  /** The execution's logger (its session's). */
+  logger: Logger;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts (its listener removed either way). */
@@ -46,7 +49,7 @@ const waitFor = (ms: number, signal: AbortSignal) =>
  */
 export async function supervise(ctx: WorkerContext, input: SuperviseInput): Promise<Supervision> {
   const { containerId, log, executionId } = input;
-  const logger = ctx.logger.child({ execution_id: executionId });
+  const { logger } = input;
   const done = new AbortController();
   let stoppedFor: StopReason | undefined;
   const stop = (reason: StopReason) => {
