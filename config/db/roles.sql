@@ -30,7 +30,7 @@ GRANT CONNECT ON DATABASE restapi TO worker;
 -- in it; the worker keeps USAGE (granted to PUBLIC) to reach the executions table.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
--- The worker updates the state of executions (and nothing else). The table is created later, by
+-- The worker updates the state of executions and reads their owners' names (and nothing else). The table is created later, by
 -- the REST API's first migration, so the grant is made by an event trigger when a table is created
 -- or altered, owned by the superuser; the DO block below covers a database migrated earlier.
 CREATE OR REPLACE FUNCTION plz_grant_worker_privileges() RETURNS event_trigger
@@ -38,6 +38,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF to_regclass('public.executions') IS NOT NULL THEN
     GRANT SELECT, UPDATE ON public.executions TO worker;
+  END IF;
+  -- The owner's name of a claimed execution (the MLflow run's mlflow.user tag): two columns, no more.
+  IF EXISTS (SELECT FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users' AND column_name = 'name') THEN
+    GRANT SELECT (id, name) ON public.users TO worker;
   END IF;
 END
 $$;
@@ -48,6 +52,10 @@ DO $$
 BEGIN
   IF to_regclass('public.executions') IS NOT NULL THEN
     GRANT SELECT, UPDATE ON public.executions TO worker;
+  END IF;
+  -- The owner's name of a claimed execution (the MLflow run's mlflow.user tag): two columns, no more.
+  IF EXISTS (SELECT FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users' AND column_name = 'name') THEN
+    GRANT SELECT (id, name) ON public.users TO worker;
   END IF;
 END
 $$;

@@ -157,8 +157,11 @@ describe('init-deployment.sh on a generated deployment', () => {
   it('creates PostgreSQL roles with least privilege; the worker may update executions once the REST API made the table', async () => {
     const restapi = env('RESTAPI_DB_PASSWORD');
     const worker = env('WORKER_DB_PASSWORD');
-    await psql('restapi', restapi, 'restapi', 'CREATE TABLE users (id int PRIMARY KEY); CREATE TABLE executions (id int PRIMARY KEY, state text); INSERT INTO executions VALUES (1, \'queued\')');
+    await psql('restapi', restapi, 'restapi', 'CREATE TABLE users (id int PRIMARY KEY, name text, role text); INSERT INTO users VALUES (7, \'ada\', \'admin\'); CREATE TABLE executions (id int PRIMARY KEY, state text); INSERT INTO executions VALUES (1, \'queued\')');
     expect((await psql('worker', worker, 'restapi', "UPDATE executions SET state = 'running' WHERE id = 1 AND state NOT IN ('succeeded') RETURNING state")).stdout.trim()).toBe('running');
+    // the owner's name of an execution (the MLflow run's user tag), and no other column of users
+    expect((await psql('worker', worker, 'restapi', 'SELECT id, name FROM users')).stdout.trim()).toContain('ada');
+    await expect(psql('worker', worker, 'restapi', 'SELECT role FROM users')).rejects.toThrow(/permission denied for table users/);
     await expect(psql('worker', worker, 'restapi', 'SELECT * FROM users')).rejects.toThrow(/permission denied for table users/);
     await expect(psql('worker', worker, 'restapi', 'DELETE FROM executions')).rejects.toThrow(/permission denied for table executions/);
     await expect(psql('worker', worker, 'restapi', 'CREATE TABLE extra (id int)')).rejects.toThrow(/permission denied for schema public/);
