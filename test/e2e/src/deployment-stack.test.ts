@@ -34,6 +34,9 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
 
 (missing.length > 0 ? describe.skip : describe)(`a generated deployment on the stand-in images${missing.length > 0 ? ` (${reason})` : ''}`, () => {
   const slug = `plz-e2e-stack-${randomBytes(3).toString('hex')}`;
+  // The plz images of this run only (`--image-tag`): another deployment built on this host from other
+  // sources (a second run, a developer's) cannot swap them under this one. Removed at the end.
+  const imageTag = slug;
   let base = '';
   let directory = '';
   let project: ComposeProject;
@@ -50,7 +53,7 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     mkdirSync(path.join(datasets, 'digits'), { recursive: true });
     writeFileSync(path.join(datasets, 'digits', 'labels.csv'), 'id,label\n1,7\n');
     chmodSync(base, 0o755);
-    await generate(directory, ['--name', slug, '--cpu-workers', '2', '--http-port', '0', '--https-port', '0', '--datasets-directory', datasets]);
+    await generate(directory, ['--name', slug, '--image-tag', imageTag, '--cpu-workers', '2', '--http-port', '0', '--https-port', '0', '--datasets-directory', datasets]);
     // As an operator behind a TLS-re-signing proxy would: the machine's extra CAs, for npm in the image builds.
     const authorities = path.join(root, 'ssl', 'ca-certificates');
     for (const name of readdirSync(authorities).filter((entry) => entry.endsWith('.crt'))) {
@@ -73,11 +76,13 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     await project?.compose(['--profile', 'init', 'down', '-v', '--remove-orphans']).catch(() => undefined);
     for (const id of jobsNetworks.stdout.split('\n').filter(Boolean)) {
       const bridge = `br-${id.slice(0, 12)}`;
-      await runCommand(dockerBinary, ['run', '--rm', '--network', 'host', '--cap-add', 'NET_ADMIN', '--user', '0:0', '--entrypoint', 'sh', 'plz-worker:dev', '-c',
+      await runCommand(dockerBinary, ['run', '--rm', '--network', 'host', '--cap-add', 'NET_ADMIN', '--user', '0:0', '--entrypoint', 'sh', `plz-worker:${imageTag}`, '-c',
         `for ipt in iptables-nft iptables-legacy; do while $ipt -w -D INPUT -i ${bridge} -j DROP 2>/dev/null; do :; done; done`], { env: dockerEnv() });
       await runCommand(dockerBinary, ['network', 'rm', id], { env: dockerEnv() });
     }
     if (nfsVolume) await runCommand(dockerBinary, ['volume', 'rm', '--force', nfsVolume], { env: dockerEnv() });
+    // Only the tags: the layers stay in the build cache for the next run.
+    await runCommand(dockerBinary, ['image', 'rm', ...['restapi', 'worker', 'mlflow'].map((name) => `plz-${name}:${imageTag}`)], { env: dockerEnv() });
     if (base) rmSync(base, { recursive: true, force: true });
   }, 300_000);
 
