@@ -56,6 +56,9 @@ export async function uploadOutputs(
   const links: Array<{ path: string; target: string }> = [];
   const extract = tar.extract();
   const reading = pipeline(archive, extract);
+  // Awaited after the loop; when an upload fails inside it, the pipeline's own rejection (premature
+  // close) is not the error to report and must not go unhandled.
+  reading.catch(() => undefined);
   for await (const entry of extract) {
     const { name, type, size = 0, linkname } = entry.header;
     const checked = entryPath(name, 'output');
