@@ -308,15 +308,20 @@ export function containmentFlow(context: () => ContainmentContext): void {
       const sizes = await jobImageBytes();
       for (const tag of [a!, b!, c!]) expect(sizes.get(tag)).toBeGreaterThanOrEqual(ballast);
       // Uses are recorded per Docker engine in Redis (contracts' jobImageUsesKey), and an image used
-      // within JOB_BUILD_TIMEOUT_SECONDS + 10 min is never pruned: a and b are made two and three
+      // within JOB_BUILD_TIMEOUT_SECONDS + 10 min is never pruned: a and b are made three and two
       // hours old, as if time had passed. Every other job image of this engine (the other checks',
       // other deployments') is marked used now, so that only this test's images can go.
       const engine = (await runCommand(dockerBinary, ['info', '--format', '{{.ID}}'], { env: dockerEnv() })).stdout.trim();
       const redis = (...args: string[]) => project.compose(['exec', '-T', 'redis', 'redis-cli', ...args]);
       const key = `plz:job-images:${engine}`;
       const now = Date.now();
-      const others = [...sizes.keys()].flatMap((tags) => tags.split(' ')).filter((tag) => ![a, b, c].includes(tag));
-      if (others.length > 0) await redis('ZADD', key, 'NX', ...others.flatMap((tag) => [String(now), tag]));
+      /** Marks every job image of the engine but a, b and c used now, unless a use is recorded (again before each prune, for the ones built since). */
+      const markOthersUsed = async () => {
+        const { stdout } = await runCommand(dockerBinary, ['images', 'plz-job', '--format', '{{.Repository}}:{{.Tag}}'], { env: dockerEnv() });
+        const others = stdout.split('\n').filter((tag) => tag.startsWith('plz-job:') && ![a, b, c].includes(tag));
+        if (others.length > 0) await redis('ZADD', key, 'NX', ...others.flatMap((tag) => [String(Date.now()), tag]));
+      };
+      await markOthersUsed();
       const aged = await redis('ZADD', key, 'XX', 'CH', String(now - 3 * 3600_000), a!, String(now - 2 * 3600_000), b!);
       expect(aged.stdout.trim()).toBe('2');
       // The cap: what is there less 16 MiB, so that removing a (32 MiB) is enough; a fourth image
@@ -329,6 +334,7 @@ export function containmentFlow(context: () => ContainmentContext): void {
       // At start each worker prunes: a goes, b (old too, but not needed) and c (recent) stay.
       await until(`${a} to be pruned`, async () => !(await imageExists(a!)), 120_000);
       expect([await imageExists(b!), await imageExists(c!)]).toEqual([true, true]);
+      await markOthersUsed();
       const d = await build('d');
       await until(`${b} to be pruned`, async () => !(await imageExists(b!)), 120_000);
       expect([await imageExists(c!), await imageExists(d)]).toEqual([true, true]);
