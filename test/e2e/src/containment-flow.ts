@@ -293,18 +293,26 @@ export function containmentFlow(context: () => ContainmentContext): void {
     const workers = ['worker-cpu-0', 'worker-cpu-1'];
     const MiB = 1024 ** 2;
     const ballast = 32 * MiB;
+    // Names of this run's images: built here, never reused from an earlier run on this engine.
+    const stamp = Date.now().toString(36);
+    const built: string[] = [];
     try {
       // Distinct images (the RUN line differs, so no layer is shared), each holding 32 MiB of its own.
       const build = async (name: string) => {
         const dir = user.project({
-          'plz.config.json': config('containment-image-cache', { image_extensions: [`RUN head -c ${ballast} /dev/urandom > /ballast-${name}`] }),
+          'plz.config.json': config('containment-image-cache', { image_extensions: [`RUN head -c ${ballast} /dev/urandom > /ballast-${name}-${stamp}`] }),
           'main.py': `print("image ${name}")\n`,
         });
         const result = await user.plz(dir, ['run'], 600_000);
         expect([result.status, result.stdout]).toEqual([0, expect.stringContaining(`image ${name}`)]);
-        return jobImageOf(user, dir, executionIdIn(result.stdout));
+        const tag = await jobImageOf(user, dir, executionIdIn(result.stdout));
+        // The image of that execution holds its own ballast.
+        expect((await runCommand(dockerBinary, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', tag], { env: dockerEnv() })).stdout).toContain(`/ballast-${name}-${stamp}`);
+        built.push(tag);
+        return tag;
       };
-      const [a, b, c] = await Promise.all(['a', 'b', 'c'].map(build));
+      const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((name) => build(name)));
+      process.stderr.write(`image cache check: a ${a}, b ${b}, c ${c}\n`);
       const sizes = await jobImageBytes();
       for (const tag of [a!, b!, c!]) expect(sizes.get(tag)).toBeGreaterThanOrEqual(ballast);
       // Uses are recorded per Docker engine in Redis (contracts' jobImageUsesKey), and an image used
@@ -332,11 +340,11 @@ export function containmentFlow(context: () => ContainmentContext): void {
       writeFileSync(override, stringify({ services: Object.fromEntries(workers.map((worker) => [worker, { environment: { JOB_IMAGE_CACHE_GIB: cap.toFixed(9) } }])) }));
       await project.compose(['-f', override, 'up', '-d', '--no-deps', '--wait', ...workers], 600_000);
       // At start each worker prunes: a goes, b (old too, but not needed) and c (recent) stay.
-      await until(`${a} to be pruned`, async () => !(await imageExists(a!)), 120_000);
+      await project.withDiagnostics(() => until(`${a} to be pruned`, async () => !(await imageExists(a!)), 120_000));
       expect([await imageExists(b!), await imageExists(c!)]).toEqual([true, true]);
       await markOthersUsed();
       const d = await build('d');
-      await until(`${b} to be pruned`, async () => !(await imageExists(b!)), 120_000);
+      await project.withDiagnostics(() => until(`${b} to be pruned`, async () => !(await imageExists(b!)), 120_000));
       expect([await imageExists(c!), await imageExists(d)]).toEqual([true, true]);
       const { stdout: logs } = await project.compose(['logs', '--no-color', ...workers]);
       expect(logs).toMatch(new RegExp(`"msg":"pruned job images".*${a}|${a}.*"msg":"pruned job images"`));
@@ -344,6 +352,7 @@ export function containmentFlow(context: () => ContainmentContext): void {
       user.dispose();
       await project.withDiagnostics(() => project.compose(['up', '-d', '--no-deps', '--wait', ...workers], 600_000));
       rmSync(overrides, { recursive: true, force: true });
+      for (const tag of built) await runCommand(dockerBinary, ['image', 'rm', tag], { env: dockerEnv() });
     }
   }, 1_200_000);
 }
