@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,16 +9,18 @@ import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { faultSuite } from '@plz/faults';
 import { cliInstallFlow } from './cli-install-flow.js';
+import { containmentFlow } from './containment-flow.js';
 import { ComposeProject, dockerBinary, dockerEnv } from './docker.js';
 import { generateDeployment as generate } from './generate.js';
-import { executionIdIn, PlzUser, runCommand, type Result } from './plz-cli.js';
+import { PlzUser, runCommand, type Result } from './plz-cli.js';
 import { datasetsProbe, plzFlow } from './plz-flow.js';
 
 /**
  * The whole thing for real: `yo plz-deploy` with two CPU workers, `./init-deployment.sh
  * --enable-postgres-ssl` (certificate made here with openssl), `docker compose up -d --wait`
  * (building the plz images from the copied sources), every service healthy and reachable through
- * NGINX and on PostgreSQL over TLS, the plz flow, init again on the running deployment, then the
+ * NGINX and on PostgreSQL over TLS, the plz flow, the containment of jobs (issue 14: network,
+ * limits, fork bomb, image cache), the CLI installed from the deployment, init again on the running deployment, then the
  * operator's paths of issue 8: the systemd unit verified and its commands run as written, a
  * datasets folder that disappeared, a datasets volume of the NFS kind from the override template;
  * `down -v` at the end.
@@ -162,105 +163,8 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     },
   }));
 
-  // Issue 14: jobs are kept away from the host, the services and each other.
-  it('keeps jobs off the host, the services and each other: the worker is not on the jobs network, a job reaches no port of the host', async () => {
-    const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
-    const networksOf = async (service: string) => {
-      const id = (await project.compose(['ps', '-q', service])).stdout.trim();
-      const { stdout } = await runCommand(dockerBinary, ['inspect', id, '--format', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}'], { env: dockerEnv() });
-      return stdout.trim().split(' ');
-    };
-    expect(await networksOf('worker-cpu-0')).toEqual([`${slug}-internal`]);
-    const gatewayOf = async (network: string) =>
-      (await runCommand(dockerBinary, ['network', 'inspect', network, '--format', '{{(index .IPAM.Config 0).Gateway}}'], { env: dockerEnv() })).stdout.trim();
-    // A port open on every address of this machine, as NGINX's is when bound to 0.0.0.0.
-    const server = createServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.end('hello\n');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-    const port = (server.address() as AddressInfo).port;
-    try {
-      // Control: from another bridge of this machine the port answers, so a refusal below is the jobs network's.
-      const control = await runCommand(dockerBinary, ['run', '--rm', '--network', `${slug}-edge`, 'debian:bookworm-slim', 'bash', '-c',
-        `timeout 3 bash -c '</dev/tcp/${await gatewayOf(`${slug}-edge`)}/${port}' 2>/dev/null && echo open || echo closed`], { env: dockerEnv() });
-      expect(control.stdout.trim()).toBe('open');
-      const user = new PlzUser(url, token);
-      const probe = user.project({
-        'plz.config.json': JSON.stringify({ project: 'containment-check', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'] }),
-        'main.py': [
-          'import json, os, socket',
-          'parameters = json.load(open(os.environ["CONFIGURATION_FILE"]))["parameters"]',
-          'def reach(host, port):',
-          '    try:',
-          '        socket.create_connection((host, port), timeout=3).close()',
-          '        return "open"',
-          '    except OSError as error:',
-          '        return "closed (" + type(error).__name__ + ")"',
-          'print("host port:", reach(parameters["gateway"], parameters["port"]), flush=True)',
-          'print("restapi service:", reach("restapi", 8080), flush=True)',
-          'print("redis service:", reach("redis", 6379), flush=True)',
-        ].join('\n'),
-        'parameters.json': JSON.stringify({ gateway: await gatewayOf(`${slug}-jobs`), port }),
-      });
-      const result = await user.plz(probe, ['run', '--parameters', 'parameters.json'], 600_000);
-      expect(result.status).toBe(0);
-      expect(result.stdout).toMatch(/^host port: closed/m);
-      expect(result.stdout).toMatch(/^restapi service: closed/m);
-      expect(result.stdout).toMatch(/^redis service: closed/m);
-      user.dispose();
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
-  }, 900_000);
-
-  it('contains what a job may take and see: memory past its limit ends error, a request over a maximum is refused at submit, no FROM another execution\'s image, no configuration or token in snapshots', async () => {
-    const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();
-    const user = new PlzUser(url, token);
-    const config = (extra: Record<string, unknown> = {}) => JSON.stringify({ project: 'containment-limits', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'], ...extra });
-    try {
-      // Memory: 512 MiB written under a 128 MiB limit: killed, and the execution says why.
-      const hungry = user.project({ 'plz.config.json': config({ resources: { memory: '128m' } }), 'main.py': 'data = b"x" * (512 * 1024 ** 2)\nprint("survived", len(data))\n' });
-      const oom = await user.plz(hungry, ['run'], 600_000);
-      expect(oom.status).toBe(118);
-      const oomId = executionIdIn(oom.stdout);
-      const described = await user.json<{ state: string; error: string; snapshot: string }>(hungry, ['describe', oomId]);
-      expect(described.state).toBe('error');
-      expect(described.error).toMatch(/out of memory.*128 MiB/);
-      // Over a maximum: refused at submit, nothing queued.
-      const greedy = user.project({ 'plz.config.json': config({ resources: { memory: '4000g' } }), 'main.py': 'print("never")\n' });
-      const refused = await user.plz(greedy, ['run'], 120_000);
-      expect(refused.status).toBe(119);
-      expect(refused.stderr).toMatch(/memory [\d.]+ TiB is more than the maximum, .* \(JOB_MEMORY_MAX\)/);
-      // Another execution's image, by tag: refused at build time, with the reason.
-      // The worker's tag of that snapshot's image (contracts' jobImageTag), present on the engine since the job above ran.
-      const stolenTag = `plz-job:${described.snapshot.slice(0, 32)}`;
-      const thief = user.project({ 'plz.config.json': JSON.stringify({ project: 'containment-limits' }), 'plz.Dockerfile': `FROM ${stolenTag}\nCMD ["python", "main.py"]\n` });
-      const stolen = await user.plz(thief, ['run'], 600_000);
-      expect(stolen.status).toBe(118);
-      const thiefError = (await user.json<{ error: string }>(thief, ['describe', executionIdIn(stolen.stdout)])).error;
-      expect(thiefError).toContain(`image build refused \`FROM ${stolenTag}\``);
-      // The job's code folder holds no plz.config.json; a snapshot holding the token is refused before any upload.
-      const lister = user.project({
-        'plz.config.json': config(),
-        'sub/plz.config.json': '{}',
-        'sub/data.txt': 'kept\n',
-        'main.py': 'import glob\nprint("code files:", sorted(glob.glob("**/*", recursive=True)))\n',
-      });
-      const listed = await user.plz(lister, ['run'], 600_000);
-      expect(listed.status).toBe(0);
-      expect(listed.stdout).toMatch(/^code files: \[.*'main\.py'.*'sub\/data\.txt'.*\]$/m);
-      expect(listed.stdout).not.toMatch(/code files: .*plz\.config\.json/);
-      const leaky = user.project({ 'plz.config.json': config(), 'main.py': 'print("hi")\n', 'notes.txt': `my token: ${token}\n` });
-      const leak = await user.plz(leaky, ['run'], 120_000);
-      expect(leak.status).toBe(120);
-      expect(leak.stderr).toContain('(in notes.txt)');
-      expect(`${leak.stdout}${leak.stderr}`).not.toContain(token);
-      await project.withDiagnostics(expectAllHealthy);
-    } finally {
-      user.dispose();
-    }
-  }, 1_200_000);
+  // Issue 14: jobs are contained: kept away from the host, the services and each other, under limits.
+  containmentFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug, directory, expectAllHealthy }));
 
   // Issue 13: the researcher's plz, installed from the deployment.
   cliInstallFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug }));
