@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ExecutionState } from './execution.js';
 import { ExecutionRecord } from './record.js';
 import { Parameters } from './spec.js';
+import { Priority, QueuePosition } from './queue.js';
 
 /**
  * Request and response bodies of the REST API (`/api/v1`) besides ExecutionSpec, SweepSpec and
@@ -102,6 +103,9 @@ export const ExecutionStatus = z.object({
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
+  priority: Priority,
+  /** Where it stands while `queued` (queue.ts), else null. */
+  queue_position: QueuePosition.nullable(),
 });
 export type ExecutionStatus = z.infer<typeof ExecutionStatus>;
 
@@ -119,6 +123,8 @@ export const RerunRequest = z
     name: z.string().min(1).max(200).optional(),
     tags: z.array(z.string().min(1).max(100)).max(20).optional(),
     queue_without_worker: z.boolean().default(false),
+    /** Default: the repeated execution's priority. */
+    priority: Priority.optional(),
   })
   .strict();
 export type RerunRequest = z.infer<typeof RerunRequest>;

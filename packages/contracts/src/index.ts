@@ -8,3 +8,4 @@ export * from './sweep.js';
 export * from './api.js';
 export * from './heartbeat.js';
 export * from './storage.js';
+export * from './queue.js';

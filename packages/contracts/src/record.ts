@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ExecutionState } from './execution.js';
+import { Priority } from './queue.js';
 
 /**
  * An execution as stored in the `executions` table of the restapi database (migrations in
@@ -21,6 +22,7 @@ export const ExecutionRecord = z.object({
   max_run_seconds: z.number().nullable(),
   sweep_id: z.string().uuid().nullable(),
   rerun_of: z.string().uuid().nullable(),
+  priority: Priority,
   exit_code: z.number().int().nullable(), // (worker)
   error: z.string().nullable(), // (worker) reason of an `error` end
   worker_id: z.string().nullable(), // (worker)

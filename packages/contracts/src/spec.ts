@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Priority } from './queue.js';
 import { Resources } from './execution.js';
 
 /** A sha256 digest as 64 lowercase hex digits (content address of snapshots and inputs). */
@@ -34,6 +35,8 @@ export const ExecutionSpec = z
     max_run_seconds: z.number().int().positive().max(30 * 24 * 3600).optional(),
     /** Queue even when no live worker serves the request's queue (it waits for one). */
     queue_without_worker: z.boolean().default(false),
+    /** Priority in its queue (queue.ts): `high` is for admins or within the user's allowance. */
+    priority: Priority.default('normal'),
   })
   .strict();
 export type ExecutionSpec = z.infer<typeof ExecutionSpec>;
