@@ -6,3 +6,4 @@ export { LogStream, logStreamTtlSeconds, type LogEntry, type LogLine } from './r
 export { isAlive, lastSeen, readHeartbeats, removeHeartbeat, writeHeartbeat, type HeartbeatState } from './redis/heartbeats.js';
 export { signalStop, stopRequested, StopSignals } from './redis/stopSignals.js';
 export { memoryPressureRatio, redisMemory, type RedisMemory } from './redis/memory.js';
+export { defaultFairShare, FairShareEnv, fairShareSettings } from './dispatch/settings.js';
