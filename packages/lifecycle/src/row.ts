@@ -37,13 +37,22 @@ export interface ExecutionRow {
   started_at: Date | null;
   finished_at: Date | null;
   updated_at: Date;
+  /** Rank of contracts Priority: 0 high, 1 normal, 2 low. */
+  priority: number;
+  /** Claims by workers so far (each attempt to run it). */
+  attempts: number;
+  /** When a worker last took it (its use of the worker counts from there). */
+  claimed_at: Date | null;
+  /** Not to be taken before (the backoff after a transient failure while preparing). */
+  not_before: Date | null;
 }
 
 /** What a new execution is given; the rest starts empty and the state is `queued`. */
 export type NewExecution = Pick<
   ExecutionRow,
   'id' | 'project' | 'name' | 'tags' | 'user_id' | 'queue' | 'snapshot' | 'input' | 'parameters' | 'resources' | 'max_run_seconds' | 'sweep_id' | 'rerun_of'
->;
+> &
+  Partial<Pick<ExecutionRow, 'priority'>>;
 
 /** How an execution ended, as recorded: state, exit code, reason (or a note), measures and summary. */
 export interface ExecutionEnd {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as initial from './001_initial.js';
 import * as identity from './002_identity.js';
+import * as fairShare from './003_fair_share.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,6 +12,7 @@ interface Migration {
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['001_initial', initial],
   ['002_identity', identity],
+  ['003_fair_share', fairShare],
 ];
 
 /** A knex migration source over the list above. */

@@ -89,21 +89,27 @@ export class ExecutionStore {
     const owners = [workerId, ...(takeOverFrom ? [takeOverFrom] : [])];
     const row = await this.move(id, 'preparing', {
       from: ['queued', 'preparing'],
-      set: { worker_id: workerId, gpus: JSON.stringify(gpus) },
+      set: this.claimSet(workerId, gpus),
       where: (query) => query.andWhere((inner) => inner.where('state', 'queued').orWhereIn('worker_id', owners)),
     });
     return row ? this.get(id) : undefined;
   }
 
+  /** The columns a claim sets: the worker and its GPUs, the time, one more attempt, no backoff. */
+  claimSet(workerId: string, gpus: readonly string[]): Record<string, unknown> {
+    return { worker_id: workerId, gpus: JSON.stringify(gpus), claimed_at: this.db.fn.now(), attempts: this.db.raw('attempts + 1'), not_before: null };
+  }
+
   /**
    * `preparing → queued` for another worker to take (nothing of the job ran yet: a transient failure
    * while preparing, or its worker is gone). Only when `workerId` (if given) holds it. The MLflow
-   * run recorded, if any, is kept and reused by the next worker.
+   * run recorded, if any, is kept and reused by the next worker. With `notBefore`, no worker takes
+   * it before then (a backoff); it keeps its place in the queue (its submission time).
    */
-  async release(id: string, workerId?: string): Promise<boolean> {
+  async release(id: string, workerId?: string, notBefore?: Date): Promise<boolean> {
     const row = await this.move(id, 'queued', {
       from: ['preparing'],
-      set: { worker_id: null, gpus: null },
+      set: { worker_id: null, gpus: null, claimed_at: null, not_before: notBefore ?? null },
       where: (query) => (workerId ? query.where('worker_id', workerId) : undefined),
     });
     return row !== undefined;
