@@ -114,6 +114,36 @@ describe('answers', () => {
     expect(memoryDefault?.type === 'input' && memoryDefault.validate('32g', { jobMemoryMax: '24g' })).toMatch(/--job-memory-default 32g\) is above its maximum \(--job-memory-max 24g\)/);
   });
 
+  it('default fair share as the services do, take its flags and refuse bad ones, each with its message', () => {
+    expect(parseAnswers(defaultAnswers())).toMatchObject({ fairShareWindowHours: 24, fairShareQuantumSeconds: 60, maxRunningPerUser: 0, highPriorityAllowance: 0 });
+    const flags = flagAnswers({ 'fair-share-window-hours': '168', 'fair-share-quantum-seconds': '300', 'max-running-per-user': '2', 'high-priority-allowance': '5' }, '/');
+    const stored = storedAnswers({ fairShareWindowHours: 48, maxRunningPerUser: 4 });
+    expect(parseAnswers(baseAnswers(stored, flags))).toMatchObject({ fairShareWindowHours: 168, fairShareQuantumSeconds: 300, maxRunningPerUser: 2, highPriorityAllowance: 5 });
+    expect(parseAnswers(baseAnswers(stored, {}))).toMatchObject({ fairShareWindowHours: 48, fairShareQuantumSeconds: 60, maxRunningPerUser: 4, highPriorityAllowance: 0 });
+    const attempt = (): unknown => flagAnswers({ 'fair-share-window-hours': '0', 'fair-share-quantum-seconds': '90000', 'max-running-per-user': 'all', 'high-priority-allowance': '-1' }, '/');
+    expect(attempt).toThrow(AnswersError);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as AnswersError).problems).toEqual([
+        '--fair-share-window-hours "0" is not a whole number of hours from 1 to 8760 (24 is a day, 8760 a year)',
+        '--fair-share-quantum-seconds "90000" is not a whole number of seconds from 1 to 86400 (86400 is a day)',
+        '--max-running-per-user "all" is not a whole number of executions from 0 to 100000 (0: no cap)',
+        '--high-priority-allowance "-1" is not a whole number of executions from 0 to 1000000 (0: only admins submit high-priority executions)',
+      ]);
+    }
+    expect(() => parseAnswers({ ...defaultAnswers(), fairShareWindowHours: 9000 })).toThrow(/--fair-share-window-hours "9000"/);
+  });
+
+  it('ask the fair-share questions, the stored answers as defaults', () => {
+    const base = baseAnswers(storedAnswers({ highPriorityAllowance: 3 }), {});
+    const prompts = promptQuestions(base, {}, false, '/');
+    const defaults = Object.fromEntries(prompts.filter((prompt) => prompt.type === 'input').map((prompt) => [prompt.name, prompt.default]));
+    expect(defaults).toMatchObject({ fairShareWindowHours: '24', fairShareQuantumSeconds: '60', maxRunningPerUser: '0', highPriorityAllowance: '3' });
+    const quantum = prompts.find((prompt) => prompt.name === 'fairShareQuantumSeconds');
+    expect(quantum?.type === 'input' && quantum.validate('0')).toMatch(/--fair-share-quantum-seconds "0"/);
+  });
+
   it('take the host facts from --host-memory and --host-cpus, refusing bad ones', () => {
     expect(hostOptions({ 'host-memory': '64g', 'host-cpus': '16' }, bigHost)).toEqual({ memoryBytes: 64 * GiB, cpus: 16 });
     expect(hostOptions({}, bigHost)).toEqual(bigHost);

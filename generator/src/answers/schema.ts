@@ -9,9 +9,13 @@ import {
   validateComposeCommand,
   validateCpuWorkers,
   validateDatasetsDirectory,
+  validateFairShareQuantumSeconds,
+  validateFairShareWindowHours,
   validateGpus,
+  validateHighPriorityAllowance,
   validateImageRegistry,
   validateImageTag,
+  validateMaxRunningPerUser,
   validateName,
   validatePort,
   validatePlainHttp,
@@ -104,6 +108,16 @@ export const AnswersSchema = z
     jobMaxRunSecondsMax: wholeNumber((value) => validateJobRunSeconds('job-max-run-seconds-max', value)),
     /** GiB of job images kept on the Docker host (JOB_IMAGE_CACHE_GIB); 0 keeps them all. */
     jobImageCacheGib: wholeNumber(validateJobImageCacheGib),
+    /**
+     * Fair sharing of the queues (envs/queue.env, read by the REST API and every worker;
+     * packages/lifecycle/src/dispatch/settings.ts): the window in hours, the quantum in seconds,
+     * the cap of one user's executions held by one queue's workers (0: none), and the `high`
+     * executions a user who is not an admin may submit per window.
+     */
+    fairShareWindowHours: wholeNumber(validateFairShareWindowHours),
+    fairShareQuantumSeconds: wholeNumber(validateFairShareQuantumSeconds),
+    maxRunningPerUser: wholeNumber(validateMaxRunningPerUser),
+    highPriorityAllowance: wholeNumber(validateHighPriorityAllowance),
   })
   .superRefine((answers, ctx) => {
     const ports = validatePortsDiffer(answers.httpPort, answers.httpsPort);
@@ -131,7 +145,8 @@ export type AnswerName = keyof Answers;
  * CPU worker and no GPU (so that it starts on any machine), images built from the sources.
  * The image tag defaults to `dev` for local builds and to the generator's version with a registry.
  * The job limits are derived from `host` for that one worker (deriveJobLimits; baseAnswers derives
- * them again for the actual worker count).
+ * them again for the actual worker count). Fair share as the services default it: a 24-hour window,
+ * a 60-second quantum, no cap per user, high priority for admins only.
  */
 export function defaultAnswers(imageRegistry = '', host: HostFacts = referenceHost): Record<AnswerName, string | number | boolean> {
   return {
@@ -150,6 +165,10 @@ export function defaultAnswers(imageRegistry = '', host: HostFacts = referenceHo
     composeCommand: 'docker compose',
     systemdMounts: '',
     ...deriveJobLimits({ hostMemoryBytes: host.memoryBytes, hostCpus: host.cpus, workers: 1 }),
+    fairShareWindowHours: 24,
+    fairShareQuantumSeconds: 60,
+    maxRunningPerUser: 0,
+    highPriorityAllowance: 0,
   };
 }
 

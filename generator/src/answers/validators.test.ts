@@ -5,15 +5,20 @@ import {
   validateComposeCommand,
   validateCpuWorkers,
   validateDatasetsDirectory,
+  validateFairShareQuantumSeconds,
+  validateFairShareWindowHours,
   validateGpus,
+  validateHighPriorityAllowance,
   validateImageRegistry,
   validateImageTag,
+  validateMaxRunningPerUser,
   validateName,
   validatePort,
   validatePlainHttp,
   validatePortsDiffer,
   validateServerName,
   validateSystemdMounts,
+  validateWholeNumberWithin,
   validateWorkerCount,
 } from './validators.js';
 
@@ -75,6 +80,24 @@ describe('answer validators', () => {
     expect(validateCpuWorkers('65')).toMatch(/not a whole number/);
     expect(validateWorkerCount(0, 0)).toMatch(/no worker/);
     expect(validateWorkerCount(1, 0)).toBe(true);
+  });
+
+  it("check the fair-share settings within the services' bounds, naming the flag", () => {
+    expect(validateWholeNumberWithin('some-flag', '3', 1, 3, 'things', 'a hint')).toBe(true);
+    expect(validateWholeNumberWithin('some-flag', '4', 1, 3, 'things', 'a hint')).toBe('--some-flag "4" is not a whole number of things from 1 to 3 (a hint)');
+    expect([validateFairShareWindowHours('1'), validateFairShareWindowHours(24), validateFairShareWindowHours('8760')]).toEqual([true, true, true]);
+    expect(validateFairShareWindowHours('0')).toBe('--fair-share-window-hours "0" is not a whole number of hours from 1 to 8760 (24 is a day, 8760 a year)');
+    expect(validateFairShareWindowHours('8761')).toMatch(/--fair-share-window-hours "8761"/);
+    expect(validateFairShareWindowHours('1.5')).toMatch(/--fair-share-window-hours "1\.5" is not a whole number of hours/);
+    expect([validateFairShareQuantumSeconds('1'), validateFairShareQuantumSeconds('86400')]).toEqual([true, true]);
+    expect(validateFairShareQuantumSeconds('0')).toMatch(/--fair-share-quantum-seconds "0" is not a whole number of seconds from 1 to 86400/);
+    expect(validateFairShareQuantumSeconds('1m')).toMatch(/--fair-share-quantum-seconds "1m"/);
+    expect([validateMaxRunningPerUser('0'), validateMaxRunningPerUser('100000')]).toEqual([true, true]);
+    expect(validateMaxRunningPerUser('-1')).toBe('--max-running-per-user "-1" is not a whole number of executions from 0 to 100000 (0: no cap)');
+    expect(validateMaxRunningPerUser('100001')).toMatch(/--max-running-per-user "100001"/);
+    expect([validateHighPriorityAllowance('0'), validateHighPriorityAllowance('1000000')]).toEqual([true, true]);
+    expect(validateHighPriorityAllowance('some')).toMatch(/--high-priority-allowance "some" is not a whole number of executions from 0 to 1000000 \(0: only admins/);
+    expect(validateHighPriorityAllowance('1000001')).toMatch(/--high-priority-allowance "1000001"/);
   });
 
   it('check the datasets folder exists', () => {

@@ -102,6 +102,40 @@ export function validateGpus(value: string): Validation {
   }
 }
 
+/**
+ * A whole number from `least` to `most`, named by its flag.
+ *
+ * @param what what it counts, plural ("hours"), for the message.
+ * @param hint a word on the bounds or the meaning ("8760 is a year"), for the message.
+ */
+export function validateWholeNumberWithin(flag: string, value: string | number, least: number, most: number, what: string, hint: string): Validation {
+  const number = parseWholeNumber(value);
+  if (number === undefined || number < least || number > most) return `--${flag} "${value}" is not a whole number of ${what} from ${least} to ${most} (${hint})`;
+  return true;
+}
+
+/*
+ * Fair sharing of the queues (envs/queue.env, read by the REST API and every worker). The bounds
+ * are those of FairShareEnv (packages/lifecycle/src/dispatch/settings.ts); the window is asked in
+ * whole hours, though the services would also take fractions.
+ */
+
+/** Hours of use of a queue's workers remembered (--fair-share-window-hours, FAIR_SHARE_WINDOW_HOURS): 1 to 8760. */
+export const validateFairShareWindowHours = (value: string | number): Validation =>
+  validateWholeNumberWithin('fair-share-window-hours', value, 1, 8760, 'hours', '24 is a day, 8760 a year');
+
+/** Seconds every execution counts at least (--fair-share-quantum-seconds, FAIR_SHARE_QUANTUM_SECONDS): 1 to 86400. */
+export const validateFairShareQuantumSeconds = (value: string | number): Validation =>
+  validateWholeNumberWithin('fair-share-quantum-seconds', value, 1, 86_400, 'seconds', '86400 is a day');
+
+/** Executions of one user the workers of one queue hold at once (--max-running-per-user, MAX_RUNNING_PER_USER): 0 (no cap) to 100000. */
+export const validateMaxRunningPerUser = (value: string | number): Validation =>
+  validateWholeNumberWithin('max-running-per-user', value, 0, 100_000, 'executions', '0: no cap');
+
+/** `high` executions a user who is not an admin may submit per window (--high-priority-allowance, HIGH_PRIORITY_ALLOWANCE): 0 (admins only) to 1000000. */
+export const validateHighPriorityAllowance = (value: string | number): Validation =>
+  validateWholeNumberWithin('high-priority-allowance', value, 0, 1_000_000, 'executions', '0: only admins submit high-priority executions');
+
 /** Most CPU workers one deployment runs. */
 export const maxCpuWorkers = 64;
 

@@ -5,15 +5,18 @@ import path from 'node:path';
 import { compose, dummySecrets } from '../../testing/docker.js';
 import { helpers, render, rendered, type ComposeFile, type ComposeService, type Rendered } from '../../testing/deployment.js';
 
-/** The environment variables the REST API and the workers read (the services' config.ts), exactly. */
+/**
+ * The environment variables the REST API and the workers read (the services' config.ts, and the
+ * fair-share settings of envs/queue.env: FairShareEnv, packages/lifecycle/src/dispatch/settings.ts), exactly.
+ */
 const restapiVariables = [
-  'AUTH_CACHE_SECONDS', 'BOOTSTRAP_ADMIN_TOKEN_FILE', 'DATABASE_URL', 'LOG_LEVEL', 'MAX_INPUT_BYTES', 'MAX_SNAPSHOT_BYTES', 'MLFLOW_URL', 'PORT', 'RECONCILE_INTERVAL_SECONDS',
-  'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'SESSION_SECRET_FILE', 'SESSION_TTL', 'WORKER_LOST_SECONDS',
+  'AUTH_CACHE_SECONDS', 'BOOTSTRAP_ADMIN_TOKEN_FILE', 'DATABASE_URL', 'FAIR_SHARE_QUANTUM_SECONDS', 'FAIR_SHARE_WINDOW_HOURS', 'HIGH_PRIORITY_ALLOWANCE', 'LOG_LEVEL', 'MAX_INPUT_BYTES',
+  'MAX_RUNNING_PER_USER', 'MAX_SNAPSHOT_BYTES', 'MLFLOW_URL', 'PORT', 'RECONCILE_INTERVAL_SECONDS', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'SESSION_SECRET_FILE', 'SESSION_TTL', 'WORKER_LOST_SECONDS',
 ];
 const workerVariables = [
-  'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'HEARTBEAT_FILE', 'JOBS_NETWORK',
+  'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'FAIR_SHARE_QUANTUM_SECONDS', 'FAIR_SHARE_WINDOW_HOURS', 'HEARTBEAT_FILE', 'HIGH_PRIORITY_ALLOWANCE', 'JOBS_NETWORK',
   'JOB_BUILD_TIMEOUT_SECONDS', 'JOB_CPUS_DEFAULT', 'JOB_CPUS_MAX', 'JOB_IMAGE_CACHE_GIB', 'JOB_LOG_MAX_BYTES', 'JOB_MAX_RUN_SECONDS_DEFAULT', 'JOB_MAX_RUN_SECONDS_MAX',
-  'JOB_MEASURES_MAX_BYTES', 'JOB_MEMORY_DEFAULT', 'JOB_MEMORY_MAX', 'JOB_OUTPUT_MAX_BYTES', 'JOB_PIDS_LIMIT', 'JOB_SHM_SIZE_DEFAULT', 'LOG_LEVEL', 'MLFLOW_LOG_CONCURRENCY', 'MLFLOW_URL',
+  'JOB_MEASURES_MAX_BYTES', 'JOB_MEMORY_DEFAULT', 'JOB_MEMORY_MAX', 'JOB_OUTPUT_MAX_BYTES', 'JOB_PIDS_LIMIT', 'JOB_SHM_SIZE_DEFAULT', 'LOG_LEVEL', 'MAX_RUNNING_PER_USER', 'MLFLOW_LOG_CONCURRENCY', 'MLFLOW_URL',
   'NVIDIA_VISIBLE_DEVICES', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'WORKER_ID',
 ];
 
@@ -32,6 +35,8 @@ async function expectValidDeployment(deployment: Rendered, bindAddress: string):
     expect({ name, healthcheck: Array.isArray(service.healthcheck?.test) }).toEqual({ name, healthcheck: true });
     for (const [dependency, condition] of Object.entries(service.depends_on ?? {})) expect([name, dependency, condition.condition]).toEqual([name, dependency, 'service_healthy']);
   }
+  // The REST API and every worker read the same fair-share settings.
+  for (const [name, service] of [['restapi', file.services['restapi']] as const, ...workers(file)]) expect([name, service?.env_file]).toEqual([name, expect.arrayContaining(['envs/queue.env'])]);
   for (const [name, worker] of workers(file)) {
     expect(worker.volumes).toContain('/var/run/docker.sock:/var/run/docker.sock');
     expect(worker.networks).toEqual(['internal']);
@@ -117,6 +122,13 @@ describe('yo plz-deploy', () => {
       const resolved = await deployment.resolved();
       expect(resolved.services['minio']?.command).toEqual(['server', '/data']);
       expect(resolved.services['minio']?.environment).toMatchObject({ MINIO_BROWSER: 'off' });
+    });
+
+    it('shares the queues as the services do by default: a 24-hour window, a 60-second quantum, no cap, high priority for admins', async () => {
+      const resolved = await deployment.resolved();
+      const defaults = { FAIR_SHARE_WINDOW_HOURS: '24', FAIR_SHARE_QUANTUM_SECONDS: '60', MAX_RUNNING_PER_USER: '0', HIGH_PRIORITY_ALLOWANCE: '0' };
+      for (const service of ['restapi', 'worker-cpu-0']) expect([service, resolved.services[service]?.environment]).toEqual([service, expect.objectContaining(defaults)]);
+      expect(deployment.read('DEPLOYMENT.md')).toContain('`high` is for admins only.');
     });
 
     it('records the bind address and the plain HTTP answer for init', () => {
@@ -219,6 +231,10 @@ describe('yo plz-deploy', () => {
     [{ 'bind-address': 'everywhere' }, /bind address "everywhere" is not an IP address/],
     [{ 'bind-address': '0.0.0.0' }, /bind address "0\.0\.0\.0" is reachable from the network, and without HTTPS API tokens and browser session cookies would cross it in clear text: enable HTTPS \(--https/],
     [{ 'bind-address': '192.168.1.10', 'https-port': '8443' }, /--allow-plain-http if the network is trusted/],
+    [{ 'fair-share-window-hours': '0' }, /--fair-share-window-hours "0" is not a whole number of hours from 1 to 8760/],
+    [{ 'fair-share-quantum-seconds': '1.5' }, /--fair-share-quantum-seconds "1\.5" is not a whole number of seconds from 1 to 86400/],
+    [{ 'max-running-per-user': '-2' }, /--max-running-per-user "-2" is not a whole number of executions from 0 to 100000 \(0: no cap\)/],
+    [{ 'high-priority-allowance': 'ten' }, /--high-priority-allowance "ten" is not a whole number of executions from 0 to 1000000/],
   ])('refuses %j with its message', async (options, message) => {
     await expect(render(options)).rejects.toThrow(message);
   });
@@ -237,6 +253,18 @@ describe('yo plz-deploy', () => {
     expect(stored['generator-plz-deploy']).toMatchObject({ jobMemoryMax: '24g', jobMemoryDefault: '6g', jobCpusMax: 12, jobCpusDefault: 1.5, jobShmSizeDefault: '512m', jobPidsLimit: 2048, jobImageCacheGib: 0 });
     const resolved = await deployment.resolved();
     expect(resolved.services['worker-cpu-0']?.environment).toMatchObject({ JOB_MEMORY_MAX: '24g', JOB_CPUS_DEFAULT: '1.5', JOB_IMAGE_CACHE_GIB: '0' });
+  }, 120_000);
+
+  it('writes the fair-share settings given by flag into envs/queue.env, read by the REST API and every worker, and .yo-rc.json', async () => {
+    const deployment = await make({ gpus: '0', 'fair-share-window-hours': '168', 'fair-share-quantum-seconds': '300', 'max-running-per-user': '2', 'high-priority-allowance': '5' });
+    await expectValidDeployment(deployment, '127.0.0.1');
+    const settings = { FAIR_SHARE_WINDOW_HOURS: '168', FAIR_SHARE_QUANTUM_SECONDS: '300', MAX_RUNNING_PER_USER: '2', HIGH_PRIORITY_ALLOWANCE: '5' };
+    expect(deployment.read('envs/queue.env')).toMatch(/\nFAIR_SHARE_WINDOW_HOURS=168\n[\s\S]*\nFAIR_SHARE_QUANTUM_SECONDS=300\n[\s\S]*\nMAX_RUNNING_PER_USER=2\n[\s\S]*\nHIGH_PRIORITY_ALLOWANCE=5\n$/);
+    const resolved = await deployment.resolved();
+    for (const service of ['restapi', 'worker-gpu-0', 'worker-cpu-0']) expect([service, resolved.services[service]?.environment]).toEqual([service, expect.objectContaining(settings)]);
+    const stored = JSON.parse(deployment.read('.yo-rc.json')) as Record<string, Record<string, unknown>>;
+    expect(stored['generator-plz-deploy']).toMatchObject({ fairShareWindowHours: 168, fairShareQuantumSeconds: 300, maxRunningPerUser: 2, highPriorityAllowance: 5 });
+    expect(deployment.read('DEPLOYMENT.md')).toContain('`high` is for admins, and for other users up to 5 executions each per window.');
   }, 120_000);
 
   it('derives the job limits from --host-memory and --host-cpus for its workers', async () => {
