@@ -22,9 +22,11 @@ export const JobInput = z
 export type JobInput = z.infer<typeof JobInput>;
 
 /**
- * The BullMQ job's data for one execution (job name `execution`, job id = execution id): only the
- * execution's id. Everything else is read from the row when a worker claims it, so the row is the
- * one record of what to run. Fields that jobs enqueued by earlier versions carry are ignored.
+ * The BullMQ job's data (job name `execution`): the id of the execution whose submission (job id =
+ * execution id) or return to the queue added it. A job wakes a worker of its queue, which then
+ * takes the execution the dispatcher chooses (fair share: @plz/lifecycle Dispatcher), not
+ * necessarily this one; the row is the one record of what to run. Fields that jobs enqueued by
+ * earlier versions carry are ignored.
  */
 export const JobPayload = z.object({ execution_id: z.string().uuid() });
 export type JobPayload = z.infer<typeof JobPayload>;
@@ -48,3 +50,15 @@ export type JobSpec = z.infer<typeof JobSpec>;
 
 /** BullMQ job name of an execution. */
 export const executionJobName = 'execution';
+
+/**
+ * BullMQ options of every execution job (BullMQ JobsOptions): finished jobs trimmed (state lives in
+ * PostgreSQL), and a job that failed (PostgreSQL down when the worker woke) tried again with
+ * exponential backoff; the reconciler adds jobs while a queue has fewer than its waiting executions.
+ */
+export const executionJobOptions = {
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2_000 },
+} as const;

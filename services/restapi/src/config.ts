@@ -1,5 +1,6 @@
 import { parseByteSize } from '@plz/contracts';
 import { z } from 'zod';
+import { FairShareEnv } from '@plz/lifecycle';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -53,7 +54,7 @@ export const ConfigSchema = z.object({
    */
   WORKER_LOST_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(900),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+}).extend(FairShareEnv.shape);
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
 /**

@@ -12,6 +12,8 @@ export const errorStatus = {
   conflict: 409,
   no_worker: 409,
   not_stoppable: 409,
+  not_queued: 409,
+  priority_not_allowed: 403,
   no_output: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,

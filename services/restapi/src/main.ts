@@ -1,3 +1,4 @@
+import { fairShareSettings } from '@plz/lifecycle';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { buckets } from '@plz/contracts';
@@ -24,6 +25,7 @@ export function runtimeSettings(config: Config, sessionSecret?: string): Runtime
     s3: { endpoint: config.S3_ENDPOINT, accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY, region: config.S3_REGION },
     buckets: { ...buckets },
     limits: { snapshot: config.MAX_SNAPSHOT_BYTES, input: config.MAX_INPUT_BYTES },
+    fairShare: fairShareSettings(config),
     reconciler: {
       intervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
       queuedGraceSeconds: Math.max(60, 2 * config.RECONCILE_INTERVAL_SECONDS),

@@ -1,8 +1,8 @@
-import type { History, Identity, RerunRequest } from '@plz/contracts';
+import type { FairShareSettings, History, Identity, RerunRequest } from '@plz/contracts';
 import { JobQueues } from './adapters/job-queues.js';
 import { ObjectStore, type S3Settings, type TransferOptions } from './adapters/object-store.js';
 import { openRedis, type Redis } from './adapters/redis.js';
-import { memoryPressureRatio, redisMemory } from '@plz/lifecycle';
+import { defaultFairShare, Dispatcher, memoryPressureRatio, redisMemory } from '@plz/lifecycle';
 import type { Logger } from './logger.js';
 import { openDatabase, pingDatabase, type Knex } from './repositories/database.js';
 import { ExecutionsRepository, type StoredExecution } from './repositories/executions.js';
@@ -20,6 +20,8 @@ import { projectHistory } from './services/executions/history.js';
 import { LogReader, type LogReaderOptions } from './services/executions/log-reader.js';
 import { OutputArchive } from './services/executions/output-archive.js';
 import { ExecutionQueries } from './services/executions/queries.js';
+import { PriorityPolicy } from './services/executions/priorities.js';
+import { QueueView } from './services/executions/queue-view.js';
 import { rerun } from './services/executions/rerun.js';
 import { Reconciler, type ReconcilerSettings } from './services/executions/reconciler.js';
 import { Stopper } from './services/executions/stopper.js';
@@ -44,6 +46,8 @@ export interface RuntimeSettings {
   authCacheMs?: number;
   /** Browser sessions: the cookie-signing key and their lifetime; default a random key per process and 12 h. */
   sessions?: Partial<SessionSettings>;
+  /** The deployment's fair-share settings (envs/queue.env); default: defaultFairShare. */
+  fairShare?: FairShareSettings;
   /** The reconciler's timing; absent: no reconciler (tests that do not need one). main.ts starts it after migrating. */
   reconciler?: ReconcilerSettings;
 }
@@ -61,6 +65,8 @@ export interface Services {
   outputs: OutputArchive;
   sweeps: Sweeps;
   workers: WorkerDirectory;
+  queues: QueueView;
+  priorities: PriorityPolicy;
   rerun(id: string, request: RerunRequest, who: Identity): Promise<StoredExecution>;
   history(project: string): AsyncGenerator<[string, History[string]]>;
   readiness(): Promise<Readiness>;
@@ -98,7 +104,10 @@ export function openRuntime(settings: RuntimeSettings, logger: Logger): Runtime 
 
   const blobs = new Blobs(store, settings.buckets, settings.limits, logger);
   const workers = new WorkerDirectory(redis, queues, settings.workerCacheMs);
-  const submitter = new Submitter(executions, sweepsRepository, blobs, queues, workers);
+  const fairShare = settings.fairShare ?? defaultFairShare;
+  const priorities = new PriorityPolicy(db, executions, fairShare);
+  const queueView = new QueueView(new Dispatcher(db, fairShare), workers, fairShare);
+  const submitter = new Submitter(executions, sweepsRepository, blobs, queues, workers, priorities);
   const stopper = new Stopper(executions, queues, redis);
   const outputs = new OutputArchive(executions, store, settings.buckets.mlflow);
 
@@ -118,12 +127,14 @@ export function openRuntime(settings: RuntimeSettings, logger: Logger): Runtime 
     users: new UserAdmin(usersRepository, tokensRepository, () => authenticator.forget()),
     blobs,
     submitter,
-    queries: new ExecutionQueries(executions),
+    queries: new ExecutionQueries(executions, queueView),
     stopper,
     logs: new LogReader(executions, redis, store, settings.buckets.mlflow, settings.logs),
     outputs,
     sweeps: new Sweeps(sweepsRepository, executions, submitter, stopper, outputs),
     workers,
+    queues: queueView,
+    priorities,
     rerun: (id, request, who) => rerun(executions, submitter, id, request, who),
     history: (project) => projectHistory(executions, project),
     readiness: () =>

@@ -9,7 +9,9 @@ import { MlflowTracking } from './adapters/mlflow.js';
 import { redisConnection } from './adapters/redis/connection.js';
 import { DeviceLocks } from './adapters/redis/deviceLocks.js';
 import { ImageUses } from './adapters/redis/imageUses.js';
-import { ExecutionStore, LogStream, removeHeartbeat, StopSignals } from '@plz/lifecycle';
+import { Dispatcher, ExecutionStore, LogStream, removeHeartbeat, StopSignals } from '@plz/lifecycle';
+import { bullPrefix, executionJobName, executionJobOptions, type JobPayload } from '@plz/contracts';
+import { Queue } from 'bullmq';
 import { ObjectStore } from './adapters/s3/objects.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -55,12 +57,19 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
   const objects = new ObjectStore({ endpoint: config.S3_ENDPOINT, accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY, region: config.S3_REGION });
   const detach = new AbortController();
   const stopSignals = new StopSignals(redis, subscriber);
+  const wakeQueue = new Queue(config.gpus.queue, { connection: bullmq, prefix: bullPrefix });
   const ctx: WorkerContext = {
     config,
     settings,
     limits: limitSettings(config),
     logger,
     executions: new ExecutionStore(db),
+    dispatcher: new Dispatcher(db, config.fairShare),
+    wake: async (executionId, delayMs) => {
+      await wakeQueue
+        .add(executionJobName, { execution_id: executionId } satisfies JobPayload, { ...executionJobOptions, delay: delayMs })
+        .catch((error: unknown) => logger.warn({ err: error, execution_id: executionId }, 'could not add a job to wake a worker: the REST API\'s reconciler will'));
+    },
     containers: new DockerContainers(docker),
     images: new DockerImages(docker),
     objects,
@@ -73,6 +82,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
     busyChanged: () => undefined,
   };
   const release = async () => {
+    await wakeQueue.close().catch(() => undefined);
     redis.disconnect();
     subscriber.disconnect();
     bullmq.disconnect();

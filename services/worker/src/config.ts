@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { ByteSize } from '@plz/contracts';
+import { ByteSize, type FairShareSettings } from '@plz/contracts';
+import { FairShareEnv, fairShareSettings } from '@plz/lifecycle';
 import { z } from 'zod';
 import { gpuAssignment, type GpuAssignment } from './gpus.js';
 
@@ -85,7 +86,7 @@ export const ConfigSchema = z.object({
   JOB_OUTPUT_MAX_BYTES: withDefault(ByteSize, 20 * GiB),
   /** Bytes of measure files read per pass (each file also at most 1 MiB): files past it are not read, noted in the log and `error`. */
   JOB_MEASURES_MAX_BYTES: withDefault(ByteSize, 100 * 1024 ** 2),
-});
+}).extend(FairShareEnv.shape);
 
 /** Pairs of settings where the default must not exceed the maximum. */
 const defaultsWithinMaxima = [
@@ -94,7 +95,13 @@ const defaultsWithinMaxima = [
   ['JOB_MAX_RUN_SECONDS_DEFAULT', 'JOB_MAX_RUN_SECONDS_MAX'],
 ] as const;
 
-export type Config = Readonly<z.infer<typeof ConfigSchema> & { gpus: GpuAssignment }>;
+export type Config = Readonly<
+  z.infer<typeof ConfigSchema> & {
+    gpus: GpuAssignment;
+    /** The deployment's fair-share settings (envs/queue.env, the same file as the REST API's). */
+    fairShare: FairShareSettings;
+  }
+>;
 
 /**
  * Parses and freezes the configuration, with the GPU assignment derived from
@@ -118,5 +125,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(`  NVIDIA_VISIBLE_DEVICES: ${(error as Error).message}`);
   }
   if (!parsed.success || !gpus || problems.length > 0) throw new Error(`invalid configuration:\n${problems.join('\n')}`);
-  return Object.freeze({ ...parsed.data, gpus: Object.freeze(gpus) });
+  return Object.freeze({ ...parsed.data, gpus: Object.freeze(gpus), fairShare: Object.freeze(fairShareSettings(parsed.data)) });
 }

@@ -21,6 +21,12 @@ export interface WorkerSettings {
    * again while MinIO or MLflow is unavailable, ms; the end itself is tried until PostgreSQL answers.
    */
   recordRetryMs: number;
+  /**
+   * Claims of one execution before a transient failure while preparing ends it in `error` (the
+   * last attempt), and the backoff before the first retry, ms (doubled at each further attempt).
+   */
+  claimAttempts: number;
+  retryBackoffMs: number;
   /** Extra labels put on job containers and images (tests use them to clean up). */
   extraLabels: Record<string, string>;
   /** Folder for the full logs of running executions (one file each, removed after upload). */
@@ -35,5 +41,7 @@ export const defaultSettings: Omit<WorkerSettings, 'logDirectory'> = {
   lockDurationMs: 120_000,
   maxMeasureFileBytes: 1024 ** 2,
   recordRetryMs: 15 * 60_000,
+  claimAttempts: 5,
+  retryBackoffMs: 2_000,
   extraLabels: {},
 };

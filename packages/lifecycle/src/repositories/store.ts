@@ -115,6 +115,14 @@ export class ExecutionStore {
     return row !== undefined;
   }
 
+  /**
+   * Sets the priority rank (contracts priorityRank) of a still-`queued` execution (not a state
+   * change); false when it left `queued`.
+   */
+  async setPriority(id: string, rank: number): Promise<boolean> {
+    return (await this.db('executions').where({ id, state: 'queued' }).update({ priority: rank, updated_at: this.db.fn.now() })) === 1;
+  }
+
   /** Records the MLflow experiment and run of the execution (not a state change). */
   async recordRun(id: string, experimentId: string, runId: string): Promise<void> {
     await this.db('executions').where({ id }).update({ mlflow_experiment_id: experimentId, mlflow_run_id: runId, updated_at: this.db.fn.now() });
@@ -181,11 +189,20 @@ export class ExecutionStore {
     return (await this.db('executions').where({ worker_id: workerId }).whereIn('state', takenStates).select('id', 'state')) as Array<Pick<ExecutionRow, 'id' | 'state'>>;
   }
 
-  /** Up to `limit` executions `queued` since before `before`, oldest first (id, queue, created_at). */
-  async queuedBefore(before: Date, limit: number): Promise<Array<Pick<ExecutionRow, 'id' | 'queue' | 'created_at'>>> {
-    return (await this.db('executions').where('state', 'queued').where('created_at', '<', before).orderBy('created_at').limit(limit).select('id', 'queue', 'created_at')) as Array<
-      Pick<ExecutionRow, 'id' | 'queue' | 'created_at'>
-    >;
+  /**
+   * Per queue with queued executions: how many, the oldest's submission time, and one of their ids
+   * (what the reconciler compares with the queue's BullMQ jobs). One pass over the waiting index.
+   */
+  async queuedByQueue(): Promise<Array<{ queue: string; queued: number; oldest: Date; some_id: string }>> {
+    return (await this.db('executions')
+      .where('state', 'queued')
+      .groupBy('queue')
+      .select('queue', this.db.raw('count(*)::integer AS queued'), this.db.raw('min(created_at) AS oldest'), this.db.raw('min(id::text) AS some_id'))) as Array<{
+      queue: string;
+      queued: number;
+      oldest: Date;
+      some_id: string;
+    }>;
   }
 
   /** Every execution a worker holds (`preparing`, `running`, `harvesting`). */

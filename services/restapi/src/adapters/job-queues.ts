@@ -1,4 +1,4 @@
-import { bullPrefix, executionJobName, type JobPayload } from '@plz/contracts';
+import { bullPrefix, executionJobName, executionJobOptions, type JobPayload } from '@plz/contracts';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -11,9 +11,6 @@ export interface QueueLength {
   active: number;
   delayed: number;
 }
-
-/** Attempts of a queue job (the first and the retries after transient failures). */
-export const jobAttempts = 5;
 
 const waitingStates = new Set(['waiting', 'wait', 'prioritized', 'paused', 'delayed', 'waiting-children']);
 
@@ -40,38 +37,34 @@ export class JobQueues {
 
   /**
    * Adds one job per execution id to queue `name`, all at once (job id = execution id, data
-   * contracts JobPayload). Finished jobs are trimmed (the execution's state lives in PostgreSQL).
-   * A job whose processing failed on a transient error (the worker released the row) is attempted
-   * again, up to `jobAttempts` times in all, with exponential backoff; after that the reconciler
-   * enqueues the still-`queued` row again.
+   * contracts JobPayload, options contracts executionJobOptions). A job wakes one worker of the
+   * queue, which takes the execution the dispatcher chooses: jobs and queued executions match in
+   * number, not one to one.
    */
   async enqueue(name: string, executionIds: readonly string[]): Promise<void> {
     const jobs = executionIds.map((id) => ({
       name: executionJobName,
       data: { execution_id: id } satisfies JobPayload,
-      opts: { jobId: id, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 }, attempts: jobAttempts, backoff: { type: 'exponential', delay: 2_000 } },
+      opts: { ...executionJobOptions, jobId: id },
     }));
     if (jobs.length === 1) await this.queue(name).add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
     else await this.queue(name).addBulk(jobs);
   }
 
   /**
-   * Makes sure queue `name` holds a job for `executionId` that a worker will take: nothing when one
-   * is waiting, delayed or active; else (none, or one that completed or failed: BullMQ would ignore
-   * an add with the same job id) the old one is removed and a new one added.
-   *
-   * @returns true when a job was added.
+   * Adds `count` jobs to queue `name` that wake its workers (no fixed job id, so never ignored as a
+   * duplicate), naming `executionId` (contracts JobPayload: a hint for logs).
    */
-  async ensureJob(name: string, executionId: string): Promise<boolean> {
-    const queue = this.queue(name);
-    const job = await queue.getJob(executionId);
-    if (job) {
-      const state = await job.getState();
-      if (waitingStates.has(state) || state === 'active') return false;
-      await job.remove();
-    }
-    await this.enqueue(name, [executionId]);
-    return true;
+  async wake(name: string, executionId: string, count = 1): Promise<void> {
+    if (count <= 0) return;
+    const data: JobPayload = { execution_id: executionId };
+    await this.queue(name).addBulk(Array.from({ length: count }, () => ({ name: executionJobName, data, opts: { ...executionJobOptions } })));
+  }
+
+  /** Jobs of queue `name` that will wake a worker: waiting, prioritized and delayed (not those in progress). */
+  async pending(name: string): Promise<number> {
+    const counts = await this.queue(name).getJobCounts('wait', 'prioritized', 'delayed');
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
   }
 
   /** Removes the job of `executionId` from queue `name` if no worker has taken it yet. */

@@ -1,4 +1,4 @@
-import type { ExecutionRecord, ExecutionStatus } from '@plz/contracts';
+import { priorityOfRank, type ExecutionRecord, type ExecutionStatus } from '@plz/contracts';
 import type { ExecutionRow as StoredRow } from '@plz/lifecycle';
 import { iso } from './database.js';
 
@@ -37,6 +37,7 @@ export function toRecord(row: ExecutionRow): ExecutionRecord & { user_id: string
     max_run_seconds: row.max_run_seconds,
     sweep_id: row.sweep_id,
     rerun_of: row.rerun_of,
+    priority: priorityOfRank(row.priority),
     exit_code: row.exit_code,
     error: row.error,
     worker_id: row.worker_id,
@@ -51,8 +52,11 @@ export function toRecord(row: ExecutionRow): ExecutionRecord & { user_id: string
   };
 }
 
-/** Maps a row to the short ExecutionStatus. */
-export function toStatus(row: Pick<ExecutionRow, 'id' | 'state' | 'queue' | 'exit_code' | 'error' | 'worker_id' | 'created_at' | 'started_at' | 'finished_at'>): ExecutionStatus {
+/** Columns of the short ExecutionStatus. */
+export const statusColumns = ['id', 'state', 'queue', 'exit_code', 'error', 'worker_id', 'created_at', 'started_at', 'finished_at', 'priority'] as const;
+
+/** Maps a row to the short ExecutionStatus (without its queue position: ExecutionQueries adds it). */
+export function toStatus(row: Pick<ExecutionRow, (typeof statusColumns)[number]>): ExecutionStatus {
   return {
     id: row.id,
     state: row.state,
@@ -63,5 +67,7 @@ export function toStatus(row: Pick<ExecutionRow, 'id' | 'state' | 'queue' | 'exi
     created_at: iso(row.created_at)!,
     started_at: iso(row.started_at),
     finished_at: iso(row.finished_at),
+    priority: priorityOfRank(row.priority),
+    queue_position: null,
   };
 }

@@ -1,7 +1,7 @@
 import type { ExecutionState, ExecutionStatus } from '@plz/contracts';
 import { ExecutionStore, type NewExecution } from '@plz/lifecycle';
 import type { Knex } from 'knex';
-import { cursorAtSql, recordColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
+import { cursorAtSql, recordColumns, statusColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
 
 export type { NewExecution } from '@plz/lifecycle';
 
@@ -59,7 +59,7 @@ export class ExecutionsRepository {
   async status(id: string): Promise<ExecutionStatus | null> {
     const row = await this.db('executions')
       .where({ id })
-      .first('id', 'state', 'queue', 'exit_code', 'error', 'worker_id', 'created_at', 'started_at', 'finished_at');
+      .first(...statusColumns);
     return row ? toStatus(row) : null;
   }
 

@@ -155,11 +155,11 @@ describe('POST /api/v1/executions', () => {
     const wrongTypes = await api.call('POST', '/api/v1/executions', { token: alice.token, json: { project: 5, snapshot, resources: { gpus: 'one' } } });
     expect(wrongTypes.status).toBe(400);
     expect(wrongTypes.json.error.details.map((problem: { path: string }) => problem.path).sort()).toEqual(['body.project', 'body.resources.gpus']);
-    const unknown = await api.call('POST', '/api/v1/executions', { token: alice.token, json: { ...spec(snapshot), priority: 1, resources: { gpu: 1 } } });
+    const unknown = await api.call('POST', '/api/v1/executions', { token: alice.token, json: { ...spec(snapshot), urgency: 1, resources: { gpu: 1 } } });
     expect(unknown.status).toBe(400);
     expect(unknown.json.error.details).toEqual(
       expect.arrayContaining([
-        { path: 'body.priority', message: 'unknown field' },
+        { path: 'body.urgency', message: 'unknown field' },
         { path: 'body.resources.gpu', message: 'unknown field' },
       ]),
     );
@@ -191,6 +191,8 @@ describe('reading executions', () => {
       created_at: execution.created_at,
       started_at: null,
       finished_at: null,
+      priority: 'normal',
+      queue_position: { position: expect.any(Number), ahead: expect.any(Array), workers: 1, typical_seconds: 60, estimated_start_seconds: expect.any(Number) },
     });
     const missing = await api.call('GET', '/api/v1/executions/4f7c1d2e-8a9b-4c3d-9e8f-1a2b3c4d5e6f', { token: alice.token });
     expect([missing.status, missing.json.error.code]).toEqual([404, 'not_found']);

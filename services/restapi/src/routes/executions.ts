@@ -1,10 +1,10 @@
-import { ExecutionList, ExecutionRecord, ExecutionSpec, ExecutionStatus, RerunRequest, StopResult } from '@plz/contracts';
+import { ExecutionList, ExecutionRecord, ExecutionSpec, ExecutionStatus, RerunRequest, SetPriorityRequest, StopResult } from '@plz/contracts';
 import { caller, route, type AnyRoute } from '../http/route.js';
 import type { Services } from '../runtime.js';
 import { ListQuery } from '../services/executions/queries.js';
 import { errors, IdParams } from './schemas.js';
 
-/** Submit, list, describe, poll, stop and rerun executions. */
+/** Submit, list, describe, poll, stop, reprioritise and rerun executions. */
 export function executionRoutes(services: Services): AnyRoute[] {
   return [
     route({
@@ -71,6 +71,18 @@ export function executionRoutes(services: Services): AnyRoute[] {
         const result = await services.stopper.stop(context.params.id, caller(context));
         return { status: result.outcome === 'stopped' ? 200 : 202, body: result };
       },
+    }),
+    route({
+      method: 'put',
+      path: '/api/v1/executions/:id/priority',
+      tag: 'executions',
+      summary: "Change a queued execution's priority (its owner or an admin)",
+      description: '`high` is for admins, or within the user\'s allowance of high-priority executions per fair-share window (403 `priority_not_allowed`). 409 `not_queued` once a worker took it.',
+      access: 'user',
+      params: IdParams,
+      body: SetPriorityRequest,
+      responses: { 200: { description: 'Its status', schema: ExecutionStatus }, ...errors(400, 401, 403, 404, 409, 415) },
+      handle: async (context) => ({ status: 200, body: await services.priorities.set(context.params.id, context.body.priority, caller(context)) }),
     }),
     route({
       method: 'post',

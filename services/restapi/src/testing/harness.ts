@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import type { HeartbeatLimits, Identity } from '@plz/contracts';
+import type { FairShareSettings, HeartbeatLimits, Identity } from '@plz/contracts';
 import { createBucket, createDatabase, testServices } from '@plz/testkit';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.js';
 import type { TransferOptions } from '../adapters/object-store.js';
 import { createLogger, type Logger } from '../logger.js';
-import { runMigrations, writeHeartbeat as writeWorkerHeartbeat } from '@plz/lifecycle';
+import { defaultFairShare, runMigrations, writeHeartbeat as writeWorkerHeartbeat } from '@plz/lifecycle';
 import { generateToken } from '../services/access/tokens.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import type { BlobLimits, Buckets } from '../services/blobs.js';
@@ -64,7 +64,15 @@ async function isolatedRedisUrl(base: string): Promise<string> {
 
 /** Starts the API for a test file. Only small limits and transfer sizes are changed through options. */
 export async function startTestApi(
-  options: { limits?: Partial<BlobLimits>; transfers?: Partial<TransferOptions>; logs?: Partial<LogReaderOptions>; logger?: Logger; authCacheMs?: number; cliPackage?: string } = {},
+  options: {
+    limits?: Partial<BlobLimits>;
+    transfers?: Partial<TransferOptions>;
+    logs?: Partial<LogReaderOptions>;
+    logger?: Logger;
+    authCacheMs?: number;
+    cliPackage?: string;
+    fairShare?: Partial<FairShareSettings>;
+  } = {},
 ): Promise<TestApi> {
   const services = testServices();
   const [databaseUrl, redisUrl, snapshots, inputs, mlflow] = await Promise.all([
@@ -88,6 +96,7 @@ export async function startTestApi(
       ...(options.authCacheMs !== undefined ? { authCacheMs: options.authCacheMs } : {}),
       ...(options.transfers ? { transfers: options.transfers } : {}),
       ...(options.logs ? { logs: options.logs } : {}),
+      ...(options.fairShare ? { fairShare: { ...defaultFairShare, ...options.fairShare } } : {}),
     },
     logger,
   );

@@ -57,9 +57,6 @@ export interface Submission {
   name?: string;
   /** false: only the row is recorded (the test enqueues a job of its own). */
   enqueue?: boolean;
-  /** Attempts of the queue job (default 1), `backoffMs` apart. */
-  attempts?: number;
-  backoffMs?: number;
 }
 
 export type TestBed = Awaited<ReturnType<typeof createTestBed>>;
@@ -172,7 +169,7 @@ export async function createTestBed(prefix: string) {
       ]);
       const payload: JobPayload = { execution_id: id };
       if (submission.enqueue !== false) {
-        await enqueueExecution(redis, 'cpu', payload, { ...(submission.attempts ? { attempts: submission.attempts } : {}), ...(submission.backoffMs ? { backoffMs: submission.backoffMs } : {}) });
+        await enqueueExecution(redis, 'cpu', payload);
       }
       return { id, payload };
     },

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DockerContainers } from '../adapters/docker/containers.js';
 import type { DockerImages } from '../adapters/docker/images.js';
 import type { MlflowTracking } from '../adapters/mlflow.js';
-import type { ExecutionStore, LogStream, StopSignals } from '@plz/lifecycle';
+import type { Dispatcher, ExecutionStore, LogStream, StopSignals } from '@plz/lifecycle';
 import type { ObjectStore } from '../adapters/s3/objects.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -19,6 +19,14 @@ export interface WorkerContext {
   logger: Logger;
   /** Execution state (the lifecycle package: every change a checked transition). */
   executions: ExecutionStore;
+  /** Chooses the next execution of the worker's queue (fair share, priorities, the per-user cap). */
+  dispatcher: Dispatcher;
+  /**
+   * Adds a wake-up job to the worker's queue, after `delayMs`, naming `executionId` (put back in the
+   * queue): some worker then takes the next execution. Never throws (the reconciler makes up for a
+   * lost one).
+   */
+  wake(executionId: string, delayMs: number): Promise<void>;
   containers: DockerContainers;
   images: DockerImages;
   /** Job image uses and pruning (set at start, once the Docker engine's id is known). */

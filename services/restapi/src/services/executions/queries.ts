@@ -2,6 +2,7 @@ import { ExecutionState, type ExecutionStatus, type MeasuresResponse } from '@pl
 import { z } from 'zod';
 import { AppError, notFound } from '../../errors.js';
 import type { ExecutionFilter, ExecutionsRepository, ListPosition, StoredExecution } from '../../repositories/executions.js';
+import type { QueueView } from './queue-view.js';
 
 /** Query of `GET /api/v1/executions`. */
 export const ListQuery = z
@@ -42,7 +43,10 @@ export function decodeCursor(text: string): ListPosition {
 
 /** Read use cases of executions: describe, status, list, measures. */
 export class ExecutionQueries {
-  constructor(private readonly executions: ExecutionsRepository) {}
+  constructor(
+    private readonly executions: ExecutionsRepository,
+    private readonly queues: QueueView,
+  ) {}
 
   /** The execution. @throws AppError `not_found`. */
   async get(id: string): Promise<StoredExecution> {
@@ -55,7 +59,10 @@ export class ExecutionQueries {
   async status(id: string): Promise<ExecutionStatus> {
     const found = await this.executions.status(id);
     if (!found) throw notFound('execution', id);
-    return found;
+    if (found.state !== 'queued') return found;
+    const position = await this.queues.position(found.queue, id);
+    // taken meanwhile: the state now, rather than a position it no longer has
+    return position ? { ...found, queue_position: position } : ((await this.executions.status(id)) ?? found);
   }
 
   /** A page of executions, newest first, and the cursor of the next page (null on the last). */

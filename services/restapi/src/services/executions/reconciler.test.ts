@@ -38,16 +38,20 @@ describe('the reconciler', () => {
     ]);
     return id;
   };
-  const jobState = async (id: string) => (await api.runtime.redis.exists(`plz:bull:cpu:${id}`)) === 1;
+  const pending = () => queues.pending('cpu');
 
-  it('enqueues a queued execution that has no queue job (the REST API died between insert and enqueue), once', async () => {
-    const id = await insert();
-    expect(await jobState(id)).toBe(false);
-    expect((await passIn(0)).requeued).not.toContain(id); // too young: its submit may still be enqueuing it
-    expect((await passIn(120)).requeued).toContain(id);
-    expect(await queues.removeWaiting('cpu', id)).toBe('removed'); // a real waiting job was there
-    await queues.enqueue('cpu', [id]);
-    expect((await passIn(120)).requeued).not.toContain(id);
+  it('adds jobs while a queue has fewer than its queued executions (the REST API died between insert and enqueue, Redis lost them)', async () => {
+    const ids = [await insert(), await insert(), await insert()];
+    expect(await pending()).toBe(0);
+    expect((await passIn(0)).woken).toEqual({}); // too young: their submission may still be enqueuing them
+    expect((await passIn(120)).woken).toEqual({ cpu: 3 });
+    expect(await pending()).toBe(3);
+    expect((await passIn(120)).woken).toEqual({}); // as many jobs as queued executions now
+    // a stopped execution's job goes with it; the others keep theirs
+    await queues.enqueue('cpu', [ids[0]!]);
+    expect(await store.endQueued(ids[0]!, 'stopped')).toBe(true);
+    expect(await queues.removeWaiting('cpu', ids[0]!)).toBe('removed');
+    expect((await passIn(120)).woken).toEqual({});
   });
 
   it('puts back in the queue a preparing execution whose worker is gone, and ends a running one after the timeout', async () => {
@@ -66,11 +70,12 @@ describe('the reconciler', () => {
     const longAgo = new Date(Date.now() - 3_600_000).toISOString();
     await api.redis.hset(workersLastSeenKey, 'gone-a', longAgo, 'gone-b', new Date().toISOString());
 
+    const before = await pending();
     const report = await passIn(0);
     expect(report.released).toEqual([preparing]);
     expect(report.ended).toEqual([running]);
     expect(await store.get(preparing)).toMatchObject({ state: 'queued', worker_id: null });
-    expect(await jobState(preparing)).toBe(true);
+    expect(await pending()).toBe(before + 1); // a job wakes a worker for it
     const ended = await store.get(running);
     expect(ended).toMatchObject({ state: 'error' });
     expect(ended!.error).toMatch(/^the worker gone-a sent no heartbeat for \d+ s \(more than 600 s\) while the execution was running/);
@@ -87,9 +92,16 @@ describe('the reconciler', () => {
   it('runs one pass per interval across replicas (the Redis lock)', async () => {
     const other = new Reconciler(store, queues, api.redis, createLogger('silent'), settings);
     const id = await insert();
+    await insert();
+    await insert();
     await api.redis.del(reconcilerLockKey);
     const later = new Date(Date.now() + 120_000);
+    const queued = (await store.queuedByQueue()).find((row) => row.queue === 'cpu')!.queued;
+    const jobs = await pending();
     const [a, b] = await Promise.all([reconciler.pass(later), other.pass(later)]);
-    expect([...a.requeued, ...b.requeued].filter((requeued) => requeued === id)).toEqual([id]);
+    expect(queued - jobs).toBeGreaterThan(0);
+    expect((a.woken['cpu'] ?? 0) + (b.woken['cpu'] ?? 0)).toBe(queued - jobs);
+    expect(await pending()).toBe(queued);
+    expect(await store.get(id)).toMatchObject({ state: 'queued' });
   });
 });

@@ -8,7 +8,7 @@ import type { Logger } from '../../logger.js';
 export interface ReconcilerSettings {
   /** Seconds between passes (one replica runs each pass: a Redis lock). */
   intervalSeconds: number;
-  /** A `queued` row this old without a queue job a worker will take is enqueued again. */
+  /** When a queue's oldest `queued` row is this old and the queue has fewer jobs than queued rows, jobs are added. */
   queuedGraceSeconds: number;
   /** A `preparing` row whose worker sent no heartbeat for this long goes back to the queue. */
   preparingLostSeconds: number;
@@ -21,8 +21,8 @@ export interface ReconcilerSettings {
 
 /** What one pass did. */
 export interface ReconcileReport {
-  /** Queued executions given a queue job again. */
-  requeued: string[];
+  /** Jobs added per queue, where it had fewer jobs to wake a worker than queued executions. */
+  woken: Record<string, number>;
   /** Executions of gone workers put back to `queued` (they had not started). */
   released: string[];
   /** Executions ended in `error` because their worker stayed away. */
@@ -33,9 +33,10 @@ export interface ReconcileReport {
 export const reconcilerLockKey = 'plz:reconciler';
 
 /**
- * Keeps every execution moving when a process died at the wrong time (issue 15): a row inserted
- * whose queue job was never added (the REST API died in between, Redis lost its data) or whose job
- * failed (PostgreSQL was down when the worker took it) is enqueued again; a `preparing` row whose
+ * Keeps every execution moving when a process died at the wrong time (issue 15): a queue whose
+ * BullMQ jobs are fewer than its queued rows (the REST API died between insert and enqueue, Redis
+ * lost its data, a job failed while PostgreSQL was down) gets the missing jobs: a job wakes a worker,
+ * which takes whatever the dispatcher chooses, so only the numbers must match; a `preparing` row whose
  * worker is gone goes back to the queue; a `running`/`harvesting` row whose worker stays away past
  * `workerLostSeconds` ends in `error` naming the worker and since when. Every change goes through
  * the lifecycle's conditional transitions, so racing a worker that is back is harmless.
@@ -78,12 +79,16 @@ export class Reconciler {
    * @throws the PostgreSQL or Redis error that stopped it (the next pass starts over).
    */
   async pass(now: Date = new Date()): Promise<ReconcileReport> {
-    const report: ReconcileReport = { requeued: [], released: [], ended: [] };
+    const report: ReconcileReport = { woken: {}, released: [], ended: [] };
     const lockMs = Math.max(1000, this.settings.intervalSeconds * 1000 - 500);
     if ((await this.redis.set(reconcilerLockKey, this.instance, 'PX', lockMs, 'NX')) !== 'OK') return report;
-    const queuedBefore = new Date(now.getTime() - this.settings.queuedGraceSeconds * 1000);
-    for (const row of await this.store.queuedBefore(queuedBefore, 1000)) {
-      if (await this.queues.ensureJob(row.queue, row.id)) report.requeued.push(row.id);
+    const queuedBefore = now.getTime() - this.settings.queuedGraceSeconds * 1000;
+    for (const row of await this.store.queuedByQueue()) {
+      if (row.oldest.getTime() >= queuedBefore) continue; // every row young: its submission may still be enqueuing
+      const missing = Math.min(row.queued - (await this.queues.pending(row.queue)), 1000);
+      if (missing <= 0) continue;
+      await this.queues.wake(row.queue, row.some_id, missing);
+      report.woken[row.queue] = missing;
     }
     const gone = new Map<string, number>();
     for (const row of await this.store.taken()) {
@@ -96,7 +101,7 @@ export class Reconciler {
       if (awaySeconds <= 0) continue;
       if (row.state === 'preparing' && awaySeconds >= this.settings.preparingLostSeconds) {
         if (await this.store.release(row.id, row.worker_id)) {
-          await this.queues.ensureJob(row.queue, row.id);
+          await this.queues.wake(row.queue, row.id);
           report.released.push(row.id);
         }
       } else if (row.state !== 'preparing' && awaySeconds >= this.settings.workerLostSeconds) {
@@ -108,7 +113,7 @@ export class Reconciler {
       }
     }
     for (const worker of this.missingSince.keys()) if (!gone.has(worker)) this.missingSince.delete(worker);
-    if (report.requeued.length + report.released.length + report.ended.length > 0) this.logger.warn(report, 'reconciled executions');
+    if (Object.keys(report.woken).length + report.released.length + report.ended.length > 0) this.logger.warn(report, 'reconciled executions');
     return report;
   }
 

@@ -14,7 +14,7 @@ export function inputRefOf(stored: unknown): InputRef | null {
 
 /**
  * Runs an execution again: same project, snapshot, input, resources and time limit; parameters,
- * name and tags replaced when the request gives them (parameters as a whole, not merged).
+ * name, tags and priority replaced when the request gives them (parameters as a whole, not merged).
  *
  * @throws AppError `not_found`, or any refusal of Submitter.submit.
  */
@@ -31,6 +31,7 @@ export async function rerun(executions: ExecutionsRepository, submitter: Submitt
     resources: original.resources,
     ...(original.max_run_seconds ? { max_run_seconds: original.max_run_seconds } : {}),
     queue_without_worker: request.queue_without_worker,
+    priority: request.priority ?? original.priority,
   });
   return submitter.submit(spec, who, original.id);
 }

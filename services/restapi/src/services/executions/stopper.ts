@@ -6,7 +6,7 @@ import { AppError, notFound } from '../../errors.js';
 import type { ExecutionsRepository, StoredExecution } from '../../repositories/executions.js';
 
 /**
- * Stops executions. A queued one is removed from its BullMQ queue and marked `stopped` here; one
+ * Stops executions. A queued one is marked `stopped` here (and its BullMQ job removed); one
  * that a worker has taken is signalled (stop key + publish, keys.ts) and its worker ends it. When
  * that worker is gone (no heartbeat: stopped for good, or away for more than 30 s), nobody would,
  * so the execution is marked `stopped` here, with the reason; a worker that comes back later finds
@@ -38,13 +38,13 @@ export class Stopper {
     if (isTerminal(execution.state)) {
       throw new AppError('not_stoppable', `execution ${execution.id} is over already (${execution.state})`, { state: execution.state });
     }
-    if (execution.state === 'queued') {
-      const removal = await this.queues.removeWaiting(execution.queue, execution.id);
-      if (removal !== 'taken' && (await this.executions.endQueued(execution.id, 'stopped'))) {
-        // Whoever follows the log stream learns that it is over; the stream then expires.
-        await new LogStream(this.redis).end(execution.id, 'stopped');
-        return { id: execution.id, outcome: 'stopped', state: 'stopped' };
-      }
+    if (execution.state === 'queued' && (await this.executions.endQueued(execution.id, 'stopped'))) {
+      // Its job, when still waiting, would wake a worker for nothing; one left (taken already, or
+      // another execution's) finds nothing more to take and ends.
+      await this.queues.removeWaiting(execution.queue, execution.id).catch(() => undefined);
+      // Whoever follows the log stream learns that it is over; the stream then expires.
+      await new LogStream(this.redis).end(execution.id, 'stopped');
+      return { id: execution.id, outcome: 'stopped', state: 'stopped' };
     }
     await signalStop(this.redis, execution.id);
     if (execution.worker_id && !(await isAlive(this.redis, execution.worker_id))) {

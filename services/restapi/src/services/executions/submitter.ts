@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { heartbeatLimits, isTerminal, queueForGpus, type JobInput, type ExecutionSpec, type Identity, type InputRef, type Parameters } from '@plz/contracts';
+import { heartbeatLimits, isTerminal, priorityRank, queueForGpus, type JobInput, type ExecutionSpec, type Identity, type InputRef, type Parameters } from '@plz/contracts';
 import type { JobQueues } from '../../adapters/job-queues.js';
 import { AppError } from '../../errors.js';
 import type { ExecutionsRepository, NewExecution, StoredExecution } from '../../repositories/executions.js';
@@ -7,6 +7,7 @@ import type { SweepsRepository } from '../../repositories/sweeps.js';
 import type { Blobs } from '../blobs.js';
 import type { WorkerDirectory } from '../workers.js';
 import { limitProblems } from './limits.js';
+import type { PriorityPolicy } from './priorities.js';
 
 /** The job payload's input: a stored input, or an earlier execution's output named by its MLflow run. */
 export type ResolvedInput = JobInput;
@@ -31,6 +32,7 @@ export class Submitter {
     private readonly blobs: Blobs,
     private readonly queues: JobQueues,
     private readonly workers: WorkerDirectory,
+    private readonly priorities: PriorityPolicy,
   ) {}
 
   /**
@@ -38,9 +40,11 @@ export class Submitter {
    *
    * @param rerunOf id of the execution this one repeats, if any.
    * @returns the stored execution.
-   * @throws AppError `snapshot_missing`, `input_missing`, `over_limit` (422) or `no_worker` (409).
+   * @throws AppError `snapshot_missing`, `input_missing`, `over_limit` (422), `no_worker` (409) or
+   *   `priority_not_allowed` (403).
    */
   async submit(spec: ExecutionSpec, who: Identity, rerunOf: string | null = null): Promise<StoredExecution> {
+    await this.priorities.check(who, spec.priority, 1);
     const checked = await this.check(spec);
     const row = this.row(spec, spec.parameters, checked, who, null, rerunOf);
     const [stored] = await this.executions.insert([row], who.name);
@@ -55,6 +59,7 @@ export class Submitter {
    * @returns the sweep id and the executions' ids in parameter-set order.
    */
   async submitSweep(spec: BaseSpec, parameterSets: readonly Parameters[], who: Identity, sweepSpec: unknown): Promise<{ id: string; executions: string[] }> {
+    await this.priorities.check(who, spec.priority, parameterSets.length);
     const checked = await this.check(spec);
     const sweepId = randomUUID();
     const rows = parameterSets.map((parameters) => this.row(spec, parameters, checked, who, sweepId, null));
@@ -78,6 +83,7 @@ export class Submitter {
       max_run_seconds: spec.max_run_seconds ?? null,
       sweep_id: sweepId,
       rerun_of: rerunOf,
+      priority: priorityRank(spec.priority),
     };
   }
 

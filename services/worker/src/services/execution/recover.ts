@@ -46,6 +46,7 @@ export async function recover(ctx: WorkerContext): Promise<Array<Promise<void>>>
       await ctx.containers.remove(container.id);
       if (row.state === 'preparing' && row.worker_id === me && (await ctx.executions.release(executionId, me))) {
         logger.info({ execution_id: executionId }, 'the execution goes back to the queue');
+        await ctx.wake(executionId, 0);
       }
       continue;
     }
@@ -81,7 +82,10 @@ export async function recover(ctx: WorkerContext): Promise<Array<Promise<void>>>
   for (const row of await ctx.executions.listActive(me)) {
     if (seen.has(row.id)) continue;
     if (row.state === 'preparing') {
-      if (await ctx.executions.release(row.id, me)) logger.info({ execution_id: row.id }, 'the worker restarted while preparing the execution: it goes back to the queue');
+      if (await ctx.executions.release(row.id, me)) {
+        logger.info({ execution_id: row.id }, 'the worker restarted while preparing the execution: it goes back to the queue');
+        await ctx.wake(row.id, 0);
+      }
       continue;
     }
     const reason = 'the job container vanished while the worker was away';

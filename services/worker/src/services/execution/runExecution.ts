@@ -1,5 +1,5 @@
-import { isTerminal, JobPayload, JobSpec } from '@plz/contracts';
-import { errorEnd, isAlive, stoppedEnd, type ExecutionRow } from '@plz/lifecycle';
+import { JobPayload, JobSpec } from '@plz/contracts';
+import { errorEnd, stoppedEnd, type ExecutionRow } from '@plz/lifecycle';
 import { isTransient, PermanentJobError, TransientJobError } from '../../errors.js';
 import type { WorkerContext } from '../context.js';
 import { describeLimits, resolveLimits } from '../container/limits.js';
@@ -19,64 +19,36 @@ export interface ExecutionJob {
   attempts?: number | undefined;
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The execution id of a job whose payload is invalid, when one can be read (payload, else job id). */
-function readableId(job: ExecutionJob): string | undefined {
-  const fromData = (job.data as { execution_id?: unknown } | null)?.execution_id;
-  if (typeof fromData === 'string' && uuid.test(fromData)) return fromData;
-  return job.id && uuid.test(job.id) ? job.id : undefined;
-}
-
 const issues = (error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }) =>
   error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`).join('; ');
 
 /**
- * Processes one BullMQ job (its data: the execution id, contracts JobPayload): reads the row, skips
- * executions that ended or that another worker holds, claims it (the claimed row is what runs:
- * contracts JobSpec, validated) and runs it (`execute`). An invalid payload or row ends the
- * execution in `error` when its id is readable.
+ * Processes one BullMQ job of the worker's queue. A job wakes the worker: it says that the queue has
+ * work (its data, contracts JobPayload, names the execution whose submission added it, for the
+ * log) but not which execution runs. The worker takes the one the dispatcher chooses (fair share
+ * across users, priorities, the per-user cap: @plz/lifecycle Dispatcher), validates the claimed
+ * row (contracts JobSpec) and runs it (`execute`). A row that does not fit ends in `error`.
  *
- * @throws PermanentJobError for an invalid payload or a job without an execution row (no retry);
- *   TransientJobError or the dependency's error when PostgreSQL or Redis failed, or another live
- *   worker still prepares it: BullMQ tries the job again later (the row stays claimable).
+ * @throws PermanentJobError for an invalid payload (the job is dropped; no execution depends on
+ *   it); the dependency's error when PostgreSQL failed before anything was claimed: BullMQ tries
+ *   the job again later.
  */
 export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise<void> {
   const parsed = JobPayload.safeParse(job.data);
-  if (!parsed.success) {
-    const message = `invalid job payload: ${issues(parsed.error)}`;
-    const id = readableId(job);
-    if (id) await endUnrun(ctx, id, message);
-    throw new PermanentJobError(message);
-  }
-  const id = parsed.data.execution_id;
-  const logger = ctx.logger.child({ execution_id: id });
-  const row = await ctx.executions.get(id);
-  if (!row) throw new PermanentJobError(`execution ${id} does not exist`);
-  if (isTerminal(row.state)) {
-    logger.info({ state: row.state }, 'the execution has ended already: nothing to do');
-    return;
-  }
-  if (row.state !== 'queued' && row.state !== 'preparing') {
-    logger.info({ state: row.state, worker: row.worker_id }, 'the execution is running under a worker that will re-attach to it: nothing to do');
-    return;
-  }
-  let takeOverFrom: string | undefined;
-  if (row.state === 'preparing' && row.worker_id && row.worker_id !== ctx.config.WORKER_ID) {
-    if (await isAlive(ctx.redis, row.worker_id)) throw new TransientJobError(`the live worker ${row.worker_id} prepares the execution: trying again later`);
-    takeOverFrom = row.worker_id;
-  }
-  const claimed = await ctx.executions.claim(id, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds, takeOverFrom);
+  if (!parsed.success) throw new PermanentJobError(`invalid job payload: ${issues(parsed.error)}`);
+  const claimed = await ctx.dispatcher.claimNext(ctx.config.gpus.queue, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds);
   if (!claimed) {
-    logger.info('the execution was taken or ended meanwhile: nothing to do');
+    ctx.logger.debug({ job_id: job.id, submitted: parsed.data.execution_id }, 'nothing to take now (taken by another worker, in backoff, or its user at the cap)');
     return;
   }
+  const id = claimed.id;
+  ctx.logger.info({ execution_id: id, user: claimed.user, attempt: claimed.attempts, job_id: job.id }, 'took the execution');
   const spec = JobSpec.safeParse({ ...claimed, execution_id: claimed.id });
   if (!spec.success) {
     await endUnrun(ctx, id, `the execution's record cannot be run: ${issues(spec.error)}`);
     return;
   }
-  const lastAttempt = (job.attemptsMade ?? 0) + 1 >= (job.attempts ?? 1);
+  const lastAttempt = claimed.attempts >= ctx.settings.claimAttempts;
   ctx.busy.add(id);
   ctx.busyChanged();
   try {
@@ -181,12 +153,16 @@ async function execute(ctx: WorkerContext, spec: JobSpec, row: ExecutionRow, job
     await followAndHarvest(session, { startedAtMs: startedAt.getTime(), maxRunSeconds: limits.maxRunSeconds });
   } catch (error) {
     if (!started && ((isTransient(error) && !lastAttempt) || ctx.detach.aborted)) {
-      // Nothing of the job ran: back to the queue, for this or another worker to try again.
+      // Nothing of the job ran: back to the queue (its place kept) after a backoff, unless the worker shuts down.
+      const backoffMs = ctx.detach.aborted ? 0 : ctx.settings.retryBackoffMs * 2 ** Math.max(0, row.attempts - 1);
       log.system(`preparing stopped (${(error as Error).message}): the execution goes back to the queue`);
       await session.removeContainer();
       await session.detach();
-      await session.persist('putting the execution back in the queue', () => ctx.executions.release(spec.execution_id, ctx.config.WORKER_ID), 60_000).catch(() => undefined);
-      throw error;
+      const released = await session
+        .persist('putting the execution back in the queue', () => ctx.executions.release(spec.execution_id, ctx.config.WORKER_ID, new Date(Date.now() + backoffMs)), 60_000)
+        .catch(() => false);
+      if (released) await ctx.wake(spec.execution_id, backoffMs);
+      return;
     }
     session.logger.error({ err: error }, 'the execution failed in the worker');
     await session.end(errorEnd(`worker failure: ${(error as Error).message}`)).catch((cause: unknown) => session.logger.error({ err: cause }, 'cannot record the failure'));
