@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatAgo, formatInstant, formatTable } from './output.js';
+import { formatAgo, formatHoursMinutes, formatInstant, formatOrdinal, formatSpan, formatTable } from './output.js';
 
 describe('formatTable', () => {
   it('pads every column but the last to its widest cell', () => {
@@ -32,5 +32,33 @@ describe('formatAgo', () => {
     expect(formatAgo('2026-09-01T12:00:00Z', now)).toBe('2026-09-01');
     expect(formatAgo('2026-11-29T13:00:00Z', now)).toBe('in the future');
     expect(formatAgo(null, now)).toBe('-');
+  });
+});
+
+describe('formatSpan', () => {
+  it('writes the largest unit, rounded down, and no less than 0 s', () => {
+    expect(formatSpan(0)).toBe('0 s');
+    expect(formatSpan(59.9)).toBe('59 s');
+    expect(formatSpan(150)).toBe('2 min');
+    expect(formatSpan(7199)).toBe('1 h');
+    expect(formatSpan(3 * 86_400)).toBe('3 d');
+    expect(formatSpan(-3)).toBe('0 s');
+  });
+});
+
+describe('formatHoursMinutes', () => {
+  it('writes hours and minutes, rounded to the minute, never days', () => {
+    expect(formatHoursMinutes(0)).toBe('0 min');
+    expect(formatHoursMinutes(29)).toBe('0 min');
+    expect(formatHoursMinutes(2700)).toBe('45 min');
+    expect(formatHoursMinutes(7200)).toBe('2 h');
+    expect(formatHoursMinutes(7500)).toBe('2 h 05 min');
+    expect(formatHoursMinutes(96.5 * 3600)).toBe('96 h 30 min');
+  });
+});
+
+describe('formatOrdinal', () => {
+  it('picks st, nd, rd and th, teens included', () => {
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 102, 111, 112].map(formatOrdinal)).toEqual(['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '23rd', '101st', '102nd', '111th', '112th']);
   });
 });
