@@ -37,23 +37,13 @@ describe('formatAgo', () => {
 
 describe('formatSpan', () => {
   it('writes the largest unit, rounded down, and no less than 0 s', () => {
-    expect(formatSpan(0)).toBe('0 s');
-    expect(formatSpan(59.9)).toBe('59 s');
-    expect(formatSpan(150)).toBe('2 min');
-    expect(formatSpan(7199)).toBe('1 h');
-    expect(formatSpan(3 * 86_400)).toBe('3 d');
-    expect(formatSpan(-3)).toBe('0 s');
+    expect([0, 59.9, 150, 7199, 3 * 86_400, -3].map(formatSpan)).toEqual(['0 s', '59 s', '2 min', '1 h', '3 d', '0 s']);
   });
 });
 
 describe('formatHoursMinutes', () => {
   it('writes hours and minutes, rounded to the minute, never days', () => {
-    expect(formatHoursMinutes(0)).toBe('0 min');
-    expect(formatHoursMinutes(29)).toBe('0 min');
-    expect(formatHoursMinutes(2700)).toBe('45 min');
-    expect(formatHoursMinutes(7200)).toBe('2 h');
-    expect(formatHoursMinutes(7500)).toBe('2 h 05 min');
-    expect(formatHoursMinutes(96.5 * 3600)).toBe('96 h 30 min');
+    expect([0, 29, 2700, 7200, 7500, 96.5 * 3600].map(formatHoursMinutes)).toEqual(['0 min', '0 min', '45 min', '2 h', '2 h 05 min', '96 h 30 min']);
   });
 });
 

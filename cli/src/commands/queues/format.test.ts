@@ -1,22 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ExecutionStatus, QueuesResponse } from '@plz/contracts';
+import { executionId as id, queuedStatus } from './fixtures.js';
 import { fairShareText, statusText } from './format.js';
 
-const id = '3f2504e0-4f89-11d3-9a0c-0305e82c3301';
-const base: ExecutionStatus = {
-  id,
-  state: 'queued',
-  queue: 'cpu',
-  exit_code: null,
-  error: null,
-  worker_id: null,
-  created_at: '2026-11-29T10:00:00Z',
-  started_at: null,
-  finished_at: null,
-  priority: 'normal',
-  queue_position: null,
-};
-const position = { position: 3, ahead: [{ user: 'alice', executions: 2 }, { user: 'bob', executions: 1 }], workers: 2, typical_seconds: 300, estimated_start_seconds: 150 };
+const base: ExecutionStatus = { ...queuedStatus, queue_position: null };
+const position = queuedStatus.queue_position!;
 
 describe('statusText', () => {
   it('keeps the first line of an execution that is not queued as it was', () => {

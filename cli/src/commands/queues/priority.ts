@@ -12,7 +12,7 @@ import { statusText } from './format.js';
 export function priorityCommand(): Command {
   return new Command('priority')
     .description("change a queued execution's priority in its queue")
-    .addArgument(new Argument('<level>', 'high (admins, or within your allowance), normal or low').choices(priorities))
+    .addArgument(new Argument('<level>', 'the new priority (high: for admins, or within your allowance)').choices(priorities))
     .argument('[id]', 'execution id (default: your last execution)')
     .action(async function (this: Command, level: string, id: string | undefined) {
       const request: SetPriorityRequest = { priority: Priority.parse(level) };
