@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatAgo, formatInstant, formatTable } from './output.js';
+import { formatAgo, formatHoursMinutes, formatInstant, formatOrdinal, formatSpan, formatTable } from './output.js';
 
 describe('formatTable', () => {
   it('pads every column but the last to its widest cell', () => {
@@ -32,5 +32,23 @@ describe('formatAgo', () => {
     expect(formatAgo('2026-09-01T12:00:00Z', now)).toBe('2026-09-01');
     expect(formatAgo('2026-11-29T13:00:00Z', now)).toBe('in the future');
     expect(formatAgo(null, now)).toBe('-');
+  });
+});
+
+describe('formatSpan', () => {
+  it('writes the largest unit, rounded down, and no less than 0 s', () => {
+    expect([0, 59.9, 150, 7199, 3 * 86_400, -3].map(formatSpan)).toEqual(['0 s', '59 s', '2 min', '1 h', '3 d', '0 s']);
+  });
+});
+
+describe('formatHoursMinutes', () => {
+  it('writes hours and minutes, rounded to the minute, never days', () => {
+    expect([0, 29, 2700, 7200, 7500, 96.5 * 3600].map(formatHoursMinutes)).toEqual(['0 min', '0 min', '45 min', '2 h', '2 h 05 min', '96 h 30 min']);
+  });
+});
+
+describe('formatOrdinal', () => {
+  it('picks st, nd, rd and th, teens included', () => {
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 102, 111, 112].map(formatOrdinal)).toEqual(['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '23rd', '101st', '102nd', '111th', '112th']);
   });
 });

@@ -95,9 +95,37 @@ export function formatAgo(iso: string | null | undefined, now: Date = new Date()
   if (Number.isNaN(time)) return iso;
   const seconds = Math.round((now.getTime() - time) / 1000);
   if (seconds < -5) return 'in the future';
-  if (seconds < 60) return `${Math.max(0, seconds)} s ago`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
-  if (seconds < 30 * 86_400) return `${Math.floor(seconds / 86_400)} d ago`;
+  if (seconds < 30 * 86_400) return `${formatSpan(seconds)} ago`;
   return new Date(time).toISOString().slice(0, 10);
+}
+
+/**
+ * A span of time for people, in its largest unit, rounded down: `12 s`, `5 min`, `3 h`, `4 d`
+ * (`seconds`: seconds; below 0 counts as 0).
+ */
+export function formatSpan(seconds: number): string {
+  if (seconds < 60) return `${Math.max(0, Math.floor(seconds))} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h`;
+  return `${Math.floor(seconds / 86_400)} d`;
+}
+
+/**
+ * An amount of time in hours and minutes, rounded to the minute, never in days (a worker-time
+ * total may pass 24 h in a day): `0 min`, `45 min`, `2 h`, `2 h 05 min`, `96 h 30 min`
+ * (`seconds`: seconds).
+ */
+export function formatHoursMinutes(seconds: number): string {
+  const minutes = Math.max(0, Math.round(seconds / 60));
+  const hours = Math.floor(minutes / 60);
+  if (hours === 0) return `${minutes} min`;
+  const rest = minutes % 60;
+  return rest === 0 ? `${hours} h` : `${hours} h ${String(rest).padStart(2, '0')} min`;
+}
+
+/** An English ordinal: `1st`, `2nd`, `3rd`, `4th`, `11th`, `12th`, `13th`, `21st`, `102nd`. */
+export function formatOrdinal(n: number): string {
+  const teen = Math.floor(n / 10) % 10 === 1;
+  const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
 }

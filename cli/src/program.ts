@@ -11,6 +11,7 @@ import { loginCommand } from './commands/account/login.js';
 import { logoutCommand } from './commands/account/logout.js';
 import { whoamiCommand } from './commands/account/whoami.js';
 import { completionCommand } from './commands/completion/index.js';
+import { priorityCommand } from './commands/queues/priority.js';
 import { openedSession } from './commands/common.js';
 import { exitCodes, exitStatusHelp, handleError } from './errors.js';
 import { remindOfVersion } from './version-check.js';
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const command of [
     runCommand(), rerunCommand(), logsCommand(), outputCommand(), describeCommand(), historyCommand(), measuresCommand(),
-    statusCommand(), stopCommand(), listCommand(), lastCommand(), workersCommand(), sweepCommand(), pingCommand(), uiCommand(), loginCommand(),
+    statusCommand(), priorityCommand(), stopCommand(), listCommand(), lastCommand(), workersCommand(), sweepCommand(), pingCommand(), uiCommand(), loginCommand(),
     logoutCommand(), whoamiCommand(), adminCommand(), completionCommand(),
   ]) {
     program.addCommand(throwingErrors(command));

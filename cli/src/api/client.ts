@@ -32,6 +32,10 @@ function hintFor(kind: ApiClientError['kind'], code: string | undefined): string
       return 'check the id: plz list shows your latest executions';
     case 'payload_too_large':
       return 'the snapshot or input is over the deployment\'s limit: add big files to "excluded_paths", or put data in "input"';
+    case 'priority_not_allowed':
+      return 'high priority is for admins, or within your allowance per window (plz workers shows it): use --priority normal, or ask an admin';
+    case 'not_queued':
+      return 'only a queued execution changes priority: plz status shows its state';
     case 'conflict':
       return undefined;
     default:

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import type { ExecutionList, Identity } from '@plz/contracts';
+import { Option, type Command } from 'commander';
+import { priorities, type ExecutionList, type Identity } from '@plz/contracts';
 import { ApiClient } from '../api/client.js';
 import { loadConfig, loadServerConfig } from '../config/load.js';
 import type { ResolvedConfig, ServerConfig } from '../config/schema.js';
@@ -86,4 +86,14 @@ export async function executionIdOrLast(api: ApiClient, id: string | undefined):
   const last = await lastExecution(api);
   if (!last.id) throw new UsageError(`${last.user} has started no execution yet`, 'give an execution id (plz list --all-projects shows every execution)', 'no_execution');
   return last.id;
+}
+
+/**
+ * `--priority <level>` of `plz run`, `plz sweep` and `plz rerun`: `high`, `normal` or `low` (the
+ * queue order of packages/contracts' queue.ts); `fallback` says, in its help, what applies without
+ * it. Commander refuses any other value before the action runs, so before anything is uploaded
+ * (exit status 120).
+ */
+export function priorityOption(fallback: string): Option {
+  return new Option('--priority <level>', `priority in the queue, high being for admins or within your allowance (default: ${fallback})`).choices(priorities);
 }

@@ -51,6 +51,23 @@ describe('loadConfig layering', () => {
   });
 });
 
+describe('priority', () => {
+  it('comes from the file, and PLZ_PRIORITY (a plain string) wins over it', () => {
+    const t = tree({ 'team/project/plz.config.json': { project: 'p', url: 'http://x', priority: 'low' } });
+    expect(loadConfig({ cwd: t.cwd, env: {}, userConfigDir: t.userConfigDir }).config.priority).toBe('low');
+    expect(loadConfig({ cwd: t.cwd, env: { PLZ_PRIORITY: 'high' }, userConfigDir: t.userConfigDir }).config.priority).toBe('high');
+    const none = tree({ 'team/project/plz.config.json': { project: 'p', url: 'http://x' } });
+    expect(loadConfig({ cwd: none.cwd, env: {}, userConfigDir: none.userConfigDir }).config.priority).toBeUndefined();
+  });
+
+  it('refuses anything but high, normal or low, naming where it came from', () => {
+    const t = tree({ 'team/project/plz.config.json': { project: 'p', url: 'http://x', priority: 'urgent' } });
+    expect(() => loadConfig({ cwd: t.cwd, env: {}, userConfigDir: t.userConfigDir })).toThrow(/plz\.config\.json:\n {2}"priority": expected high, normal or low \(got "urgent"\)/);
+    const env = tree({ 'team/project/plz.config.json': { project: 'p', url: 'http://x' } });
+    expect(() => loadConfig({ cwd: env.cwd, env: { PLZ_PRIORITY: 'HIGH' }, userConfigDir: env.userConfigDir })).toThrow(/environment:\n {2}"priority": expected high, normal or low \(got "HIGH"\)/);
+  });
+});
+
 describe('loadConfig errors', () => {
   const error = (files: Record<string, unknown>, env: Record<string, string> = {}, configPath?: string): string => {
     const t = tree(files);

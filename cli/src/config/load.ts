@@ -63,7 +63,7 @@ function environmentLayer(env: Record<string, string | undefined>): Layer | unde
     if (!name.startsWith('PLZ_') || value === undefined) continue;
     const key = name.slice(4).toLowerCase();
     if (!(key in shape)) continue; // other PLZ_ variables belong to other tools
-    const stringKeys = ['url', 'token', 'project', 'image', 'input', 'context_path', 'ca_file'];
+    const stringKeys = ['url', 'token', 'project', 'image', 'input', 'context_path', 'ca_file', 'priority'];
     if (stringKeys.includes(key) || (key === 'command' && !value.trim().startsWith('['))) {
       raw[key] = value;
     } else {

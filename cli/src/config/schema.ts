@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProjectName, Resources } from '@plz/contracts';
+import { priorities, ProjectName, Resources } from '@plz/contracts';
 import { parseInputUri } from '../input.js';
 
 const validInput = (uri: string): boolean => {
@@ -44,6 +44,8 @@ export const ConfigFile = z
     context_path: z.string().min(1),
     resources: LayerResources,
     max_run_seconds: z.number().int().positive(),
+    /** Priority of `plz run` and `plz sweep` in their queue (`--priority` wins); none: the deployment's default, `normal`. */
+    priority: z.enum(priorities, { error: 'expected high, normal or low' }),
     quiet_build: z.boolean(),
     debug: z.boolean(),
     /** PEM file of a CA to trust for `url` (a self-signed HTTPS deployment). */

@@ -33,6 +33,16 @@ describe('bash completion', () => {
     expect(complete(['plz', 'status', '--js']).replies).toEqual(['--json']);
     expect(complete(['plz', 'completion', '']).replies).toEqual(expect.arrayContaining(['--help']));
   });
+
+  it('knows plz priority and --priority, and offers their levels', () => {
+    expect(complete(['plz', 'pri']).replies).toEqual(['priority']);
+    expect(complete(['plz', 'run', '--pri']).replies).toEqual(['--priority']);
+    expect(complete(['plz', 'rerun', '--pri']).replies).toEqual(['--priority']);
+    expect(complete(['plz', 'run', '--priority', '']).replies).toEqual(['high', 'normal', 'low']);
+    expect(complete(['plz', '--json', 'sweep', '--priority', 'n']).replies).toEqual(['normal']);
+    expect(complete(['plz', 'priority', '']).replies).toEqual(expect.arrayContaining(['high', 'normal', 'low', '--help']));
+    expect(complete(['plz', 'priority', 'l']).replies).toEqual(['low']);
+  });
 });
 
 describe('zsh and fish completion', () => {
@@ -42,5 +52,7 @@ describe('zsh and fish completion', () => {
     expect(zshScript(program)).toContain('complete -o default -F _plz_completion plz');
     expect(fishScript(program)).toContain("complete -c plz -n '__fish_use_subcommand' -a 'run'");
     expect(fishScript(program)).toContain("complete -c plz -n '__fish_seen_subcommand_from run' -l queue-without-worker");
+    expect(fishScript(program)).toContain("complete -c plz -n '__fish_seen_subcommand_from run' -l priority -xa 'high normal low'");
+    expect(fishScript(program)).toContain("complete -c plz -n '__fish_seen_subcommand_from priority' -a 'high normal low'");
   });
 });

@@ -1,19 +1,28 @@
 import type { Command } from 'commander';
 
-/** One command of the tree: its path of names from the root (`''`, `admin`, `admin users`), subcommands and options. */
+/**
+ * One command of the tree: its path of names from the root (`''`, `admin`, `admin users`),
+ * subcommands, options, and the values of those options (by long flag) and of its first argument
+ * (key `''`) that are fixed choices (`--priority high|normal|low`).
+ */
 interface Node {
   path: string;
   commands: { name: string; description: string }[];
   options: string[];
+  choices: Record<string, readonly string[]>;
 }
 
-/** Every command of `program`, depth first, with its subcommands' names and its long and short options. */
+/** Every command of `program`, depth first, with its subcommands' names, its long and short options and their choices. */
 export function commandTree(program: Command): Node[] {
   const nodes: Node[] = [];
   const visit = (command: Command, path: string): void => {
     const visible = command.commands.filter((sub) => !(sub as unknown as { _hidden?: boolean })._hidden);
     const options = command.options.flatMap((option) => [option.long, option.short]).filter((flag): flag is string => Boolean(flag));
-    nodes.push({ path, commands: visible.map((sub) => ({ name: sub.name(), description: sub.description() })), options: [...options, '--help'] });
+    const choices: Record<string, readonly string[]> = {};
+    for (const option of command.options) if (option.long && option.argChoices) choices[option.long] = option.argChoices;
+    const first = command.registeredArguments[0]?.argChoices;
+    if (first) choices[''] = first;
+    nodes.push({ path, commands: visible.map((sub) => ({ name: sub.name(), description: sub.description() })), options: [...options, '--help'], choices });
     for (const sub of visible) visit(sub, path ? `${path} ${sub.name()}` : sub.name());
   };
   visit(program, '');
@@ -25,7 +34,8 @@ const shellWord = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 /**
  * A bash completion script for `plz` (`source <(plz completion bash)`): completes subcommands at
  * any depth and options, falling back to file names (`complete -o default`) where it has nothing.
- * Global options (`--json`, `-c FILE`) may come anywhere.
+ * Global options (`--json`, `-c FILE`) may come anywhere. After an option with fixed choices it
+ * offers only those; right after a command whose first argument has fixed choices, those too.
  */
 export function bashScript(program: Command): string {
   const nodes = commandTree(program);
@@ -33,6 +43,15 @@ export function bashScript(program: Command): string {
   const known = nodes.filter((node) => node.path).map((node) => shellWord(node.path)).join('|');
   const cases = nodes
     .map((node) => `    ${shellWord(node.path)}) words=${shellWord([...node.commands.map((c) => c.name), ...new Set([...node.options, ...globals])].join(' '))} ;;`)
+    .join('\n');
+  const values = nodes
+    .flatMap((node) =>
+      Object.entries(node.choices).map(([flag, choices]) => {
+        const words = shellWord(choices.join(' '));
+        // The first argument: the word before is the command's own name; its options stay on offer.
+        return flag ? `    ${shellWord(`${node.path}|${flag}`)}) words=${words} ;;` : `    ${shellWord(`${node.path}|${node.path.split(' ').pop()}`)}) words="${choices.join(' ')} $words" ;;`;
+      }),
+    )
     .join('\n');
   return `# bash completion for plz: source <(plz completion bash), or save it in
 # ~/.local/share/bash-completion/completions/plz
@@ -49,6 +68,9 @@ _plz_completion() {
   case "$path" in
 ${cases}
     *) words="" ;;
+  esac
+  case "$path|\${COMP_WORDS[COMP_CWORD-1]}" in
+${values}
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
@@ -74,8 +96,10 @@ export function fishScript(program: Command): string {
     const condition = names.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${names[names.length - 1]}`;
     for (const sub of node.commands) lines.push(`complete -c plz -n ${fishText(condition)} -a ${fishText(sub.name)} -d ${fishText(sub.description)}`);
     for (const option of node.options.filter((flag) => flag.startsWith('--'))) {
-      lines.push(`complete -c plz${names.length ? ` -n ${fishText(`__fish_seen_subcommand_from ${names[names.length - 1]}`)}` : ''} -l ${option.slice(2)}`);
+      const choices = node.choices[option] ? ` -xa ${fishText(node.choices[option].join(' '))}` : '';
+      lines.push(`complete -c plz${names.length ? ` -n ${fishText(`__fish_seen_subcommand_from ${names[names.length - 1]}`)}` : ''} -l ${option.slice(2)}${choices}`);
     }
+    if (node.choices[''] && names.length) lines.push(`complete -c plz -n ${fishText(condition)} -a ${fishText(node.choices[''].join(' '))}`);
   }
   return `${lines.join('\n')}\n`;
 }

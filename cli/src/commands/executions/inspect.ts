@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { ExecutionList, ExecutionRecord, ExecutionStatus, History, Identity, MeasuresResponse, StopResult, WorkersResponse } from '@plz/contracts';
+import type { ExecutionList, ExecutionRecord, ExecutionStatus, History, Identity, MeasuresResponse, QueuesResponse, StopResult, WorkersResponse } from '@plz/contracts';
+import { ApiClientError, type ApiClient } from '../../api/client.js';
 import { ConfigError } from '../../errors.js';
 import { formatAgo, formatTable } from '../../output.js';
 import { executionIdOrLast, openServerSession } from '../common.js';
+import { fairShareText, statusText } from '../queues/format.js';
 import { formatLimits } from './limits.js';
 
 // The read-only verbs and stop: each asks one endpoint and prints its answer.
@@ -19,16 +21,15 @@ export function describeCommand(): Command {
     });
 }
 
-/** `plz status [ID]`: state, exit code or error. */
+/** `plz status [ID]`: state, exit code or error; while queued, priority, position and expected start (statusText). */
 export function statusCommand(): Command {
   return new Command('status')
-    .description("show an execution's state")
+    .description("show an execution's state (and, while it is queued, its place in the queue)")
     .argument('[id]', 'execution id (default: your last execution)')
     .action(async function (this: Command, id: string | undefined) {
       const { api, printer } = openServerSession(this);
       const status = await api.json<ExecutionStatus>('GET', `/api/v1/executions/${await executionIdOrLast(api, id)}/status`);
-      const detail = status.state === 'failed' ? ` (exit code ${status.exit_code})` : status.state === 'error' ? ` (${status.error})` : '';
-      printer.result(status, `${status.id}: ${status.state}${detail}`);
+      printer.result(status, statusText(status));
     });
 }
 
@@ -145,14 +146,32 @@ export function workersText(answer: WorkersResponse): string {
   return [...(lines.length ? lines : ['no live worker']), ...queues].join('\n');
 }
 
-/** `plz workers`: live workers, their job limits and queue lengths (`--json`: the API's answer as it is). */
+/**
+ * The fair share of every queue (`GET /api/v1/queues`), or null from a deployment older than
+ * fair sharing (it answers 404 there).
+ */
+export async function fairShare(api: ApiClient): Promise<QueuesResponse | null> {
+  try {
+    return await api.json<QueuesResponse>('GET', '/api/v1/queues');
+  } catch (error) {
+    if (error instanceof ApiClientError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+/**
+ * `plz workers`: live workers, their job limits and queue lengths, then each queue's fair share
+ * (fairShareText). `--json`: the workers answer as it is, with the queues answer as `fair_share`
+ * (null from a deployment older than fair sharing).
+ */
 export function workersCommand(): Command {
   return new Command('workers')
-    .description('list live workers (with their job limits) and queue lengths')
+    .description("list live workers (with their job limits), queue lengths, and each queue's users by fair share")
     .action(async function (this: Command) {
       const { api, printer } = openServerSession(this);
-      const answer = await api.json<WorkersResponse>('GET', '/api/v1/workers');
-      printer.result(answer, workersText(answer));
+      const [answer, queues] = await Promise.all([api.json<WorkersResponse>('GET', '/api/v1/workers'), fairShare(api)]);
+      const text = [workersText(answer), '', queues ? fairShareText(queues) : 'fair share: this deployment does not report it (it is older than fair sharing)'].join('\n');
+      printer.result({ ...answer, fair_share: queues }, text);
     });
 }
 

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { ExecutionRecord } from '@plz/contracts';
+import { Priority, type ExecutionRecord, type RerunRequest } from '@plz/contracts';
 import { readParametersFile } from '../../parameters.js';
-import { executionIdOrLast, openServerSession } from '../common.js';
+import { executionIdOrLast, openServerSession, priorityOption } from '../common.js';
 import { followExecution } from './follow.js';
 
-const Options = z.object({ overrideParameters: z.string().optional(), detach: z.boolean().default(false), outputDir: z.string().optional() });
+const Options = z.object({ overrideParameters: z.string().optional(), detach: z.boolean().default(false), outputDir: z.string().optional(), priority: Priority.optional() });
 
 /** `plz rerun [ID]`: the same snapshot and input again, parameters optionally replaced. */
 export function rerunCommand(): Command {
@@ -15,11 +15,15 @@ export function rerunCommand(): Command {
     .option('--override-parameters <file>', 'JSON object replacing the parameters')
     .option('-d, --detach', 'submit and return at once')
     .option('-o, --output-dir <dir>', 'where the output goes (default output/<execution-id>)')
+    .addOption(priorityOption("the earlier execution's"))
     .action(async function (this: Command, id: string | undefined) {
       const options = Options.parse(this.opts());
       const { api, printer } = openServerSession(this);
       const source = await executionIdOrLast(api, id);
-      const body = options.overrideParameters ? { parameters: readParametersFile(options.overrideParameters) } : {};
+      const body: Partial<RerunRequest> = {
+        ...(options.overrideParameters ? { parameters: readParametersFile(options.overrideParameters) } : {}),
+        ...(options.priority ? { priority: options.priority } : {}),
+      };
       const execution = await api.json<ExecutionRecord>('POST', `/api/v1/executions/${source}/rerun`, { json: body });
       if (printer.json && options.detach) printer.result(execution);
       printer.success(`execution ${execution.id} queued (rerun of ${source})`);

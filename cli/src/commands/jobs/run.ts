@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { ExecutionRecord } from '@plz/contracts';
+import { Priority, type ExecutionRecord } from '@plz/contracts';
 import { readParametersFile } from '../../parameters.js';
-import { openSession } from '../common.js';
+import { openSession, priorityOption } from '../common.js';
 import { followExecution } from './follow.js';
 import { executionSpec, prepareSubmission } from './submit.js';
 
@@ -12,6 +12,7 @@ const Options = z.object({
   outputDir: z.string().optional(),
   name: z.string().min(1).max(200).optional(),
   queueWithoutWorker: z.boolean().default(false),
+  priority: Priority.optional(),
 });
 
 /** `plz run`: snapshot the code, upload the input, submit, follow the logs, fetch the output. */
@@ -23,12 +24,13 @@ export function runCommand(): Command {
     .option('-o, --output-dir <dir>', 'where the output goes (default output/<execution-id>)')
     .option('--name <name>', 'a name for the execution')
     .option('--queue-without-worker', 'queue even if no live worker can run it now')
+    .addOption(priorityOption('"priority" in plz.config.json, else normal'))
     .action(async function (this: Command) {
       const options = Options.parse(this.opts());
       const { config, api, printer, configFiles } = openSession(this);
       const parameters = options.parameters ? readParametersFile(options.parameters) : {};
       const prepared = await prepareSubmission(config, api, printer, { configFiles, env: process.env });
-      const spec = executionSpec(config, prepared, parameters, { ...(options.name ? { name: options.name } : {}), queueWithoutWorker: options.queueWithoutWorker });
+      const spec = executionSpec(config, prepared, parameters, { ...(options.name ? { name: options.name } : {}), ...(options.priority ? { priority: options.priority } : {}), queueWithoutWorker: options.queueWithoutWorker });
       const execution = await api.json<ExecutionRecord>('POST', '/api/v1/executions', { json: spec });
       if (printer.json && options.detach) printer.result(execution);
       printer.success(`execution ${execution.id} queued on ${execution.queue}`);

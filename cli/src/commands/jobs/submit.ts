@@ -1,4 +1,5 @@
-import type { ExecutionSpec, InputRef } from '@plz/contracts';
+import type { ExecutionSpec, InputRef, Priority } from '@plz/contracts';
+import type { z } from 'zod';
 import type { ApiClient } from '../../api/client.js';
 import { progress, uploadIfMissing } from '../../api/transfer.js';
 import { exitCodes } from '../../errors.js';
@@ -82,8 +83,20 @@ export async function prepareSubmission(config: ResolvedConfig, api: ApiClient, 
   }
 }
 
-/** The execution spec for the configuration, prepared snapshot and input, and parameters. */
-export function executionSpec(config: ResolvedConfig, prepared: Prepared, parameters: Record<string, unknown>, extra: { name?: string; queueWithoutWorker?: boolean } = {}): ExecutionSpec {
+/**
+ * The execution spec (the body of `POST /api/v1/executions`, and of `POST /api/v1/sweeps` with
+ * its parameters replaced) for the configuration, prepared snapshot and input, and parameters.
+ * `priority` is `extra.priority` (the `--priority` flag), else the configuration's `priority`,
+ * else left out: the deployment's default (`normal`) applies, and a deployment older than
+ * priorities still accepts the spec.
+ */
+export function executionSpec(
+  config: ResolvedConfig,
+  prepared: Prepared,
+  parameters: Record<string, unknown>,
+  extra: { name?: string; queueWithoutWorker?: boolean; priority?: Priority } = {},
+): z.input<typeof ExecutionSpec> {
+  const priority = extra.priority ?? config.priority;
   return {
     project: config.project,
     snapshot: prepared.snapshot,
@@ -94,5 +107,6 @@ export function executionSpec(config: ResolvedConfig, prepared: Prepared, parame
     queue_without_worker: Boolean(extra.queueWithoutWorker),
     ...(config.max_run_seconds ? { max_run_seconds: config.max_run_seconds } : {}),
     ...(extra.name ? { name: extra.name } : {}),
+    ...(priority ? { priority } : {}),
   };
 }

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { SweepParameters, type SweepCreated, type SweepStatus, type SweepStopResult } from '@plz/contracts';
+import { Priority, SweepParameters, type SweepCreated, type SweepStatus, type SweepStopResult } from '@plz/contracts';
 import { downloadTar } from '../../api/transfer.js';
 import { UsageError } from '../../errors.js';
 import { readJsonFile } from '../../parameters.js';
-import { openSession } from '../common.js';
+import { openSession, priorityOption } from '../common.js';
 import { executionSpec, prepareSubmission } from './submit.js';
 
 const uuid = z.string().uuid({ message: 'expected a sweep id (a UUID, as plz sweep printed)' });
@@ -25,14 +25,15 @@ export function sweepCommand(): Command {
     .description('run the job once per parameter set (a JSON list of objects, or a grid of lists)')
     .option('-p, --parameters <file>', 'the parameter sets')
     .option('--queue-without-worker', 'queue even if no live worker can run them now')
+    .addOption(priorityOption('"priority" in plz.config.json, else normal'))
     .action(async function (this: Command) {
-      const { parameters, queueWithoutWorker } = z
-        .object({ parameters: z.string({ message: '--parameters FILE is required' }), queueWithoutWorker: z.boolean().default(false) })
+      const { parameters, queueWithoutWorker, priority } = z
+        .object({ parameters: z.string({ message: '--parameters FILE is required' }), queueWithoutWorker: z.boolean().default(false), priority: Priority.optional() })
         .parse(this.opts());
       const sets = readSweepParameters(parameters);
       const { config, api, printer, configFiles } = openSession(this);
       const prepared = await prepareSubmission(config, api, printer, { configFiles, env: process.env });
-      const { parameters: _unused, ...spec } = executionSpec(config, prepared, {}, { queueWithoutWorker });
+      const { parameters: _unused, ...spec } = executionSpec(config, prepared, {}, { queueWithoutWorker, ...(priority ? { priority } : {}) });
       const created = await api.json<SweepCreated>('POST', '/api/v1/sweeps', { json: { ...spec, parameters: sets } });
       printer.result(created, `sweep ${created.id}: ${created.executions.length} executions queued\nfollow it with "plz sweep status ${created.id}"`);
     });
