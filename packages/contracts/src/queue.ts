@@ -28,10 +28,11 @@ export type UserAhead = z.infer<typeof UserAhead>;
 
 /**
  * Where a queued execution stands: `position` 1 starts next. It is the order the dispatcher would
- * follow if nothing else were submitted and every execution took the queue's typical duration
- * (`typical_seconds`: the mean of the executions that ended in the window, else the fair-share
- * quantum), so it is exact for executions shorter than the quantum, an estimate otherwise.
- * `estimated_start_seconds` is from now, with the queue's live workers; null when none is alive.
+ * follow if nothing else were submitted and each user's executions took what theirs took on
+ * average in the fair-share window (one quantum for a user without any), so it is exact for
+ * executions shorter than the quantum, an estimate otherwise. `typical_seconds` is the mean of the
+ * queue's executions that ended in the window (the quantum when none did);
+ * `estimated_start_seconds` is from now, with the queue's live workers, null when none is alive.
  */
 export const QueuePosition = z.object({
   position: z.number().int().positive(),

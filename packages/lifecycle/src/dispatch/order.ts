@@ -65,6 +65,8 @@ export function chargeSeconds(finishedSeconds: number, finishedExecutions: numbe
 export const quantaOf = (seconds: number, settings: FairShareSettings): number => Math.floor(seconds / settings.quantum_seconds);
 
 interface SimUser {
+  /** How long the user's executions are expected to hold a worker, ms. */
+  durationMs: number;
   /** Waiting executions by priority rank, oldest first. */
   waiting: WaitingExecution[][];
   finishedSeconds: number;
@@ -78,7 +80,8 @@ interface SimUser {
 
 /**
  * The order in which the dispatcher would start the queue's waiting executions if nothing else
- * were submitted and every execution took `typicalSeconds`: a simulation of the workers (each free
+ * were submitted and each user's executions took what theirs took on average in the window (a
+ * quantum for a user without any): a simulation of the workers (each free
  * when its execution ends) applying the dispatcher's rule at each start: highest priority first,
  * then the user with the fewest whole quanta of use (chargeSeconds), then the oldest submission;
  * users at MAX_RUNNING_PER_USER wait for one of theirs to end; an execution in backoff waits for
@@ -91,13 +94,15 @@ interface SimUser {
 export function predictStarts(snapshot: QueueSnapshot, until?: string): PredictedStart[] {
   const { settings } = snapshot;
   const nowMs = snapshot.at.getTime();
-  const durationMs = Math.max(snapshot.typicalSeconds, 0) * 1000;
   const users = new Map<string, SimUser>();
   const user = (id: string): SimUser => {
     let found = users.get(id);
     if (!found) {
       const use = snapshot.use.get(id);
+      // what the user's executions took on average in the window; a quantum for a user without any
+      const durationMs = (use && use.finishedExecutions > 0 ? use.finishedSeconds / use.finishedExecutions : settings.quantum_seconds) * 1000;
       found = {
+        durationMs,
         waiting: [[], [], []],
         finishedSeconds: use?.finishedSeconds ?? 0,
         finishedExecutions: use?.finishedExecutions ?? 0,
@@ -168,7 +173,7 @@ export function predictStarts(snapshot: QueueSnapshot, until?: string): Predicte
     const level = best.sim.waiting[best.execution.priority]!;
     level.splice(level.indexOf(best.execution), 1);
     remaining -= 1;
-    const endMs = atMs + Math.max(durationMs, 1);
+    const endMs = atMs + Math.max(best.sim.durationMs, 1);
     best.sim.held.push({ startMs: atMs, endMs });
     free[slot] = endMs;
     starts.push({ id: best.execution.id, user_id: best.execution.user_id, position: starts.length + 1, startInSeconds: snapshot.workers > 0 ? Math.max(0, (atMs - nowMs) / 1000) : null });
