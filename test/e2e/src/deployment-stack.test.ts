@@ -10,6 +10,7 @@ import { parse, stringify } from 'yaml';
 import { faultSuite } from '@plz/faults';
 import { cliInstallFlow } from './cli-install-flow.js';
 import { containmentFlow } from './containment-flow.js';
+import { fairShareFlow } from './fair-share-flow.js';
 import { ComposeProject, dockerBinary, dockerEnv } from './docker.js';
 import { generateDeployment as generate } from './generate.js';
 import { PlzUser, runCommand, type Result } from './plz-cli.js';
@@ -20,7 +21,7 @@ import { datasetsProbe, plzFlow } from './plz-flow.js';
  * --enable-postgres-ssl` (certificate made here with openssl), `docker compose up -d --wait`
  * (building the plz images from the copied sources), every service healthy and reachable through
  * NGINX and on PostgreSQL over TLS, the plz flow, the containment of jobs (issue 14: network,
- * limits, fork bomb, image cache), the CLI installed from the deployment, init again on the running deployment, then the
+ * limits, fork bomb, image cache), fair sharing of the queues (issue 20), the CLI installed from the deployment, init again on the running deployment, then the
  * operator's paths of issue 8: the systemd unit verified and its commands run as written, a
  * datasets folder that disappeared, a datasets volume of the NFS kind from the override template;
  * `down -v` at the end.
@@ -165,6 +166,9 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
 
   // Issue 14: jobs are contained: kept away from the host, the services and each other, under limits.
   containmentFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug, directory, expectAllHealthy }));
+
+  // Issue 20: the queues are shared fairly, by priority, and say who is ahead.
+  fairShareFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, directory, expectAllHealthy }));
 
   // Issue 13: the researcher's plz, installed from the deployment.
   cliInstallFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug }));

@@ -72,6 +72,18 @@ export class FaultsApi {
     }
   }
 
+  /** The same API with another user's token. */
+  as(token: string): FaultsApi {
+    return new FaultsApi(this.baseUrl, token);
+  }
+
+  /** Creates a user (role `user`) and a token of theirs, as an admin: the API as them. */
+  async newUser(name: string): Promise<FaultsApi> {
+    await this.retrying(() => this.json('POST', '/api/v1/users', { json: { name } }));
+    const { token } = await this.retrying(() => this.json<{ token: string }>('POST', `/api/v1/users/${name}/tokens`, { json: { name: 'fault-suite' } }));
+    return this.as(token);
+  }
+
   /** Uploads a snapshot (`PUT /api/v1/snapshots/{sha256}`, a no-op when stored). */
   async putSnapshot(sha256: string, bytes: Buffer): Promise<void> {
     const response = await this.request('PUT', `/api/v1/snapshots/${sha256}`, { bytes, type: 'application/gzip' }, 120_000);

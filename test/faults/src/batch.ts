@@ -38,7 +38,7 @@ export class Batch {
   readonly last = new Map<string, Polled>();
 
   constructor(
-    private readonly api: FaultsApi,
+    readonly api: FaultsApi,
     private readonly snapshot: string,
     readonly fault: string,
     run: string,
@@ -46,18 +46,29 @@ export class Batch {
     this.project = `faults-${run}-${fault}`;
   }
 
-  /** Submits one execution (never retried: see FaultsApi.submit). */
-  async submitOne(seconds: number): Promise<void> {
+  /**
+   * Submits one execution (never retried: see FaultsApi.submit), as the admin or as `as` (another
+   * user's API).
+   * @returns its id when accepted.
+   */
+  async submitOne(seconds: number, as: FaultsApi = this.api): Promise<string | undefined> {
     const parameters: JobParameters = { fault: this.fault, index: this.submitted, seconds };
     this.submitted += 1;
-    const answer = await this.api.submit({ project: this.project, snapshot: this.snapshot, parameters: { ...parameters }, tags: ['fault-suite', this.fault], max_run_seconds: 900 });
+    const answer = await as.submit({ project: this.project, snapshot: this.snapshot, parameters: { ...parameters }, tags: ['fault-suite', this.fault], max_run_seconds: 900 });
     if (answer.outcome === 'accepted') this.accepted.set(answer.id, parameters);
     else this.refusals.push(answer.reason);
+    return answer.outcome === 'accepted' ? answer.id : undefined;
   }
 
-  /** Submits `count` executions, `concurrency` at a time. */
-  async submit(count: number, seconds: number, concurrency = 8): Promise<void> {
-    await mapLimit(Array.from({ length: count }, (_, i) => i), concurrency, () => this.submitOne(seconds));
+  /** Submits `count` executions, `concurrency` at a time (1: in order), as the admin or as `as`; the ids accepted. */
+  async submit(count: number, seconds: number, concurrency = 8, as: FaultsApi = this.api): Promise<string[]> {
+    const ids = await mapLimit(Array.from({ length: count }, (_, i) => i), concurrency, () => this.submitOne(seconds, as));
+    return ids.filter((id): id is string => id !== undefined);
+  }
+
+  /** The status of one execution now, read through the admin's API (retried while the REST API does not answer). */
+  statusOf(id: string): Promise<Polled> {
+    return this.api.retrying(() => this.api.status(id));
   }
 
   /** Every execution to judge: the accepted ones and those recorded despite a refusal. */

@@ -14,12 +14,18 @@ export interface Fault {
   title: string;
   /** Submits the fault's executions into `batch`, injects the fault, undoes it as an operator would. */
   scenario(batch: Batch, stack: Stack): Promise<Injected>;
+  /** Checks of its own once every execution has ended: the problems found (none: it held). */
+  verify?(batch: Batch, stack: Stack): Promise<string[]>;
 }
 
 const running = (count: number) => (statuses: Array<{ state: string }>) => statuses.filter((s) => s.state === 'running').length >= count;
 
+/** The dispatch order the queue-order fault expects after its restarts: ids by the position `status` gave before them. */
+let predictedOrder: string[] = [];
+
 /**
- * The six faults of issue 15, each on the deployment's two CPU workers. Job durations are chosen so
+ * The six faults of issue 15, and the dispatch order across restarts (issue 20), each on the
+ * deployment's two CPU workers. Job durations are chosen so
  * that the fault lands while jobs run (or, for MinIO, while they are harvested).
  */
 export const faults: Fault[] = [
@@ -83,7 +89,7 @@ export const faults: Fault[] = [
         await stack.kill('restapi');
         back = await stack.backAfterKill('restapi', 5_000);
       })();
-      const inFlight: Array<Promise<void>> = [];
+      const inFlight: Array<Promise<unknown>> = [];
       for (let i = 0; i < 100; i += 1) {
         inFlight.push(batch.submitOne(0));
         await sleep(20);
@@ -99,6 +105,47 @@ export const faults: Fault[] = [
           `${batch.accepted.size} accepted, ${batch.refusals.length} refused (${[...reasons].map(([reason, count]) => `${count} × ${reason}`).join('; ')}), ${batch.recordedDespiteRefusal.length} of the refused recorded all the same`,
         ],
       };
+    },
+  },
+  {
+    name: 'queue-order',
+    title: 'Redis, the REST API and a worker restarted with two users queued',
+    async scenario(batch, stack) {
+      // Both workers busy, then two users of their own queue behind them: their positions are
+      // read, then Redis is restarted, the REST API killed and a worker restarted gracefully (it
+      // re-attaches to its running job); the workers must then take them in the positions' order.
+      await batch.submit(2, 40);
+      await batch.waitUntil('both workers running a job', running(2));
+      const tag = batch.project.slice(-12).replace(/[^a-z0-9]/g, '');
+      const first = await batch.api.newUser(`faults-a-${tag}`);
+      const second = await batch.api.newUser(`faults-b-${tag}`);
+      const ids = [...(await batch.submit(6, 1, 1, first)), ...(await batch.submit(4, 1, 1, second))];
+      const positions = new Map<string, number>();
+      for (const id of ids) {
+        const status = await batch.statusOf(id);
+        if (status === 'missing' || !status.queue_position) throw new Error(`execution ${id} has no queue position (${status === 'missing' ? 'missing' : status.state})`);
+        positions.set(id, status.queue_position.position);
+      }
+      predictedOrder = [...positions].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+      await stack.compose(['restart', 'redis']);
+      await stack.kill('restapi');
+      const back = await stack.backAfterKill('restapi');
+      await stack.compose(['restart', 'worker-cpu-1']);
+      return {
+        notes: [
+          `2 executions of 40 s on both workers, then 6 of user a and 4 of user b (1 s) queued behind them at positions 1-${ids.length}; ` +
+            `\`docker compose restart redis\`, restapi killed (brought back by ${back}), \`docker compose restart worker-cpu-1\``,
+        ],
+      };
+    },
+    async verify(_batch, stack) {
+      const rows = await stack.sql(`SELECT id, attempts FROM executions WHERE id IN (${predictedOrder.map((id) => `'${id}'`).join(', ')}) ORDER BY claimed_at, id`);
+      const taken = rows.map((row) => row.split(' ')[0]!);
+      const problems: string[] = [];
+      if (taken.join(' ') !== predictedOrder.join(' ')) problems.push(`taken in another order than the positions said: ${taken.map((id) => predictedOrder.indexOf(id) + 1).join(', ')}`);
+      const again = rows.filter((row) => row.split(' ')[1] !== '1');
+      if (again.length > 0) problems.push(`taken more than once: ${again.join('; ')}`);
+      return problems;
     },
   },
   {

@@ -30,6 +30,12 @@ export class Stack {
     return this.baseUrl;
   }
 
+  /** Rows of `query` on the REST API's database (psql as the superuser in the db container), columns separated by a space. */
+  async sql(query: string): Promise<string[]> {
+    const { stdout } = await this.project.compose(['exec', '-T', 'db', 'psql', '-X', '-At', '-F', ' ', '-U', 'postgres', '-d', 'restapi', '-c', query]);
+    return stdout.trim().split('\n').filter(Boolean);
+  }
+
   /** The long-running services of the deployment (`compose config --services`: those without a profile). */
   async services(): Promise<string[]> {
     return (await this.project.compose(['config', '--services'])).stdout.trim().split('\n').filter(Boolean).sort();

@@ -40,6 +40,16 @@ export async function runFault(fault: Fault, stack: Stack, api: FaultsApi, snaps
   }
   await batch.settle(faultEnded + stuckAfterMs);
   const judged = await batch.judge();
+  if (fault.verify) {
+    try {
+      const problems = await fault.verify(batch, stack);
+      notes.push(...problems);
+      if (problems.length > 0) error ??= new Error(`${fault.name}: ${problems.join('; ')}`);
+    } catch (e) {
+      error ??= e as Error;
+      notes.push(`the check failed: ${(e as Error).message}`);
+    }
+  }
   const unexplained = judged.filter((entry) => entry.verdict === 'lost' || entry.verdict === 'stuck').slice(0, 10);
   const lines = await stack.linesMentioning(unexplained.map((entry) => entry.id), explainingServices, batch.startedAt);
   const row = rowOf(fault.name, batch.submitted, batch.refusals.length, batch.recordedDespiteRefusal.length, judged, Math.round((Date.now() - batch.startedAt.getTime()) / 1000), notes);

@@ -107,6 +107,26 @@ describe('Dispatcher on PostgreSQL', () => {
     expect(buckets.map((bucket) => bucket.executions)).toEqual([...Array(buckets.length - 1).fill(0), 1]);
   });
 
+  it("records use when the worker's role, which may not write queue_usage, ends an execution, and lets it read use to dispatch", async () => {
+    const [id] = await submit('dan', 1);
+    await dispatcher().claimNext(queue, 'w', []);
+    // as roles.sql grants the worker: executions, and nothing of queue_usage but what the migration gives everyone
+    await db.raw(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'plz_worker_like') THEN CREATE ROLE plz_worker_like; END IF; END $$`);
+    await db.raw('GRANT SELECT, UPDATE ON executions TO plz_worker_like');
+    await db.raw('GRANT SELECT (id, name) ON users TO plz_worker_like');
+    await db.transaction(async (trx) => {
+      await trx.raw('SET LOCAL ROLE plz_worker_like');
+      await expect(trx('queue_usage').insert({ queue, user_id: users.get('dan'), hour: trx.fn.now(), seconds: 1 })).rejects.toThrow(/permission denied/);
+    });
+    await db.transaction(async (trx) => {
+      await trx.raw('SET LOCAL ROLE plz_worker_like');
+      expect(await new ExecutionStore(trx).endTaken(id!, 'error', 'test')).toBe(true);
+      await submit('dan', 1);
+      expect(await new Dispatcher(trx, defaultFairShare).claimNext(queue, 'w', [])).toMatchObject({ user: 'dan' });
+    });
+    expect(await db('queue_usage').where({ queue }).sum('executions as executions').first()).toEqual({ executions: '1' });
+  });
+
   it('starts high before normal before low, whatever the use', async () => {
     const [low] = await submit('ann', 1, 2);
     await submit('bob', 2, 1);

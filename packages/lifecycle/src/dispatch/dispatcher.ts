@@ -149,6 +149,15 @@ export class Dispatcher {
     );
   }
 
+  /**
+   * Whether `userId` has an execution waiting in `queue` (one probe of `executions_waiting` per
+   * priority). A worker asks when one of the user's executions ends under a per-user cap: the
+   * jobs that woke workers while the user was at the cap found nothing to take and are gone.
+   */
+  async hasWaiting(queue: string, userId: string): Promise<boolean> {
+    return (await this.db('executions').where({ state: 'queued', queue, user_id: userId }).whereIn('priority', [0, 1, 2]).first('id')) !== undefined;
+  }
+
   /** Queues with waiting or held executions (one probe of each partial index per queue). */
   async activeQueues(): Promise<string[]> {
     const rows = (await this.db.raw(`

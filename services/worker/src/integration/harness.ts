@@ -57,6 +57,8 @@ export interface Submission {
   name?: string;
   /** false: only the row is recorded (the test enqueues a job of its own). */
   enqueue?: boolean;
+  /** Whose execution it is (default: the bed's user). */
+  userId?: string;
 }
 
 export type TestBed = Awaited<ReturnType<typeof createTestBed>>;
@@ -156,7 +158,7 @@ export async function createTestBed(prefix: string) {
           project: `project-${prefix}`,
           name: submission.name ?? null,
           tags: [],
-          user_id: user!.id,
+          user_id: submission.userId ?? user!.id,
           queue: 'cpu',
           snapshot: submission.snapshot,
           input: submission.input ?? null,

@@ -57,6 +57,21 @@ export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise
     ctx.busy.delete(id);
     ctx.busyChanged();
   }
+  await wakeForCappedUser(ctx, claimed);
+}
+
+/**
+ * Under MAX_RUNNING_PER_USER, the jobs that woke workers while this user was at the cap found
+ * nothing to take and ended: now that one of the user's executions has ended, a job wakes a worker
+ * for the next one (when the user has one waiting). Never throws.
+ */
+async function wakeForCappedUser(ctx: WorkerContext, row: ExecutionRow): Promise<void> {
+  if (ctx.config.fairShare.max_running_per_user === null || ctx.detach.aborted) return;
+  try {
+    if (await ctx.dispatcher.hasWaiting(row.queue, row.user_id)) await ctx.wake(row.id, 0);
+  } catch (error) {
+    ctx.logger.warn({ err: error, execution_id: row.id }, 'could not check for waiting executions of a capped user: the reconciler will wake a worker');
+  }
 }
 
 /** Ends an execution that never ran in `error` with `reason`, and its live log. */
