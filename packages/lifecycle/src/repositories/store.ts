@@ -103,13 +103,13 @@ export class ExecutionStore {
   /**
    * `preparing → queued` for another worker to take (nothing of the job ran yet: a transient failure
    * while preparing, or its worker is gone). Only when `workerId` (if given) holds it. The MLflow
-   * run recorded, if any, is kept and reused by the next worker. With `notBefore`, no worker takes
-   * it before then (a backoff); it keeps its place in the queue (its submission time).
+   * run recorded, if any, is kept and reused by the next worker. With `backoffMs`, no worker takes
+   * it for that long (by the database's clock); it keeps its place in the queue (its submission time).
    */
-  async release(id: string, workerId?: string, notBefore?: Date): Promise<boolean> {
+  async release(id: string, workerId?: string, backoffMs = 0): Promise<boolean> {
     const row = await this.move(id, 'queued', {
       from: ['preparing'],
-      set: { worker_id: null, gpus: null, claimed_at: null, not_before: notBefore ?? null },
+      set: { worker_id: null, gpus: null, claimed_at: null, not_before: backoffMs > 0 ? this.db.raw('now() + make_interval(secs => ?)', [backoffMs / 1000]) : null },
       where: (query) => (workerId ? query.where('worker_id', workerId) : undefined),
     });
     return row !== undefined;

@@ -174,7 +174,7 @@ async function execute(ctx: WorkerContext, spec: JobSpec, row: ExecutionRow, job
       await session.removeContainer();
       await session.detach();
       const released = await session
-        .persist('putting the execution back in the queue', () => ctx.executions.release(spec.execution_id, ctx.config.WORKER_ID, new Date(Date.now() + backoffMs)), 60_000)
+        .persist('putting the execution back in the queue', () => ctx.executions.release(spec.execution_id, ctx.config.WORKER_ID, backoffMs), 60_000)
         .catch(() => false);
       if (released) await ctx.wake(spec.execution_id, backoffMs);
       return;
