@@ -105,7 +105,7 @@ export function openRuntime(settings: RuntimeSettings, logger: Logger): Runtime 
   const blobs = new Blobs(store, settings.buckets, settings.limits, logger);
   const workers = new WorkerDirectory(redis, queues, settings.workerCacheMs);
   const fairShare = settings.fairShare ?? defaultFairShare;
-  const priorities = new PriorityPolicy(db, executions, fairShare);
+  const priorities = new PriorityPolicy(usersRepository, executions, fairShare);
   const queueView = new QueueView(new Dispatcher(db, fairShare), workers, fairShare);
   const submitter = new Submitter(executions, sweepsRepository, blobs, queues, workers, priorities);
   const stopper = new Stopper(executions, queues, redis);

@@ -10,8 +10,7 @@ import { redisConnection } from './adapters/redis/connection.js';
 import { DeviceLocks } from './adapters/redis/deviceLocks.js';
 import { ImageUses } from './adapters/redis/imageUses.js';
 import { Dispatcher, ExecutionStore, LogStream, removeHeartbeat, StopSignals } from '@plz/lifecycle';
-import { bullPrefix, executionJobName, executionJobOptions, type JobPayload } from '@plz/contracts';
-import { Queue } from 'bullmq';
+import { createWaker } from './adapters/queue/producer.js';
 import { ObjectStore } from './adapters/s3/objects.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -57,7 +56,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
   const objects = new ObjectStore({ endpoint: config.S3_ENDPOINT, accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY, region: config.S3_REGION });
   const detach = new AbortController();
   const stopSignals = new StopSignals(redis, subscriber);
-  const wakeQueue = new Queue(config.gpus.queue, { connection: bullmq, prefix: bullPrefix });
+  const waker = createWaker(bullmq, config.gpus.queue);
   const ctx: WorkerContext = {
     config,
     settings,
@@ -66,8 +65,8 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
     executions: new ExecutionStore(db),
     dispatcher: new Dispatcher(db, config.fairShare),
     wake: async (executionId, delayMs) => {
-      await wakeQueue
-        .add(executionJobName, { execution_id: executionId } satisfies JobPayload, { ...executionJobOptions, delay: delayMs })
+      await waker
+        .wake(executionId, delayMs)
         .catch((error: unknown) => logger.warn({ err: error, execution_id: executionId }, 'could not add a job to wake a worker: the REST API\'s reconciler will'));
     },
     containers: new DockerContainers(docker),
@@ -82,7 +81,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
     busyChanged: () => undefined,
   };
   const release = async () => {
-    await wakeQueue.close().catch(() => undefined);
+    await waker.close().catch(() => undefined);
     redis.disconnect();
     subscriber.disconnect();
     bullmq.disconnect();

@@ -49,7 +49,7 @@ export interface PredictedStart {
 
 /**
  * The charge of a user's use at `atMs` (seconds), the rule the dispatcher's SQL applies
- * (dispatcher.ts): executions that ended in the window count their seconds, at least a quantum
+ * (repositories/dispatcher.ts): executions that ended in the window count their seconds, at least a quantum
  * each (`max(seconds, executions × quantum)`); each held execution counts from when it was taken
  * (or the window's start) to `atMs` (or its end), at least a quantum.
  */

@@ -55,6 +55,19 @@ export class ExecutionsRepository {
     return row ? toRecord(row) : null;
   }
 
+  /**
+   * How many executions `userId` submitted at priority rank `priority` in the last `seconds`
+   * (the `(user_id, created_at)` index).
+   */
+  async countSubmittedSince(userId: string, priority: number, seconds: number): Promise<number> {
+    const row = (await this.db('executions')
+      .where({ user_id: userId, priority })
+      .where('created_at', '>=', this.db.raw('now() - make_interval(secs => ?)', [seconds]))
+      .count({ count: '*' })
+      .first()) as { count: string | number } | undefined;
+    return Number(row?.count ?? 0);
+  }
+
   /** The short status of the execution, or null. One indexed read of a few columns. */
   async status(id: string): Promise<ExecutionStatus | null> {
     const row = await this.db('executions')

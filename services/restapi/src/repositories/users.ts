@@ -59,6 +59,12 @@ export class UsersRepository {
     return row ? toUser(row as UserRow) : null;
   }
 
+  /** The user's own allowance of `high` executions per window (`users.high_priority_allowance`), or null: the deployment's. */
+  async highPriorityAllowance(id: string): Promise<number | null> {
+    const row = (await this.db('users').where({ id }).first('high_priority_allowance')) as { high_priority_allowance: number | null } | undefined;
+    return row?.high_priority_allowance ?? null;
+  }
+
   /** Every user, by name. */
   async list(): Promise<User[]> {
     const rows = await this.db<UserRow>('users').orderBy('name');

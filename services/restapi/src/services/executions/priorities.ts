@@ -1,7 +1,7 @@
 import { priorityRank, type ExecutionStatus, type FairShareSettings, type Identity, type Priority } from '@plz/contracts';
-import type { Knex } from 'knex';
 import { AppError, notFound } from '../../errors.js';
 import type { ExecutionsRepository } from '../../repositories/executions.js';
+import type { UsersRepository } from '../../repositories/users.js';
 
 /**
  * Who may use which priority (issue 20): `normal` and `low` are everyone's; `high` is for admins,
@@ -10,7 +10,7 @@ import type { ExecutionsRepository } from '../../repositories/executions.js';
  */
 export class PriorityPolicy {
   constructor(
-    private readonly db: Knex,
+    private readonly users: UsersRepository,
     private readonly executions: ExecutionsRepository,
     private readonly settings: FairShareSettings,
   ) {}
@@ -24,15 +24,8 @@ export class PriorityPolicy {
    */
   async check(who: Identity, priority: Priority, count: number): Promise<void> {
     if (priority !== 'high' || who.role === 'admin' || count === 0) return;
-    const own = (await this.db('users').where({ id: who.id }).first('high_priority_allowance')) as { high_priority_allowance: number | null } | undefined;
-    const allowance = own?.high_priority_allowance ?? this.settings.high_priority_allowance;
-    const used = Number(
-      ((await this.db('executions')
-        .where({ user_id: who.id, priority: priorityRank('high') })
-        .where('created_at', '>=', this.db.raw('now() - make_interval(secs => ?)', [this.settings.window_seconds]))
-        .count({ count: '*' })
-        .first()) as { count: string | number } | undefined)?.count ?? 0,
-    );
+    const allowance = (await this.users.highPriorityAllowance(who.id)) ?? this.settings.high_priority_allowance;
+    const used = await this.executions.countSubmittedSince(who.id, priorityRank('high'), this.settings.window_seconds);
     if (used + count <= allowance) return;
     const hours = Math.round((this.settings.window_seconds / 3600) * 10) / 10;
     throw new AppError(

@@ -15,3 +15,24 @@ export async function enqueueExecution(connection: Redis, queue: string, payload
     await bull.close();
   }
 }
+
+/** Adds wake-up jobs to one queue (contracts JobPayload naming the execution they are for). */
+export interface Waker {
+  /** Adds a job that wakes a worker of the queue after `delayMs`. @throws the Redis error. */
+  wake(executionId: string, delayMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A Waker on `queue` (prefix `plz:bull`, job name `execution`, executionJobOptions, no fixed job
+ * id: never ignored as a duplicate). `connection` is shared, not closed by `close`.
+ */
+export function createWaker(connection: Redis, queue: string): Waker {
+  const bull = new Queue(queue, { connection, prefix: bullPrefix });
+  return {
+    async wake(executionId, delayMs) {
+      await bull.add(executionJobName, { execution_id: executionId } satisfies JobPayload, { ...executionJobOptions, delay: delayMs });
+    },
+    close: () => bull.close(),
+  };
+}

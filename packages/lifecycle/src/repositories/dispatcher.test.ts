@@ -3,11 +3,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type { FairShareSettings } from '@plz/contracts';
 import knex, { type Knex } from 'knex';
 import { createDatabase, testServices } from '@plz/testkit';
-import { runMigrations } from '../repositories/migrate.js';
-import { ExecutionStore } from '../repositories/store.js';
-import { defaultFairShare } from './settings.js';
+import { runMigrations } from './migrate.js';
+import { ExecutionStore } from './store.js';
+import { defaultFairShare } from '../dispatch/settings.js';
 import { Dispatcher } from './dispatcher.js';
-import { predictStarts } from './order.js';
+import { predictStarts } from '../dispatch/order.js';
 
 describe('Dispatcher on PostgreSQL', () => {
   let db: Knex;

@@ -1,8 +1,8 @@
 import type { FairShareSettings } from '@plz/contracts';
 import type { Knex } from 'knex';
 import type { ExecutionRow } from '../row.js';
-import { ExecutionStore, takenStates } from '../repositories/store.js';
-import type { QueueSnapshot, RecordedUse, WaitingExecution } from './order.js';
+import { ExecutionStore, takenStates } from './store.js';
+import type { QueueSnapshot, RecordedUse, WaitingExecution } from '../dispatch/order.js';
 
 const taken = takenStates.map((state) => `'${state}'`).join(', ');
 
