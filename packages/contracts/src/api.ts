@@ -40,8 +40,20 @@ export const User = z.object({
   role: UserRole,
   created_at: z.string(),
   disabled_at: z.string().nullable(),
+  /** `high` executions this user may submit per fair-share window; null: the deployment's HIGH_PRIORITY_ALLOWANCE. */
+  high_priority_allowance: z.number().int().nonnegative().nullable(),
 });
 export type User = z.infer<typeof User>;
+
+/**
+ * Body of `PATCH /api/v1/users/{name}` (admin): the user's own allowance of `high` executions per
+ * fair-share window (0 to 1,000,000; admins need none); null goes back to the deployment's
+ * HIGH_PRIORITY_ALLOWANCE.
+ */
+export const UpdateUserRequest = z
+  .object({ high_priority_allowance: z.number().int().min(0).max(1_000_000).nullable() })
+  .strict();
+export type UpdateUserRequest = z.infer<typeof UpdateUserRequest>;
 
 /**
  * Body of `POST /api/v1/users/{name}/tokens` (admin): a label for the token, e.g. the laptop it

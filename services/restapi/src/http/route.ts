@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
 export type Access = 'public' | 'user' | 'admin';
 
 /** HTTP methods used by the API. */
-export type Method = 'get' | 'head' | 'post' | 'put' | 'delete';
+export type Method = 'get' | 'head' | 'post' | 'put' | 'patch' | 'delete';
 
 /** An answer documented in OpenAPI: a JSON schema, or another content type (streams). */
 export interface ResponseDoc {

@@ -50,7 +50,7 @@ describe('the OpenAPI document', () => {
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
       .sort();
     expect(documented).toEqual(served);
-    expect(served).toEqual(expect.arrayContaining(['GET /health', 'POST /api/v1/executions', 'GET /api/v1/executions/{id}/logs', 'PUT /api/v1/snapshots/{sha256}', 'HEAD /api/v1/inputs/{sha256}']));
+    expect(served).toEqual(expect.arrayContaining(['GET /health', 'POST /api/v1/executions', 'GET /api/v1/executions/{id}/logs', 'PUT /api/v1/snapshots/{sha256}', 'HEAD /api/v1/inputs/{sha256}', 'PATCH /api/v1/users/{name}']));
   });
 
   it('describes every path parameter, body and answer', async () => {
@@ -72,6 +72,13 @@ describe('the OpenAPI document', () => {
     const submit = document.paths['/api/v1/executions']!['post'] as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; additionalProperties: boolean } }> } };
     expect(Object.keys(submit.requestBody.content['application/json']!.schema.properties)).toEqual(expect.arrayContaining(['project', 'snapshot', 'resources', 'queue_without_worker']));
     expect(submit.requestBody.content['application/json']!.schema.additionalProperties).toBe(false);
+    const update = document.paths['/api/v1/users/{name}']!['patch'] as unknown as {
+      requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean } }> };
+      responses: Record<string, { content?: Record<string, { schema: { properties: Record<string, unknown> } }> }>;
+    };
+    expect(update.requestBody.content['application/json']!.schema).toMatchObject({ required: ['high_priority_allowance'], additionalProperties: false });
+    expect(Object.keys(update.responses).sort()).toEqual(['200', '400', '401', '403', '404', '415']);
+    expect(Object.keys(update.responses['200']!.content!['application/json']!.schema.properties)).toContain('high_priority_allowance');
   });
 
   it('serves the Swagger UI page from the installed package', async () => {

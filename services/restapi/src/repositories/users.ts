@@ -8,6 +8,7 @@ interface UserRow {
   role: UserRole;
   created_at: Date;
   disabled_at: Date | null;
+  high_priority_allowance: number | null;
 }
 
 const toUser = (row: UserRow): User => ({
@@ -16,6 +17,7 @@ const toUser = (row: UserRow): User => ({
   role: row.role,
   created_at: iso(row.created_at)!,
   disabled_at: iso(row.disabled_at),
+  high_priority_allowance: row.high_priority_allowance,
 });
 
 /** The `users` table. */
@@ -56,6 +58,16 @@ export class UsersRepository {
       .where({ name })
       .update({ disabled_at: disabled ? this.db.raw('COALESCE(disabled_at, now())') : null })
       .returning('*');
+    return row ? toUser(row as UserRow) : null;
+  }
+
+  /**
+   * Sets the user's own allowance of `high` executions per fair-share window (a whole number
+   * >= 0; the column's CHECK refuses less), or clears it (null: the deployment's); returns the
+   * user as stored, or null when no user has this name.
+   */
+  async setHighPriorityAllowance(name: string, allowance: number | null): Promise<User | null> {
+    const [row] = await this.db<UserRow>('users').where({ name }).update({ high_priority_allowance: allowance }).returning('*');
     return row ? toUser(row as UserRow) : null;
   }
 

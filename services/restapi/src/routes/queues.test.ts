@@ -56,7 +56,7 @@ describe('fair sharing through the REST API', () => {
     expect((await submit(api.admin.token, { priority: 'high', project: 'allow' })).status).toBe(201);
     expect((await submit(alice.token, { priority: 'low', project: 'allow' })).status).toBe(201);
     // an admin gives a user an allowance of their own
-    await api.runtime.db('users').where({ name: 'alice' }).update({ high_priority_allowance: 3 });
+    expect((await api.call('PATCH', '/api/v1/users/alice', { token: api.admin.token, json: { high_priority_allowance: 3 } })).status).toBe(200);
     expect((await submit(alice.token, { priority: 'high', project: 'allow' })).status).toBe(201);
     await drain('cpu');
   });

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApi, type TestApi } from '../testing/harness.js';
+import { spec, storeBlob } from '../testing/fixtures.js';
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startTestApi();
+  // The allowance tests below share this API rather than start their own: every test API takes one
+  // of Redis's db indexes 1-15 (harness.ts), and this package's tests already start 15.
+  api = await startTestApi({ fairShare: { high_priority_allowance: 1 } });
 }, 30_000);
 afterAll(async () => api?.close());
 
@@ -66,7 +69,7 @@ describe('users and tokens', () => {
   it('lets an admin create a user and a token that works at once, shown only once', async () => {
     const created = await api.call('POST', '/api/v1/users', { token: api.admin.token, json: { name: 'alice' } });
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ name: 'alice', role: 'user', disabled_at: null });
+    expect(created.json).toMatchObject({ name: 'alice', role: 'user', disabled_at: null, high_priority_allowance: null });
     const token = await api.call('POST', '/api/v1/users/alice/tokens', { token: api.admin.token, json: { name: 'laptop' } });
     expect(token.status).toBe(201);
     expect(token.json.token).toMatch(/^plz_[A-Za-z0-9_-]{43}$/);
@@ -95,6 +98,7 @@ describe('users and tokens', () => {
     for (const [method, path, json] of [
       ['GET', '/api/v1/users', undefined],
       ['POST', '/api/v1/users', { name: 'mallory' }],
+      ['PATCH', '/api/v1/users/carol', { high_priority_allowance: 5 }],
       ['POST', '/api/v1/users/carol/tokens', { name: 'x' }],
       ['GET', '/api/v1/users/carol/tokens', undefined],
       ['DELETE', '/api/v1/tokens/8a0d7a6e-5f4b-4c1e-9d3a-2b1c0e9f8a7d', undefined],
@@ -103,6 +107,7 @@ describe('users and tokens', () => {
       expect([path, answer.status, answer.json.error.code]).toEqual([path, 403, 'forbidden']);
     }
     expect(await api.runtime.db('users').where({ name: 'mallory' }).first()).toBeUndefined();
+    expect(await api.runtime.db('users').where({ name: 'carol' }).first()).toMatchObject({ high_priority_allowance: null });
   });
 
   it('refuses duplicates, bad names, unknown fields and unknown users', async () => {
@@ -119,5 +124,80 @@ describe('users and tokens', () => {
     expect(badRole.status).toBe(400);
     expect((await api.call('POST', '/api/v1/users/nobody/tokens', { token: api.admin.token, json: { name: 'x' } })).status).toBe(404);
     expect((await api.call('GET', '/api/v1/users/nobody/tokens', { token: api.admin.token })).status).toBe(404);
+  });
+});
+
+/**
+ * `PATCH /api/v1/users/{name}`: an admin gives a user their own allowance of `high` executions per
+ * fair-share window, and PriorityPolicy grants `high` by it (the deployment's HIGH_PRIORITY_ALLOWANCE
+ * here: 1).
+ */
+describe("a user's own allowance of high priority", () => {
+  let snapshot: string;
+  let frank: { token: string };
+
+  beforeAll(async () => {
+    snapshot = await storeBlob(api, 'snapshots');
+    frank = await api.user('frank');
+  });
+
+  const patch = (name: string, json: unknown, token = api.admin.token) => api.call('PATCH', `/api/v1/users/${name}`, { token, json });
+  const submitHigh = () => api.call('POST', '/api/v1/executions', { token: frank.token, json: spec(snapshot, { priority: 'high' }) });
+  const listed = async (name: string) => {
+    const users = (await api.call('GET', '/api/v1/users', { token: api.admin.token })).json.users as Array<{ name: string; high_priority_allowance: number | null }>;
+    return users.find((user) => user.name === name);
+  };
+
+  it("starts at the deployment's (null) for every user", async () => {
+    expect(await listed('frank')).toMatchObject({ name: 'frank', high_priority_allowance: null });
+    expect(await listed('admin')).toMatchObject({ role: 'admin', high_priority_allowance: null });
+  });
+
+  it('lets an admin set it: the user then submits that many `high` executions per window, not one more', async () => {
+    const set = await patch('frank', { high_priority_allowance: 2 });
+    expect(set.status).toBe(200);
+    expect(set.json).toMatchObject({ name: 'frank', role: 'user', disabled_at: null, high_priority_allowance: 2 });
+    expect(await listed('frank')).toMatchObject({ high_priority_allowance: 2 });
+    expect((await submitHigh()).status).toBe(201);
+    expect((await submitHigh()).status).toBe(201);
+    const third = await submitHigh();
+    expect([third.status, third.json.error.code]).toEqual([403, 'priority_not_allowed']);
+    expect(third.json.error.details).toMatchObject({ allowance: 2, used: 2, requested: 1 });
+  });
+
+  it("goes back to the deployment's allowance with null", async () => {
+    expect((await patch('frank', { high_priority_allowance: 3 })).json.high_priority_allowance).toBe(3);
+    expect((await submitHigh()).status).toBe(201);
+    const cleared = await patch('frank', { high_priority_allowance: null });
+    expect([cleared.status, cleared.json.high_priority_allowance]).toEqual([200, null]);
+    expect(await listed('frank')).toMatchObject({ high_priority_allowance: null });
+    const refused = await submitHigh();
+    expect([refused.status, refused.json.error.code]).toEqual([403, 'priority_not_allowed']);
+    expect(refused.json.error.details).toMatchObject({ allowance: 1, used: 3 });
+  });
+
+  it('is for admins only: a user cannot raise their own', async () => {
+    const own = await patch('frank', { high_priority_allowance: 100 }, frank.token);
+    expect([own.status, own.json.error.code]).toEqual([403, 'forbidden']);
+    expect(await listed('frank')).toMatchObject({ high_priority_allowance: null });
+  });
+
+  it('answers 404 for an unknown user', async () => {
+    const unknown = await patch('nobody', { high_priority_allowance: 1 });
+    expect([unknown.status, unknown.json.error.code]).toEqual([404, 'not_found']);
+  });
+
+  it.each([
+    [{ high_priority_allowance: -1 }, 'body.high_priority_allowance'],
+    [{ high_priority_allowance: '2' }, 'body.high_priority_allowance'],
+    [{ high_priority_allowance: 1.5 }, 'body.high_priority_allowance'],
+    [{ high_priority_allowance: 1_000_001 }, 'body.high_priority_allowance'],
+    [{}, 'body.high_priority_allowance'],
+    [{ high_priority_allowance: 2, role: 'admin' }, 'body.role'],
+  ])('refuses %j with 400 naming %s, and changes nothing', async (json, path) => {
+    const refused = await patch('frank', json);
+    expect([refused.status, refused.json.error.code]).toEqual([400, 'validation_failed']);
+    expect(refused.json.error.details).toEqual([expect.objectContaining({ path })]);
+    expect(await api.runtime.db('users').where({ name: 'frank' }).first()).toMatchObject({ role: 'user', high_priority_allowance: null });
   });
 });

@@ -1,4 +1,4 @@
-import { CreatedToken, CreateTokenRequest, CreateUserRequest, Identity, TokenInfo, User } from '@plz/contracts';
+import { CreatedToken, CreateTokenRequest, CreateUserRequest, Identity, TokenInfo, UpdateUserRequest, User } from '@plz/contracts';
 import { z } from 'zod';
 import { caller, route, type AnyRoute } from '../http/route.js';
 import type { Services } from '../runtime.js';
@@ -34,6 +34,17 @@ export function userRoutes(services: Services): AnyRoute[] {
       access: 'admin',
       responses: { 200: { description: 'Every user', schema: z.object({ users: z.array(User) }) }, ...errors(401, 403) },
       handle: async () => ({ status: 200, body: { users: await services.users.listUsers() } }),
+    }),
+    route({
+      method: 'patch',
+      path: '/api/v1/users/:name',
+      tag: 'users',
+      summary: "Change a user's settings (admin): their own allowance of high-priority executions per fair-share window, or null for the deployment's HIGH_PRIORITY_ALLOWANCE",
+      access: 'admin',
+      params: UserParams,
+      body: UpdateUserRequest,
+      responses: { 200: { description: 'The user as stored now', schema: User }, ...errors(400, 401, 403, 404, 415) },
+      handle: async ({ params, body }) => ({ status: 200, body: await services.users.updateUser(params.name, body) }),
     }),
     ...(['disable', 'enable'] as const).map((action) =>
       route({

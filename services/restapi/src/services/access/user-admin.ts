@@ -1,4 +1,4 @@
-import type { CreatedToken, CreateTokenRequest, CreateUserRequest, TokenInfo, User } from '@plz/contracts';
+import type { CreatedToken, CreateTokenRequest, CreateUserRequest, TokenInfo, UpdateUserRequest, User } from '@plz/contracts';
 import { AppError, notFound } from '../../errors.js';
 import type { TokensRepository } from '../../repositories/tokens.js';
 import type { UsersRepository } from '../../repositories/users.js';
@@ -29,6 +29,18 @@ export class UserAdmin {
     const user = await this.users.setDisabled(name, disabled);
     if (!user) throw notFound('user', name);
     if (disabled) this.onRevoke();
+    return user;
+  }
+
+  /**
+   * Changes a user's settings: `high_priority_allowance`, their own allowance of `high`
+   * executions per fair-share window (null: the deployment's HIGH_PRIORITY_ALLOWANCE). It applies
+   * to their next submission; what they submitted in the window counts against it.
+   * @returns the user as stored now. @throws AppError `not_found` for an unknown user.
+   */
+  async updateUser(name: string, request: UpdateUserRequest): Promise<User> {
+    const user = await this.users.setHighPriorityAllowance(name, request.high_priority_allowance);
+    if (!user) throw notFound('user', name);
     return user;
   }
 
