@@ -45,8 +45,9 @@ describe('plz admin and plz ui against a real REST API', () => {
 
     const table = await plz(['admin', 'users', 'list']);
     expect(table.status).toBe(0);
-    expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+ROLE\s+CREATED\s+STATE$/);
-    expect(table.stdout).toMatch(/^alice\s+user\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+active$/m);
+    expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+ROLE\s+CREATED\s+HIGH ALLOWANCE\s+STATE$/);
+    expect(table.stdout).toMatch(/^alice\s+user\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+default\s+active$/m);
+    expect(table.stdout).toMatch(/^carol\s+admin\s+.*UTC\s+unlimited\s+active$/m);
     const list = JSON.parse((await plz(['--json', 'admin', 'users', 'list'])).stdout) as { users: User[] };
     expect(list.users.map((user) => user.name).sort()).toEqual(['admin', 'alice', 'carol']);
 
@@ -103,11 +104,38 @@ describe('plz admin and plz ui against a real REST API', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('this needs an admin token') } });
   }, 60_000);
 
-  it('checks --expires-in and the token id before asking the server', async () => {
-    for (const duration of ['1.5h', '30', '1y', '0d']) {
-      const refused = await plz(['admin', 'tokens', 'create', 'alice', '--expires-in', duration], { PLZ_URL: 'http://127.0.0.1:9' });
-      expect(refused.status).toBe(120);
-      expect(refused.stderr).toMatch(/--expires-in: ".*" is not a duration/);
+  it("sets a user's allowance of high priority, and puts the deployment's back with default", async () => {
+    const set = await plz(['admin', 'users', 'set', 'alice', '--high-priority-allowance', '2']);
+    expect(set.stderr).toBe('');
+    expect(set.status).toBe(0);
+    expect(set.stdout.trim()).toBe('alice (user, active): high-priority allowance 2 per window');
+    expect((await plz(['admin', 'users', 'list'])).stdout).toMatch(/^alice\s+user\s+.*UTC\s+2\s+active$/m);
+    const listed = JSON.parse((await plz(['--json', 'admin', 'users', 'list'])).stdout) as { users: User[] };
+    expect(listed.users.find((user) => user.name === 'alice')).toMatchObject({ high_priority_allowance: 2 });
+    expect(listed.users.find((user) => user.name === 'carol')).toMatchObject({ high_priority_allowance: null });
+
+    const cleared = JSON.parse((await plz(['--json', 'admin', 'users', 'set', 'alice', '--high-priority-allowance', 'default'])).stdout) as User;
+    expect(cleared).toMatchObject({ name: 'alice', role: 'user', high_priority_allowance: null });
+    expect((await plz(['admin', 'users', 'list'])).stdout).toMatch(/^alice\s+user\s+.*UTC\s+default\s+active$/m);
+
+    const own = await asAlice(['admin', 'users', 'set', 'alice', '--high-priority-allowance', '100']);
+    expect(own.status).toBe(123);
+    expect(own.stderr).toContain('this needs an admin token');
+    const unknown = await plz(['admin', 'users', 'set', 'nobody', '--high-priority-allowance', '1']);
+    expect(unknown.status).toBe(119);
+    expect(unknown.stderr).toContain('nobody');
+  }, 60_000);
+
+  it('checks --expires-in, --high-priority-allowance and the token id before asking the server', async () => {
+    const refusals: Array<[string[], RegExp]> = [
+      ...['1.5h', '30', '1y', '0d'].map((duration): [string[], RegExp] => [['tokens', 'create', 'alice', '--expires-in', duration], /--expires-in: ".*" is not a duration/]),
+      ...['-1', '1.5', 'two', '1000001'].map((value): [string[], RegExp] => [['users', 'set', 'alice', '--high-priority-allowance', value], /--high-priority-allowance: ".*" is (not an allowance|too large)/]),
+      [['users', 'set', 'alice'], /nothing to set: give --high-priority-allowance N/],
+    ];
+    for (const [args, message] of refusals) {
+      const refused = await plz(['admin', ...args], { PLZ_URL: 'http://127.0.0.1:9' });
+      expect([args, refused.status]).toEqual([args, 120]);
+      expect(refused.stderr).toMatch(message);
     }
     const id = await plz(['admin', 'tokens', 'revoke', 'not-an-id'], { PLZ_URL: 'http://127.0.0.1:9' });
     expect(id.status).toBe(120);

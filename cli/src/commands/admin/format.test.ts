@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CreatedToken, TokenInfo, User } from '@plz/contracts';
-import { createdTokenText, defaultTokenName, tokensTable, tokenState, usersTable } from './format.js';
+import { createdTokenText, defaultTokenName, tokensTable, tokenState, userLine, usersTable } from './format.js';
 
 const now = new Date('2026-11-29T12:00:00Z');
 const token = (fields: Partial<TokenInfo>): TokenInfo => ({
@@ -37,17 +37,30 @@ describe('tokensTable', () => {
 });
 
 describe('usersTable', () => {
-  it('shows disabled users with the instant', () => {
+  it("shows each user's allowance of high priority, and disabled users with the instant", () => {
     const users: User[] = [
-      { id: '1', name: 'admin', role: 'admin', created_at: '2026-11-01T08:00:00Z', disabled_at: null },
-      { id: '2', name: 'bob', role: 'user', created_at: '2026-11-02T08:00:00Z', disabled_at: '2026-11-03T10:30:00Z' },
+      { id: '1', name: 'admin', role: 'admin', created_at: '2026-11-01T08:00:00Z', disabled_at: null, high_priority_allowance: null },
+      { id: '2', name: 'bob', role: 'user', created_at: '2026-11-02T08:00:00Z', disabled_at: '2026-11-03T10:30:00Z', high_priority_allowance: null },
+      { id: '3', name: 'carol', role: 'user', created_at: '2026-11-02T09:00:00Z', disabled_at: null, high_priority_allowance: 12 },
     ];
     expect(usersTable(users).split('\n')).toEqual([
-      'NAME   ROLE   CREATED               STATE',
-      'admin  admin  2026-11-01 08:00 UTC  active',
-      'bob    user   2026-11-02 08:00 UTC  disabled since 2026-11-03 10:30 UTC',
+      'NAME   ROLE   CREATED               HIGH ALLOWANCE  STATE',
+      'admin  admin  2026-11-01 08:00 UTC  unlimited       active',
+      'bob    user   2026-11-02 08:00 UTC  default         disabled since 2026-11-03 10:30 UTC',
+      'carol  user   2026-11-02 09:00 UTC  12              active',
     ]);
     expect(usersTable([])).toBe('no users');
+  });
+});
+
+describe('userLine', () => {
+  const alice: User = { id: '2', name: 'alice', role: 'user', created_at: '2026-11-02T08:00:00Z', disabled_at: null, high_priority_allowance: 2 };
+
+  it("says the user's own allowance, the deployment's, or that an admin has no limit", () => {
+    expect(userLine(alice)).toBe('alice (user, active): high-priority allowance 2 per window');
+    expect(userLine({ ...alice, high_priority_allowance: 0, disabled_at: '2026-11-03T10:30:00Z' })).toBe('alice (user, disabled since 2026-11-03 10:30 UTC): high-priority allowance 0 per window');
+    expect(userLine({ ...alice, high_priority_allowance: null })).toBe("alice (user, active): high-priority allowance: the deployment's (HIGH_PRIORITY_ALLOWANCE)");
+    expect(userLine({ ...alice, name: 'carol', role: 'admin' })).toBe('carol (admin, active): no limit on high priority (an admin)');
   });
 });
 

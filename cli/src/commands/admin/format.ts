@@ -1,5 +1,6 @@
 import type { CreatedToken, TokenInfo, User } from '@plz/contracts';
 import { formatInstant, formatTable } from '../../output.js';
+import { formatHighPriorityAllowance } from './allowance.js';
 
 /** Whether a token still works: `revoked` and `expired` ones are refused by the REST API. */
 export function tokenState(token: TokenInfo, now: Date = new Date()): 'active' | 'revoked' | 'expired' {
@@ -8,13 +9,35 @@ export function tokenState(token: TokenInfo, now: Date = new Date()): 'active' |
   return 'active';
 }
 
-/** `plz admin users list` for people: name, role, creation and whether the user is disabled. */
+/** Whether the user is `active` or `disabled since <instant>`. */
+function userState(user: User): string {
+  return user.disabled_at ? `disabled since ${formatInstant(user.disabled_at)}` : 'active';
+}
+
+/**
+ * `plz admin users list` for people: name, role, creation, allowance of high-priority executions
+ * per window (`default`: the deployment's; `unlimited`: an admin) and whether the user is disabled.
+ */
 export function usersTable(users: readonly User[]): string {
   if (users.length === 0) return 'no users';
   return formatTable(
-    ['NAME', 'ROLE', 'CREATED', 'STATE'],
-    users.map((user) => [user.name, user.role, formatInstant(user.created_at), user.disabled_at ? `disabled since ${formatInstant(user.disabled_at)}` : 'active']),
+    ['NAME', 'ROLE', 'CREATED', 'HIGH ALLOWANCE', 'STATE'],
+    users.map((user) => [user.name, user.role, formatInstant(user.created_at), formatHighPriorityAllowance(user), userState(user)]),
   );
+}
+
+/**
+ * `plz admin users set` for people: the user on one line with their allowance of high-priority
+ * executions per fair-share window (`alice (user, active): high-priority allowance 2 per window`).
+ */
+export function userLine(user: User): string {
+  const allowance =
+    user.role === 'admin'
+      ? 'no limit on high priority (an admin)'
+      : typeof user.high_priority_allowance === 'number'
+        ? `high-priority allowance ${user.high_priority_allowance} per window`
+        : "high-priority allowance: the deployment's (HIGH_PRIORITY_ALLOWANCE)";
+  return `${user.name} (${user.role}, ${userState(user)}): ${allowance}`;
 }
 
 /** `plz admin tokens list` for people: one line per token, revoked and expired ones included. */

@@ -1,13 +1,27 @@
 import { Command } from 'commander';
-import { UserName, type User } from '@plz/contracts';
+import { UserName, type UpdateUserRequest, type User } from '@plz/contracts';
 import { z } from 'zod';
+import { UsageError } from '../../errors.js';
 import { openServerSession } from '../common.js';
 import { asAdmin } from './access.js';
-import { usersTable } from './format.js';
+import { parseHighPriorityAllowance } from './allowance.js';
+import { userLine, usersTable } from './format.js';
 
 const NameArgument = z.object({ name: UserName });
 
-/** `plz admin users add|list|disable|enable`: the team's accounts (admin token needed). */
+const SetOptions = z.object({ highPriorityAllowance: z.string().optional() });
+
+/** The body of `plz admin users set`, or a UsageError naming the option (none given, or a bad value). */
+function updateRequest(options: z.infer<typeof SetOptions>): UpdateUserRequest {
+  if (options.highPriorityAllowance === undefined) throw new UsageError('nothing to set: give --high-priority-allowance N (a whole number, or default)');
+  try {
+    return { high_priority_allowance: parseHighPriorityAllowance(options.highPriorityAllowance) };
+  } catch (error) {
+    throw new UsageError(`--high-priority-allowance: ${(error as Error).message}`);
+  }
+}
+
+/** `plz admin users add|list|set|disable|enable`: the team's accounts (admin token needed). */
 export function usersCommand(): Command {
   const users = new Command('users').description("manage the team's users (needs an admin token)");
 
@@ -31,6 +45,20 @@ export function usersCommand(): Command {
       const answer = await asAdmin(api.json<{ users: User[] }>('GET', '/api/v1/users'));
       printer.result(answer, usersTable(answer.users));
     }),
+  );
+
+  users.addCommand(
+    new Command('set')
+      .description("change a user's settings: their own allowance of high-priority executions per fair-share window")
+      .argument('<name>', 'user name')
+      .option('--high-priority-allowance <n>', "high-priority executions per window: a whole number (0: none), or default for the deployment's HIGH_PRIORITY_ALLOWANCE")
+      .action(async function (this: Command, name: string) {
+        const body = updateRequest(SetOptions.parse(this.opts()));
+        const user = NameArgument.parse({ name }).name;
+        const { api, printer } = openServerSession(this);
+        const answer = await asAdmin(api.json<User>('PATCH', `/api/v1/users/${user}`, { json: body }));
+        printer.result(answer, userLine(answer));
+      }),
   );
 
   users.addCommand(
