@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { FairShareSettings, HeartbeatLimits, Identity } from '@plz/contracts';
-import { createBucket, createDatabase, testServices } from '@plz/testkit';
+import { createBucket, createDatabase, startRedis, testServices } from '@plz/testkit';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.js';
 import type { TransferOptions } from '../adapters/object-store.js';
@@ -34,32 +34,15 @@ export interface TestApi {
   url: string;
   runtime: Runtime;
   buckets: Buckets;
-  /** Redis URL of this API's db index (for test code writing heartbeats or log entries). */
+  /** Redis URL of this API's own Redis server (for test code writing heartbeats or log entries). */
   redisUrl: string;
-  /** A Redis client on that db index, closed by close(). */
+  /** A Redis client on the test API's own Redis server, closed by close(). */
   redis: Redis;
   admin: { token: string; identity: Identity };
   /** Creates a user with role `user` and returns a token of theirs. */
   user(name: string): Promise<{ token: string; identity: Identity }>;
   call(method: string, path: string, options?: CallOptions): Promise<Answer>;
   close(): Promise<void>;
-}
-
-/**
- * A Redis URL on a db index of its own (1-15) for each test file of this run: tests write worker
- * heartbeats and count keys, which must not see other files' keys. The index comes from a counter
- * in db 0, which a fresh test Redis starts at zero.
- */
-async function isolatedRedisUrl(base: string): Promise<string> {
-  const client = new Redis(base);
-  try {
-    const n = await client.incr('plz-test:restapi:redis-db');
-    const url = new URL(base);
-    url.pathname = `/${((n - 1) % 15) + 1}`;
-    return url.toString();
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** Starts the API for a test file. Only small limits and transfer sizes are changed through options. */
@@ -75,14 +58,16 @@ export async function startTestApi(
   } = {},
 ): Promise<TestApi> {
   const services = testServices();
-  const [databaseUrl, redisUrl, snapshots, inputs, mlflow] = await Promise.all([
+  const [databaseUrl, redisService, snapshots, inputs, mlflow] = await Promise.all([
     createDatabase(services.postgresUrl, 'restapi'),
-    isolatedRedisUrl(services.redisUrl),
+    startRedis(),
     createBucket(services.s3, 'snapshots'),
     createBucket(services.s3, 'inputs'),
     createBucket(services.s3, 'mlflow'),
   ]);
   const buckets = { snapshots, inputs, mlflow };
+  // A Redis server of its own: test files running at once never see each other's queues or keys.
+  const redisUrl = redisService.url;
   const logger = options.logger ?? createLogger('silent');
   const runtime = openRuntime(
     {
@@ -146,6 +131,7 @@ export async function startTestApi(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       redis.disconnect();
       await runtime.close();
+      await redisService.stop();
     },
   };
 }
