@@ -16,9 +16,10 @@ const taken = takenStates.map((state) => `'${state}'`).join(', ');
  *    hold now (from when taken, at least a quantum each: order.ts chargeSeconds), and how many
  *    they hold (for MAX_RUNNING_PER_USER);
  * 4. the highest priority, then the fewest whole quanta of use, then the oldest submission.
- * Bindings: queue, window seconds, quantum seconds, cap (null: none).
+ * Bindings: queue, window seconds, quantum seconds, cap (null: none). Exported for the plan that
+ * tools/bench/dispatch.mjs checks (EXPLAIN); `Dispatcher.claimNext` is the way to run it.
  */
-const nextExecutionSql = `
+export const nextExecutionSql = `
 WITH RECURSIVE
 params AS (
   SELECT CAST(? AS text) AS queue, CAST(? AS double precision) AS window_s, CAST(? AS double precision) AS quantum, CAST(? AS integer) AS cap, now() AS at
