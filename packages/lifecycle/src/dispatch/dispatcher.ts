@@ -9,7 +9,10 @@ const taken = takenStates.map((state) => `'${state}'`).join(', ');
 /**
  * The next execution of a queue, in one statement over indexes (no scan of the waiting rows):
  * 1. `pairs`: each (priority, user) with waiting executions, by a loose index scan of
- *    `executions_waiting` (one index probe per pair: at most 3 × the users waiting);
+ *    `executions_waiting` (one index probe per pair: at most 3 × the users waiting). The first
+ *    probe too is a LATERAL subquery under `params`: with its ORDER BY … LIMIT 1 above a join to
+ *    `params`, PostgreSQL does not take the order from the index and sorts every waiting row (a Seq
+ *    Scan of executions at 10,000 waiting, the whole index at 100,000; tools/bench/dispatch.mjs);
  * 2. `candidates`: each pair's oldest waiting execution that is not in backoff (one probe each);
  * 3. `shares`: each of those users' use of the queue's workers: executions ended in the window
  *    (`queue_usage` hour buckets, at least a quantum each) plus the executions the user's workers
@@ -25,8 +28,10 @@ params AS (
   SELECT CAST(? AS text) AS queue, CAST(? AS double precision) AS window_s, CAST(? AS double precision) AS quantum, CAST(? AS integer) AS cap, now() AS at
 ),
 pairs AS (
-  (SELECT e.priority, e.user_id FROM executions e, params p
-   WHERE e.state = 'queued' AND e.queue = p.queue ORDER BY e.priority, e.user_id LIMIT 1)
+  SELECT f.priority, f.user_id FROM params p, LATERAL (
+    SELECT e.priority, e.user_id FROM executions e
+    WHERE e.state = 'queued' AND e.queue = p.queue
+    ORDER BY e.priority, e.user_id LIMIT 1) f
   UNION ALL
   SELECT n.priority, n.user_id FROM pairs, params p, LATERAL (
     SELECT e.priority, e.user_id FROM executions e
