@@ -12,6 +12,7 @@
 // executions in the dispatcher's plan at any size, or its buffers per (priority, user) pair waiting
 // growing with the number waiting; 2 on an error.
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import knex from 'knex';
@@ -46,6 +47,8 @@ if (!sizes.includes(TARGET_SIZE)) sizes.push(TARGET_SIZE);
 sizes.sort((a, b) => a - b);
 
 const log = (line) => process.stdout.write(`${line}\n`);
+/** Cores and the 1-minute load average: tails of latencies follow what else the machine runs. */
+const machine = () => `${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(2)}`;
 const stats = (values) => ({ p50: quantile(values, 0.5), p95: quantile(values, 0.95), p99: quantile(values, 0.99), max: Math.max(...values) });
 const ms = (value) => value.toFixed(2);
 
@@ -213,6 +216,8 @@ let exitCode = 0;
 try {
   const adminUrl = process.env.PLZ_TEST_POSTGRES_URL;
   const results = [];
+  const loadAtStart = os.loadavg()[0];
+  log(`machine at the start: ${machine()}`);
   for (const n of sizes) {
     const filling = performance.now();
     const db = await populate(adminUrl, n);
@@ -226,7 +231,8 @@ try {
     }
   }
 
-  log('latency in ms (claimNext: transaction, advisory lock, statement, claim, read back; statement: nextExecutionSql alone; fifo: one UPDATE)');
+  log(`machine at the end: ${machine()}`);
+  log('latency in ms (claimNext: transaction, advisory lock, statement, claim; statement: nextExecutionSql alone; fifo: one UPDATE)');
   log('| waiting | pairs | claimNext p50 | p95 | p99 | max | statement p50 | p95 | plan ms | buffers | fifo p50 | p95 | p99 | max | fifo plan ms | fifo buffers |');
   log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
@@ -255,6 +261,8 @@ try {
     JSON.stringify({
       benchmark: 'dispatch',
       claims,
+      cores: os.availableParallelism(),
+      loadAverage: [loadAtStart, os.loadavg()[0]],
       targetP95Ms: TARGET_P95_MS,
       sizes: results.map((r) => ({ waiting: r.n, pairs: r.pairs, claimNext: r.fair, statement: r.statement, fifo: r.fifo, planMs: r.plan.executionMs, buffers: r.plan.buffers, seqScan: r.plan.seqScan, fifoPlanMs: r.fifoPlan.executionMs, fifoBuffers: r.fifoPlan.buffers })),
     }),
