@@ -16,7 +16,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import knex from 'knex';
-import { defaultFairShare, Dispatcher, ExecutionStore, nextExecutionSql, runMigrations } from '@plz/lifecycle';
+import { defaultFairShare, Dispatcher, ExecutionStore, nextExecutionSql, nextExecutionStatement, runMigrations } from '@plz/lifecycle';
 import { createDatabase, startTestServices, stopAll } from '@plz/testkit';
 import { quantile } from './quantile.mjs';
 
@@ -202,7 +202,7 @@ const measure = async (db) => {
   const fifo = () => timed('fifo', async () => (await db.raw(fifoSql, [QUEUE])).rows[0]?.id);
   for (let i = 0; i < WARM_UP_CLAIMS + claims; i += 1) {
     if (i === WARM_UP_CLAIMS) for (const list of Object.values(times)) list.length = 0;
-    await timed('statement', async () => (await db.raw(nextExecutionSql, bindings(defaultFairShare))).rows[0]?.id);
+    await timed('statement', async () => (await db.raw(nextExecutionSql, bindings(defaultFairShare)).options({ name: nextExecutionStatement })).rows[0]?.id);
     for (const claim of i % 2 === 0 ? [fair, fifo] : [fifo, fair]) await replace(await claim());
   }
   const [{ waiting, pairs }] = (
@@ -232,7 +232,7 @@ try {
   }
 
   log(`machine at the end: ${machine()}`);
-  log('latency in ms (claimNext: transaction, advisory lock, statement, claim; statement: nextExecutionSql alone; fifo: one UPDATE)');
+  log('latency in ms (claimNext: transaction, advisory lock, statement, claim; statement: nextExecutionSql alone, prepared as claimNext runs it; fifo: one UPDATE)');
   log('| waiting | pairs | claimNext p50 | p95 | p99 | max | statement p50 | p95 | plan ms | buffers | fifo p50 | p95 | p99 | max | fifo plan ms | fifo buffers |');
   log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
