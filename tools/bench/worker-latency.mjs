@@ -28,6 +28,7 @@ import { bullPrefix, executionJobName, isTerminal, jobImageTag, logStreamKey } f
 import { runMigrations } from '@plz/restapi';
 import { createDatabase, s3Client, startTestServices, stopAll } from '@plz/testkit';
 import { createLogger, loadConfig, startWorker } from '@plz/worker';
+import { quantile } from './quantile.mjs';
 
 const TARGET_OVERHEAD_MS = 1000;
 const docker = '/usr/bin/docker';
@@ -37,12 +38,6 @@ const runs = Number(args.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${args.runs}`);
 const log = (line) => process.stdout.write(`${line}\n`);
 
-const quantile = (values, q) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  return sorted[low] + (sorted[Math.ceil(position)] - sorted[low]) * (position - low);
-};
 const ms = (value) => `${Math.round(value)} ms`;
 
 /** A snapshot whose job prints one line at once (the image is built once, then cached). */

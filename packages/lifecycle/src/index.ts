@@ -7,5 +7,5 @@ export { isAlive, lastSeen, readHeartbeats, removeHeartbeat, writeHeartbeat, typ
 export { signalStop, stopRequested, StopSignals } from './redis/stopSignals.js';
 export { memoryPressureRatio, redisMemory, type RedisMemory } from './redis/memory.js';
 export { defaultFairShare, FairShareEnv, fairShareSettings } from './dispatch/settings.js';
-export { Dispatcher } from './repositories/dispatcher.js';
+export { Dispatcher, nextExecutionSql, nextExecutionStatement } from './repositories/dispatcher.js';
 export { chargeSeconds, predictStarts, quantaOf, type PredictedStart, type QueueSnapshot, type RecordedUse, type WaitingExecution } from './dispatch/order.js';

@@ -155,6 +155,14 @@ describe('Dispatcher on PostgreSQL', () => {
     expect(await d.claimNext(queue, 'w', [])).toMatchObject({ id: cats!.id, attempts: 2, not_before: null });
   });
 
+  it("takes a user's next execution while the oldest is in backoff", async () => {
+    const [first, second] = await submit('ann', 2);
+    await db('executions').where({ id: first }).update({ not_before: db.raw("now() + interval '1 minute'") });
+    const d = dispatcher();
+    expect((await d.claimNext(queue, 'w', []))?.id).toBe(second);
+    expect(await d.claimNext(queue, 'w', [])).toBeUndefined();
+  });
+
   it('gives racing workers different executions', async () => {
     await submit('ann', 6);
     await submit('bob', 6);
