@@ -116,7 +116,7 @@ export const ExecutionStatus = z.object({
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
   priority: Priority,
-  /** Where it stands while `queued` (queue.ts), else null. */
+  /** Where it stands while `queued` (queue.ts), when asked with `?position=true`; else null. */
   queue_position: QueuePosition.nullable(),
 });
 export type ExecutionStatus = z.infer<typeof ExecutionStatus>;

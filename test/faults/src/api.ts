@@ -109,9 +109,9 @@ export class FaultsApi {
     }
   }
 
-  /** `GET /api/v1/executions/{id}/status`. @throws TransientError when the API does not answer. */
-  async status(id: string): Promise<Polled> {
-    const response = await this.request('GET', `/api/v1/executions/${id}/status`);
+  /** `GET /api/v1/executions/{id}/status` (with `position`: a queued one's place in its queue). @throws TransientError when the API does not answer. */
+  async status(id: string, position = false): Promise<Polled> {
+    const response = await this.request('GET', `/api/v1/executions/${id}/status${position ? '?position=true' : ''}`);
     if (response.status === 404) return 'missing';
     if (!response.ok) throw new TransientError(`status of ${id}: ${response.status} ${(await response.text()).slice(0, 200)}`);
     return (await response.json()) as ExecutionStatus;

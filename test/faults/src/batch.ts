@@ -66,9 +66,9 @@ export class Batch {
     return ids.filter((id): id is string => id !== undefined);
   }
 
-  /** The status of one execution now, read through the admin's API (retried while the REST API does not answer). */
+  /** The status of one execution now with its queue position, read through the admin's API (retried while the REST API does not answer). */
   statusOf(id: string): Promise<Polled> {
-    return this.api.retrying(() => this.api.status(id));
+    return this.api.retrying(() => this.api.status(id, true));
   }
 
   /** Every execution to judge: the accepted ones and those recorded despite a refusal. */

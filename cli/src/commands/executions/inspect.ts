@@ -28,7 +28,7 @@ export function statusCommand(): Command {
     .argument('[id]', 'execution id (default: your last execution)')
     .action(async function (this: Command, id: string | undefined) {
       const { api, printer } = openServerSession(this);
-      const status = await api.json<ExecutionStatus>('GET', `/api/v1/executions/${await executionIdOrLast(api, id)}/status`);
+      const status = await api.json<ExecutionStatus>('GET', `/api/v1/executions/${await executionIdOrLast(api, id)}/status`, { query: { position: true } });
       printer.result(status, statusText(status));
     });
 }

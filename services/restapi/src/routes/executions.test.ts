@@ -180,7 +180,8 @@ describe('reading executions', () => {
     const execution = await submit(bob.token, { project: 'reading' });
     const described = await api.call('GET', `/api/v1/executions/${execution.id}`, { token: alice.token });
     expect(described.json).toEqual(execution);
-    const status = await api.call('GET', `/api/v1/executions/${execution.id}/status`, { token: alice.token });
+    expect((await api.call('GET', `/api/v1/executions/${execution.id}/status`, { token: alice.token })).json).toMatchObject({ state: 'queued', queue_position: null });
+    const status = await api.call('GET', `/api/v1/executions/${execution.id}/status?position=true`, { token: alice.token });
     expect(status.json).toEqual({
       id: execution.id,
       state: 'queued',

@@ -2,7 +2,11 @@ import { ExecutionList, ExecutionRecord, ExecutionSpec, ExecutionStatus, RerunRe
 import { caller, route, type AnyRoute } from '../http/route.js';
 import type { Services } from '../runtime.js';
 import { ListQuery } from '../services/executions/queries.js';
-import { errors, IdParams } from './schemas.js';
+import { z } from 'zod';
+import { errors, Flag, IdParams } from './schemas.js';
+
+/** Query of `GET /api/v1/executions/{id}/status`. */
+const StatusQuery = z.object({ position: Flag.default(false) }).strict();
 
 /** Submit, list, describe, poll, stop, reprioritise and rerun executions. */
 export function executionRoutes(services: Services): AnyRoute[] {
@@ -49,10 +53,12 @@ export function executionRoutes(services: Services): AnyRoute[] {
       path: '/api/v1/executions/:id/status',
       tag: 'executions',
       summary: "An execution's state (cheap; for polling)",
+      description: 'With `position=true`, a queued execution\'s place in its queue, who is ahead and an estimated start (`queue_position`; it reads the whole queue, so pollers leave it out).',
       access: 'user',
       params: IdParams,
+      query: StatusQuery,
       responses: { 200: { description: 'Its status', schema: ExecutionStatus }, ...errors(400, 401, 404) },
-      handle: async ({ params }) => ({ status: 200, body: await services.queries.status(params.id) }),
+      handle: async ({ params, query }) => ({ status: 200, body: await services.queries.status(params.id, query.position) }),
     }),
     route({
       method: 'post',
@@ -81,8 +87,11 @@ export function executionRoutes(services: Services): AnyRoute[] {
       access: 'user',
       params: IdParams,
       body: SetPriorityRequest,
-      responses: { 200: { description: 'Its status', schema: ExecutionStatus }, ...errors(400, 401, 403, 404, 409, 415) },
-      handle: async (context) => ({ status: 200, body: await services.priorities.set(context.params.id, context.body.priority, caller(context)) }),
+      responses: { 200: { description: 'Its status, with its new place in the queue', schema: ExecutionStatus }, ...errors(400, 401, 403, 404, 409, 415) },
+      handle: async (context) => {
+        await services.priorities.set(context.params.id, context.body.priority, caller(context));
+        return { status: 200, body: await services.queries.status(context.params.id, true) };
+      },
     }),
     route({
       method: 'post',

@@ -36,7 +36,7 @@ describe('fair sharing through the REST API', () => {
     if (answer.status !== 201) throw new Error(`submit failed: ${answer.status} ${answer.text}`);
     return answer.json.id as string;
   };
-  const status = async (id: string) => (await api.call('GET', `/api/v1/executions/${id}/status`, { token: alice.token })).json;
+  const status = async (id: string) => (await api.call('GET', `/api/v1/executions/${id}/status?position=true`, { token: alice.token })).json;
   const drain = async (queue: string) => {
     for (let taken = await dispatcher.claimNext(queue, 'drain', []); taken; taken = await dispatcher.claimNext(queue, 'drain', [])) {
       await api.runtime.db('executions').where({ id: taken.id }).update({ state: 'stopped', finished_at: api.runtime.db.fn.now() });

@@ -55,11 +55,15 @@ export class ExecutionQueries {
     return found;
   }
 
-  /** The execution's short status. @throws AppError `not_found`. */
-  async status(id: string): Promise<ExecutionStatus> {
+  /**
+   * The execution's short status; with `withPosition`, a queued one's place in its queue too
+   * (QueueView.position: a read of the queue's waiting rows, so pollers leave it out).
+   * @throws AppError `not_found`.
+   */
+  async status(id: string, withPosition = false): Promise<ExecutionStatus> {
     const found = await this.executions.status(id);
     if (!found) throw notFound('execution', id);
-    if (found.state !== 'queued') return found;
+    if (!withPosition || found.state !== 'queued') return found;
     const position = await this.queues.position(found.queue, id);
     // taken meanwhile: the state now, rather than a position it no longer has
     return position ? { ...found, queue_position: position } : ((await this.executions.status(id)) ?? found);
