@@ -138,12 +138,27 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
   void recovered.then(() => {
     if (!closing) consumer.run();
   });
+  // The backstop of lost wake-ups: an idle worker with an execution it could take wakes itself.
+  const idleWake = setInterval(() => {
+    if (closing || ctx.busy.size > 0) return;
+    void ctx.dispatcher
+      .firstClaimable(config.gpus.queue)
+      .then(async (id) => {
+        if (id && !closing && ctx.busy.size === 0) {
+          logger.info({ execution_id: id }, 'an execution waits while no job woke a worker: waking one');
+          await ctx.wake(id, 0);
+        }
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not look for waiting executions'));
+  }, settings.idleWakeMs);
+  idleWake.unref();
   logger.info({ queue: config.gpus.queue, gpus: config.gpus.deviceIds, reattached: attached.length }, 'worker started');
 
   return {
     recovered,
     async close() {
       closing = true;
+      clearInterval(idleWake);
       detach.abort();
       await consumer.close();
       await Promise.allSettled(attached);

@@ -27,6 +27,12 @@ export interface WorkerSettings {
    */
   claimAttempts: number;
   retryBackoffMs: number;
+  /**
+   * How often an idle worker checks its queue for an execution it could take, ms: when one waits
+   * while no job wakes a worker (a wake-up lost with Redis's data, or a delayed one that never
+   * came), it adds one, so that nothing waits on the REST API's reconciler alone.
+   */
+  idleWakeMs: number;
   /** Extra labels put on job containers and images (tests use them to clean up). */
   extraLabels: Record<string, string>;
   /** Folder for the full logs of running executions (one file each, removed after upload). */
@@ -43,5 +49,6 @@ export const defaultSettings: Omit<WorkerSettings, 'logDirectory'> = {
   recordRetryMs: 15 * 60_000,
   claimAttempts: 5,
   retryBackoffMs: 2_000,
+  idleWakeMs: 30_000,
   extraLabels: {},
 };

@@ -7,7 +7,8 @@ import type { Knex } from 'knex';
  *   `claimed_at` (when a worker took it: its use of the worker counts from there) and `not_before`
  *   (the backoff of an execution put back after a transient failure);
  * - `executions_waiting`, the index the dispatcher walks: per queue and priority, one entry per user
- *   found by skipping (a loose index scan), then that user's oldest waiting execution;
+ *   found by skipping (a loose index scan), then that user's oldest waiting execution; and
+ *   `executions_backoff`, the waiting executions in backoff (when the next one's backoff ends);
  * - `queue_usage`: worker-seconds each user took of each queue, per hour. A trigger records an
  *   execution's use when it ends, whoever ends it (a worker, the REST API, the reconciler), split
  *   over the hours it held its worker, and counts it in the hour it ended;
@@ -23,6 +24,7 @@ export async function up(knex: Knex): Promise<void> {
       ADD COLUMN not_before timestamptz`);
   await knex.raw(`CREATE INDEX executions_waiting ON executions (queue, priority, user_id, created_at, id) WHERE state = 'queued'`);
   await knex.raw(`CREATE INDEX executions_taken ON executions (queue, user_id) WHERE state IN ('preparing', 'running', 'harvesting')`);
+  await knex.raw(`CREATE INDEX executions_backoff ON executions (queue, not_before) WHERE state = 'queued' AND not_before IS NOT NULL`);
   await knex.raw(`ALTER TABLE users ADD COLUMN high_priority_allowance integer CHECK (high_priority_allowance >= 0)`);
   await knex.raw(`
     CREATE TABLE queue_usage (
@@ -70,6 +72,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP FUNCTION plz_record_usage()');
   await knex.raw('DROP TABLE queue_usage');
   await knex.raw('ALTER TABLE users DROP COLUMN high_priority_allowance');
+  await knex.raw('DROP INDEX executions_backoff');
   await knex.raw('DROP INDEX executions_taken');
   await knex.raw('DROP INDEX executions_waiting');
   await knex.raw('ALTER TABLE executions DROP COLUMN priority, DROP COLUMN attempts, DROP COLUMN claimed_at, DROP COLUMN not_before');

@@ -172,6 +172,34 @@ export class Dispatcher {
   }
 
   /**
+   * The id of an execution of `queue` that a worker could take now (waiting, not in backoff), or
+   * undefined: an idle worker asks, to wake itself when no job woke it (one probe of
+   * `executions_waiting`; the per-user cap is not considered).
+   */
+  async firstClaimable(queue: string): Promise<string | undefined> {
+    const row = (await this.db('executions')
+      .where({ state: 'queued', queue })
+      .where((query) => query.whereNull('not_before').orWhere('not_before', '<=', this.db.fn.now()))
+      .first('id')) as { id: string } | undefined;
+    return row?.id;
+  }
+
+  /**
+   * Milliseconds until the first backoff among `queue`'s waiting executions ends (by the
+   * database's clock; one probe of `executions_backoff`), or null when none is in backoff. A worker
+   * that found nothing to take asks, so that a wake-up job which came a moment early, or was lost,
+   * does not leave an execution waiting for the reconciler.
+   */
+  async nextBackoffEndMs(queue: string): Promise<number | null> {
+    const row = (await this.db.raw(
+      `SELECT ceil(extract(epoch FROM min(not_before) - now()) * 1000)::integer AS ms FROM executions WHERE state = 'queued' AND queue = ? AND not_before IS NOT NULL`,
+      [queue],
+    )) as { rows: Array<{ ms: number | null }> };
+    const ms = row.rows[0]?.ms ?? null;
+    return ms === null ? null : Math.max(0, ms);
+  }
+
+  /**
    * Whether `userId` has an execution waiting in `queue` (one probe of `executions_waiting` per
    * priority). A worker asks when one of the user's executions ends under a per-user cap: the
    * jobs that woke workers while the user was at the cap found nothing to take and are gone.

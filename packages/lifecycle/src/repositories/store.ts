@@ -190,19 +190,21 @@ export class ExecutionStore {
   }
 
   /**
-   * Per queue with queued executions: how many, the oldest's submission time, and one of their ids
-   * (what the reconciler compares with the queue's BullMQ jobs). One pass over the waiting index.
+   * Per queue with queued executions: how many, how many of them are in backoff, the oldest's
+   * submission time, and one of their ids (what the reconciler compares with the queue's BullMQ
+   * jobs). One pass over the waiting index.
    */
-  async queuedByQueue(): Promise<Array<{ queue: string; queued: number; oldest: Date; some_id: string }>> {
+  async queuedByQueue(): Promise<Array<{ queue: string; queued: number; in_backoff: number; oldest: Date; some_id: string }>> {
     return (await this.db('executions')
       .where('state', 'queued')
       .groupBy('queue')
-      .select('queue', this.db.raw('count(*)::integer AS queued'), this.db.raw('min(created_at) AS oldest'), this.db.raw('min(id::text) AS some_id'))) as Array<{
-      queue: string;
-      queued: number;
-      oldest: Date;
-      some_id: string;
-    }>;
+      .select(
+        'queue',
+        this.db.raw('count(*)::integer AS queued'),
+        this.db.raw('(count(*) FILTER (WHERE not_before > now()))::integer AS in_backoff'),
+        this.db.raw('min(created_at) AS oldest'),
+        this.db.raw('min(id::text) AS some_id'),
+      )) as Array<{ queue: string; queued: number; in_backoff: number; oldest: Date; some_id: string }>;
   }
 
   /** Every execution a worker holds (`preparing`, `running`, `harvesting`). */

@@ -61,6 +61,12 @@ export class JobQueues {
     await this.queue(name).addBulk(Array.from({ length: count }, () => ({ name: executionJobName, data, opts: { ...executionJobOptions } })));
   }
 
+  /** Jobs of queue `name` that wake a worker as soon as one is free: waiting and prioritized (not delayed, not in progress). */
+  async waiting(name: string): Promise<number> {
+    const counts = await this.queue(name).getJobCounts('wait', 'prioritized');
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
+
   /** Jobs of queue `name` that will wake a worker: waiting, prioritized and delayed (not those in progress). */
   async pending(name: string): Promise<number> {
     const counts = await this.queue(name).getJobCounts('wait', 'prioritized', 'delayed');

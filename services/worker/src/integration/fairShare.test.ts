@@ -25,8 +25,9 @@ describe('worker: the per-user cap', () => {
     const mine = [];
     for (let index = 0; index < 3; index += 1) mine.push((await bed.submit({ snapshot, parameters: { epochs: 2, epoch_seconds: 1 } })).id);
     const theirs = (await bed.submit({ snapshot, parameters: { epochs: 1 }, userId: other!.id })).id;
-    await bed.startWorker(`cpu-cap-a-${process.pid}`, { MAX_RUNNING_PER_USER: '1' });
-    await bed.startWorker(`cpu-cap-b-${process.pid}`, { MAX_RUNNING_PER_USER: '1' });
+    // no idle wake-up within the test: the wake-up for the capped user's next execution must do
+    await bed.startWorker(`cpu-cap-a-${process.pid}`, { MAX_RUNNING_PER_USER: '1' }, { idleWakeMs: 600_000 });
+    await bed.startWorker(`cpu-cap-b-${process.pid}`, { MAX_RUNNING_PER_USER: '1' }, { idleWakeMs: 600_000 });
     const rows = [];
     for (const id of [...mine, theirs]) rows.push(await bed.waitForState(id, undefined, 180_000));
     expect(rows.map((row) => row['state'])).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
@@ -35,4 +36,12 @@ describe('worker: the per-user cap', () => {
     expect((rows[3]!['claimed_at'] as Date).getTime()).toBeLessThan(spans[2]![0]);
     expect(rows.every((row) => row['attempts'] === 1)).toBe(true);
   }, 300_000);
+
+  it('takes an execution that no job announces (its wake-up lost) once idle', async () => {
+    const { id } = await bed.submit({ snapshot, parameters: { epochs: 1 }, enqueue: false });
+    // the workers of the test before wake only for a capped user; this one wakes a worker of the queue when idle
+    const worker = await bed.startWorker(`cpu-idle-${process.pid}`, {}, { idleWakeMs: 1_000 });
+    expect(await bed.waitForState(id, undefined, 60_000)).toMatchObject({ state: 'succeeded', attempts: 1 });
+    await worker.close();
+  }, 120_000);
 });

@@ -54,6 +54,18 @@ describe('the reconciler', () => {
     expect((await passIn(120)).woken).toEqual({});
   });
 
+  it('counts an execution in backoff once its backoff is over (its delayed job lost)', async () => {
+    const id = randomUUID();
+    await store.insert([
+      { id, project: 'p', name: null, tags: [], user_id: api.admin.identity.id, queue: 'backoff', snapshot: 'b'.repeat(64), input: null, parameters: {}, resources: { gpus: 0 }, max_run_seconds: null, sweep_id: null, rerun_of: null },
+    ]);
+    await api.runtime.db('executions').where({ id }).update({ not_before: api.runtime.db.raw("now() + interval '1 hour'") });
+    expect((await passIn(120)).woken).toEqual({}); // in backoff: its own delayed job wakes a worker
+    await api.runtime.db('executions').where({ id }).update({ not_before: api.runtime.db.raw("now() - interval '1 second'") });
+    expect((await passIn(120)).woken).toEqual({ backoff: 1 });
+    expect(await queues.waiting('backoff')).toBe(1);
+  });
+
   it('puts back in the queue a preparing execution whose worker is gone, and ends a running one after the timeout', async () => {
     const preparing = await insert();
     const running = await insert();

@@ -85,7 +85,9 @@ export class Reconciler {
     const queuedBefore = now.getTime() - this.settings.queuedGraceSeconds * 1000;
     for (const row of await this.store.queuedByQueue()) {
       if (row.oldest.getTime() >= queuedBefore) continue; // every row young: its submission may still be enqueuing
-      const missing = Math.min(row.queued - (await this.queues.pending(row.queue)), 1000);
+      // executions a worker could take now, against the jobs that wake one now (a delayed job
+      // belongs to an execution in backoff; if it was lost, the execution counts once its backoff ends)
+      const missing = Math.min(row.queued - row.in_backoff - (await this.queues.waiting(row.queue)), 1000);
       if (missing <= 0) continue;
       await this.queues.wake(row.queue, row.some_id, missing);
       report.woken[row.queue] = missing;

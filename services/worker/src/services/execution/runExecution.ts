@@ -39,6 +39,7 @@ export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise
   const claimed = await ctx.dispatcher.claimNext(ctx.config.gpus.queue, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds);
   if (!claimed) {
     ctx.logger.debug({ job_id: job.id, submitted: parsed.data.execution_id }, 'nothing to take now (taken by another worker, in backoff, or its user at the cap)');
+    await wakeAfterBackoff(ctx, parsed.data.execution_id);
     return;
   }
   const id = claimed.id;
@@ -58,6 +59,20 @@ export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise
     ctx.busyChanged();
   }
   await wakeForCappedUser(ctx, claimed);
+}
+
+/**
+ * When the queue's only waiting executions are in backoff, a job wakes a worker when the first
+ * backoff ends (50 ms after, for the clocks of Redis's clients and PostgreSQL). Never throws.
+ */
+async function wakeAfterBackoff(ctx: WorkerContext, executionId: string): Promise<void> {
+  if (ctx.detach.aborted) return;
+  try {
+    const ms = await ctx.dispatcher.nextBackoffEndMs(ctx.config.gpus.queue);
+    if (ms !== null) await ctx.wake(executionId, ms + 50);
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'could not read the end of the backoffs: the reconciler will wake a worker');
+  }
 }
 
 /**
