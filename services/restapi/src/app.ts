@@ -7,12 +7,13 @@ import { docsRouter } from './routes/docs.js';
 import { apiRoutes } from './routes/index.js';
 import { downloadRoutes } from './routes/downloads.js';
 import { pageRoutes } from './routes/pages.js';
+import { webRoutes } from './routes/web.js';
 import type { Services } from './runtime.js';
 
 /**
  * Builds the Express app from its dependencies; never listens (main.ts and tests do). Every API
- * route comes from routes/index.ts, the login pages from routes/pages.ts, the landing page and the
- * CLI package (`options.cliPackage`, a file) from routes/downloads.ts; unknown paths get 404 and every error the JSON error body.
+ * route comes from routes/index.ts, the login pages from routes/pages.ts, the web view (Start page, executions,
+ * sweeps, workers) from routes/web.ts, the CLI package (`options.cliPackage`, a file) from routes/downloads.ts; unknown paths get 404 and every error the JSON error body.
  */
 export function buildApp(services: Services, logger: Logger, options: { cliPackage?: string } = {}): Express {
   const app = express();
@@ -25,6 +26,7 @@ export function buildApp(services: Services, logger: Logger, options: { cliPacka
   registerRoutes(router, apiRoutes(services), services);
   app.use(router);
   app.use(pageRoutes(services));
+  app.use(webRoutes(services, options));
   app.use(downloadRoutes(options.cliPackage));
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -101,6 +101,13 @@ export function identityFlow(context: () => IdentityContext): void {
       '/api/v1/workers',
       '/api/v1/auth/login-links',
       `/api/v1/snapshots/${'0'.repeat(64)}`,
+      '/executions',
+      `/executions/${execution.id}`,
+      `/executions/${execution.id}/stop`,
+      `/executions/${execution.id}/rerun`,
+      `/executions/${execution.id}/output/model.pkl`,
+      '/sweeps',
+      '/workers',
     ];
     const seen: string[] = [];
     for (const target of guarded) {
@@ -109,8 +116,8 @@ export function identityFlow(context: () => IdentityContext): void {
           const response = await fetch(`${url}${target}`, { method, redirect: 'manual', headers: { accept }, ...(method === 'POST' ? { body: '{}' } : {}) });
           const location = response.headers.get('location') ?? '';
           // The REST API answers 404 for a method it has no route for (POST on a GET route), before any identity check.
-          const absent = target.startsWith('/api/') && response.status === 404;
-          const verdict = response.status === 401 || (response.status === 302 && location.startsWith('/login?next=')) || absent ? 'refused' : `${response.status} ${location}`;
+          const absent = !target.startsWith('/mlflow/') && response.status === 404;
+          const verdict = response.status === 401 || ((response.status === 302 || response.status === 303) && location.startsWith('/login?next=')) || absent ? 'refused' : `${response.status} ${location}`;
           seen.push(`${method} ${target} (${accept}): ${verdict}`);
         }
       }

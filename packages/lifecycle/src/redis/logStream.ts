@@ -66,6 +66,11 @@ export class LogStream {
     return toEntries((await this.redis.xrange(logStreamKey(executionId), start, '+', 'COUNT', count)) as Array<[string, string[]]>);
   }
 
+  /** The last `count` entries (XREVRANGE), oldest first: the end of a log, as a page shows it. */
+  async last(executionId: string, count: number): Promise<LogEntry[]> {
+    return toEntries((await this.redis.xrevrange(logStreamKey(executionId), '+', '-', 'COUNT', count)) as Array<[string, string[]]>).reverse();
+  }
+
   /**
    * Waits up to `blockMs` for entries after `afterId` (XREAD BLOCK). Blocks its connection: build
    * this LogStream on a connection of its own (`redis.duplicate()`).

@@ -167,6 +167,24 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * The last `bytes` bytes of an object (an HTTP suffix range, RFC 9110 §14.1.2) and its whole size,
+   * or null when it does not exist.
+   */
+  async readEnd(bucket: string, key: string, bytes: number): Promise<{ body: Buffer; size: number } | null> {
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=-${Math.max(1, Math.floor(bytes))}` }));
+      const body = Buffer.from((await answer.Body?.transformToByteArray()) ?? []);
+      const total = /\/(\d+)$/.exec(answer.ContentRange ?? '')?.[1];
+      return { body, size: total ? Number(total) : body.length };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      // an empty object has no satisfiable range
+      if ((error as { name?: string; $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) return { body: Buffer.alloc(0), size: 0 };
+      throw error;
+    }
+  }
+
   /** Closes the HTTP connections. */
   close(): void {
     this.client.destroy();

@@ -4,7 +4,7 @@ import { clientGone, pipeToResponse, writeChunks } from '../http/streaming.js';
 import { route, type AnyRoute } from '../http/route.js';
 import type { Services } from '../runtime.js';
 import { logStreams, type LogStart } from '../services/executions/log-reader.js';
-import { errors, Flag, IdParams } from './schemas.js';
+import { errors, Flag, IdParams, OutputPath } from './schemas.js';
 
 const LogsQuery = z
   .object({
@@ -19,15 +19,6 @@ const LogsQuery = z
       .optional(),
   })
   .strict();
-
-/** A relative path inside the output folder: no `..`, no leading `/`, no empty parts. */
-const OutputPath = z
-  .string()
-  .max(1024)
-  .transform((text) => text.replace(/\/+$/, ''))
-  .refine((text) => text.length > 0 && !text.startsWith('/') && text.split('/').every((part) => part !== '' && part !== '.' && part !== '..') && !text.includes('\\'), {
-    message: 'expected a relative path inside the output, e.g. models/best.pt',
-  });
 
 const OutputQuery = z.object({ path: OutputPath.optional() }).strict();
 const MeasuresQuery = z.object({ summary: Flag.default(false) }).strict();

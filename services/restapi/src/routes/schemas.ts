@@ -27,3 +27,12 @@ export function errors(...statuses: number[]): Record<number, ResponseDoc> {
   };
   return Object.fromEntries(statuses.map((status) => [status, { description: descriptions[status] ?? 'Error', schema: ApiError }]));
 }
+
+/** A relative path inside the output folder: no `..`, no leading `/`, no empty parts. */
+export const OutputPath = z
+  .string()
+  .max(1024)
+  .transform((text) => text.replace(/\/+$/, ''))
+  .refine((text) => text.length > 0 && !text.startsWith('/') && text.split('/').every((part) => part !== '' && part !== '.' && part !== '..') && !text.includes('\\'), {
+    message: 'expected a relative path inside the output, e.g. models/best.pt',
+  });

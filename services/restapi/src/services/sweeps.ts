@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { isTerminal, Parameters, sweepParameterSets, type Identity, type SweepCreated, type SweepSpec, type SweepStatus, type SweepStopResult, type SweepSummary } from '@plz/contracts';
 import { AppError, notFound } from '../errors.js';
-import type { ExecutionsRepository } from '../repositories/executions.js';
+import type { ExecutionsRepository, StoredExecution } from '../repositories/executions.js';
 import type { StoredSweep, SweepsRepository } from '../repositories/sweeps.js';
 import type { OutputArchive } from './executions/output-archive.js';
 import type { Stopper } from './executions/stopper.js';
@@ -58,6 +58,16 @@ export class Sweeps {
       counts,
       executions: executions.map((execution) => ({ id: execution.id, state: execution.state, exit_code: execution.exit_code, parameters: execution.parameters })),
     };
+  }
+
+  /**
+   * The sweep and its executions whole (parameters, summary, times), in submission order: what the
+   * web view's sweep page compares side by side. @throws AppError `not_found`.
+   */
+  async detail(id: string): Promise<{ sweep: Omit<SweepSummary, 'size'>; executions: StoredExecution[] }> {
+    const sweep = await this.find(id);
+    const executions = await this.executions.ofSweep(id);
+    return { sweep: { id: sweep.id, project: sweep.project, user: sweep.user, created_at: sweep.created_at }, executions };
   }
 
   /** Sweeps, newest first, optionally of one project. */

@@ -74,6 +74,36 @@ export class LogReader {
     return this.live(id, start, follow, signal, filter);
   }
 
+  /**
+   * The end of execution `id`'s log for a page: at most `maxBytes` bytes of text (UTF-8; a line cut
+   * at the start is dropped), from the stored log once the execution is over, else the last
+   * `maxLines` lines of the live stream. `truncated` says that earlier lines were left out.
+   *
+   * @throws AppError `not_found`.
+   */
+  async tail(id: string, maxBytes = 64 * 1024, maxLines = 1000): Promise<{ text: string; truncated: boolean }> {
+    const execution = await this.executions.find(id);
+    if (!execution) throw notFound('execution', id);
+    if (isTerminal(execution.state) && execution.mlflow_experiment_id && execution.mlflow_run_id) {
+      const key = `${runArtifactPrefix(execution.mlflow_experiment_id, execution.mlflow_run_id)}${artifactPaths.log}`;
+      const end = await this.store.readEnd(this.mlflowBucket, key, maxBytes);
+      if (end) {
+        const truncated = end.size > end.body.length;
+        let text = end.body.toString('utf8');
+        if (truncated) text = text.slice(text.indexOf('\n') + 1);
+        return { text, truncated };
+      }
+    }
+    const entries = (await new LogStream(this.redis).last(id, maxLines + 1)).filter((entry) => !(logEndField in entry.fields));
+    const lines = entries.slice(-maxLines).map(lineOf);
+    let truncated = entries.length > maxLines;
+    while (lines.length > 1 && Buffer.byteLength(lines.join('')) > maxBytes) {
+      lines.shift();
+      truncated = true;
+    }
+    return { text: lines.join(''), truncated };
+  }
+
   private async *stored(execution: StoredExecution, start: LogStart, filter: LogFilter): LogChunks {
     // The stored log has neither times nor streams: such reads use the stream while it still exists.
     const preferStream = (start.from === 'time' || filter !== 'all') && (await new LogStream(this.redis).length(execution.id)) > 0;

@@ -58,6 +58,34 @@ export class OutputArchive {
   }
 
   /**
+   * The output files of execution `id` for a page: paths relative to the output folder and sizes in
+   * bytes, in key order, at most `max` (`more` says whether there were others).
+   *
+   * @throws AppError `not_found`.
+   */
+  async list(id: string, max = 500): Promise<{ files: { path: string; size: number }[]; more: boolean }> {
+    const execution = await this.executions.find(id);
+    if (!execution) throw notFound('execution', id);
+    const files = await this.files(execution, undefined);
+    return { files: files.slice(0, max).map((file) => ({ path: file.name, size: file.size })), more: files.length > max };
+  }
+
+  /**
+   * One output file of execution `id` (`filePath` relative to the output folder, as `list` names
+   * it) as a stream, with its size in bytes and its base name.
+   *
+   * @throws AppError `not_found` (no such execution or file).
+   */
+  async file(id: string, filePath: string): Promise<{ body: Readable; size: number; name: string }> {
+    const execution = await this.executions.find(id);
+    if (!execution) throw notFound('execution', id);
+    const file = (await this.files(execution, filePath)).find((one) => one.name === filePath);
+    const body = file ? await this.store.read(this.mlflowBucket, file.key) : null;
+    if (!file || !body) throw new AppError('not_found', `execution ${id} has no output file ${filePath}`);
+    return { body, size: file.size, name: filePath.split('/').at(-1) ?? filePath };
+  }
+
+  /**
    * The outputs of several executions in one tar stream, one folder per execution id.
    *
    * @throws AppError `no_output` when none of them has output files.

@@ -1,4 +1,7 @@
+import { stepOf } from '@plz/contracts';
 import { flattenMeasures, joinKey, type Metric } from '@plz/mlflow-client';
+
+export { stepOf };
 
 /**
  * Measures as the job writes them (ARCHITECTURE.md §4, compatible with Plz): each file in the
@@ -54,16 +57,6 @@ export function measuresObject(files: readonly MeasureFile[]): Record<string, un
     if (last !== undefined) node[last] = parseMeasureContent(file.content);
   }
   return root;
-}
-
-/** Splits a file name into its name without a trailing number and the step, if any. */
-export function stepOf(fileName: string): { name: string; step: number | undefined } {
-  const bare = fileName.replace(/\.json$/i, '');
-  const match = /^(.*?)[_.-]?(\d+)$/.exec(bare);
-  if (!match) return { name: bare, step: undefined };
-  const step = Number(match[2]);
-  if (!Number.isSafeInteger(step)) return { name: bare, step: undefined };
-  return { name: match[1]!, step };
 }
 
 /** MLflow metric points of one measure file (rules at the top of this file). */
