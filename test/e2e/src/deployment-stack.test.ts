@@ -15,13 +15,14 @@ import { ComposeProject, dockerBinary, dockerEnv } from './docker.js';
 import { generateDeployment as generate } from './generate.js';
 import { PlzUser, runCommand, type Result } from './plz-cli.js';
 import { datasetsProbe, plzFlow } from './plz-flow.js';
+import { webFlow } from './web-flow.js';
 
 /**
  * The whole thing for real: `yo plz-deploy` with two CPU workers, `./init-deployment.sh
  * --enable-postgres-ssl` (certificate made here with openssl), `docker compose up -d --wait`
  * (building the plz images from the copied sources), every service healthy and reachable through
  * NGINX and on PostgreSQL over TLS, the plz flow, the containment of jobs (issue 14: network,
- * limits, fork bomb, image cache), fair sharing of the queues (issue 20), the CLI installed from the deployment, init again on the running deployment, then the
+ * limits, fork bomb, image cache), fair sharing of the queues (issue 20), the web view in Chromium (issue 16), the CLI installed from the deployment, init again on the running deployment, then the
  * operator's paths of issue 8: the systemd unit verified and its commands run as written, a
  * datasets folder that disappeared, a datasets volume of the NFS kind from the override template;
  * `down -v` at the end.
@@ -169,6 +170,9 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
 
   // Issue 20: the queues are shared fairly, by priority, and say who is ahead.
   fairShareFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, directory, expectAllHealthy }));
+
+  // Issue 16: the web view, in a browser.
+  webFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim() }));
 
   // Issue 13: the researcher's plz, installed from the deployment.
   cliInstallFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug }));

@@ -11,6 +11,7 @@ body { font-family: system-ui, sans-serif; background: var(--bg); color: var(--f
 a { color: var(--accent); }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible, summary:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
 header.top { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem 1.2rem; background: #1d2433; color: #fff; padding: .6rem 1.2rem; }
+header.top nav { display: flex; flex-wrap: wrap; gap: .2rem 1rem; }
 header.top a { color: #fff; text-decoration: none; padding: .2rem .1rem; }
 header.top a[aria-current="page"] { border-bottom: 2px solid #f2a900; }
 header.top .brand { font-weight: 700; font-size: 1.1rem; margin-right: .6rem; }
@@ -139,6 +140,9 @@ export const pageScript = `
   }
 })();
 `;
+
+/** The web view's icon (SVG), also answered for the `/favicon.ico` that browsers ask for by themselves. */
+export const icon = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d2433"/><text x="16" y="22" font-family="sans-serif" font-size="15" font-weight="700" fill="#f2a900" text-anchor="middle">plz</text></svg>';
 
 /** Version tags of the assets (first 12 hex digits of their SHA-256), so that they can be cached for good. */
 export const assetVersion = createHash('sha256').update(styleSheet).update(pageScript).digest('hex').slice(0, 12);

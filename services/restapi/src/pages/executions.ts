@@ -60,7 +60,7 @@ export function executionsPage(view: ListView): string {
     view.executions.length > 0
       ? html`<div class="table-wrap"><table>
 <caption class="sr-only">Executions, newest first</caption>
-<thead><tr><th scope="col">Execution</th><th scope="col">State</th><th scope="col">Project</th><th scope="col">User</th><th scope="col">Queue / worker</th><th scope="col">Submitted</th><th scope="col" class="num">Ran for</th><th scope="col">Of</th></tr></thead>
+<thead><tr><th scope="col">Execution</th><th scope="col">State</th><th scope="col">Project</th><th scope="col">User</th><th scope="col">Queue / worker</th><th scope="col">Submitted</th><th scope="col" class="num">Ran for</th><th scope="col">Sweep / rerun</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
       : filtered || view.paged
         ? html`<div class="empty"><p>No execution matches these filters.</p><p><a href="/executions">Show every execution</a></p></div>`
@@ -71,7 +71,7 @@ export function executionsPage(view: ListView): string {
     html`<h1>Executions</h1>
 <form class="filters" method="get" action="/executions" role="search" aria-label="Filter the executions">
 <div><label for="f-project">Project</label><input type="search" id="f-project" name="project" value="${filters.project}"></div>
-<div><label for="f-user">User</label><input type="search" id="f-user" name="user" value="${filters.user}" placeholder="${view.identity.name}"></div>
+<div><label for="f-user">User</label><input type="search" id="f-user" name="user" value="${filters.user}"></div>
 <div><label for="f-state">State</label><select id="f-state" name="state">${options}</select></div>
 <div><label for="f-sweep">Sweep id</label><input type="search" id="f-sweep" name="sweep_id" value="${filters.sweep_id}"></div>
 <div><button type="submit">Filter</button> <a class="button secondary" href="/executions?user=${encodeURIComponent(view.identity.name)}">Mine</a></div>

@@ -40,6 +40,7 @@ export function layout(frame: PageFrame, content: SafeHtml): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <title>${frame.title} · plz</title>
+<link rel="icon" href="/static/plz.svg?v=${assetVersion}" type="image/svg+xml">
 <link rel="stylesheet" href="/static/plz.css?v=${assetVersion}">
 <script src="/static/plz.js?v=${assetVersion}" defer></script>
 </head>

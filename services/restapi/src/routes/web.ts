@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
 import { toAppError } from '../http/error-handler.js';
 import { checkSameOrigin, identifyRequest, ownOrigin, type Caller } from '../http/credentials.js';
 import { pipeToResponse } from '../http/streaming.js';
-import { assetVersion, pageScript, styleSheet } from '../pages/assets.js';
+import { assetVersion, icon, pageScript, styleSheet } from '../pages/assets.js';
 import { executionPage, executionsPage, listQuery, type ExecutionView, type ListFilters } from '../pages/executions.js';
 import { landingPage } from '../pages/landing.js';
 import { problemPage } from '../pages/layout.js';
@@ -145,6 +145,7 @@ export function webRoutes(services: Services, options: { cliPackage?: string } =
   };
   router.get('/static/plz.css', asset('text/css; charset=utf-8', styleSheet));
   router.get('/static/plz.js', asset('text/javascript; charset=utf-8', pageScript));
+  router.get(['/static/plz.svg', '/favicon.ico'], asset('image/svg+xml', icon));
 
   const start = async (req: Request, res: Response) => {
     const caller = await callerOf(services, req);

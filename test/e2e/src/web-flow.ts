@@ -1,0 +1,183 @@
+import { expect, it } from '@jest/globals';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { ExecutionRecord } from '@plz/contracts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, loggedInContext } from './identity-flow.js';
+import { executionIdIn, PlzUser } from './plz-cli.js';
+import { screenshotDir } from './plz-flow.js';
+
+/** What the web view checks need from the running deployment (two CPU workers). */
+export interface WebContext {
+  url: string;
+  /** The first admin's token. */
+  token: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Issue 16 on a running deployment, in Chromium as a researcher uses it: the executions page shows
+ * a queued and a running execution; the log on a running execution's page grows while the page is
+ * open; the workers page shows the busy worker; `Stop` on the page ends the execution `stopped`;
+ * `Rerun` with a changed parameter makes a new execution that succeeds with it; a sweep's page
+ * compares its executions; no page logs a console error; each page is kept as a screenshot.
+ */
+export function webFlow(context: () => WebContext): void {
+  const run = Date.now().toString(36);
+  const projectName = `web-${run}`;
+  let admin: PlzUser;
+  let folder = '';
+  let browser: Browser | undefined;
+  let session: BrowserContext;
+  const consoleErrors: string[] = [];
+  let short = '';
+
+  const api = async <T>(apiPath: string): Promise<T> => {
+    const response = await fetch(`${context().url}${apiPath}`, { headers: { authorization: `Bearer ${context().token}` } });
+    if (response.status !== 200) throw new Error(`GET ${apiPath}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const stateOf = async (id: string) => (await api<{ state: string }>(`/api/v1/executions/${id}/status`)).state;
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+      await sleep(1000);
+    }
+  };
+  const submit = async (args: string[]): Promise<string> => {
+    const result = await admin.plz(folder, ['run', '--detach', ...args], 300_000);
+    if (result.status !== 0) throw new Error(`plz run ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+    return executionIdIn(result.stdout);
+  };
+  /** A page of the logged-in browser whose console errors and uncaught exceptions are collected. */
+  const openPage = async (target: string): Promise<Page> => {
+    const page = await session.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(`${target}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => consoleErrors.push(`${target}: ${error.message}`));
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto(`${context().url}${target}`);
+    return page;
+  };
+  const shoot = async (page: Page, name: string) => {
+    const file = path.join(screenshotDir, `web-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    expect(statSync(file).size).toBeGreaterThan(10_000);
+  };
+
+  it('sets up a job that logs as it goes, and a browser session', async () => {
+    admin = new PlzUser(context().url, context().token);
+    folder = admin.project({
+      'plz.config.json': JSON.stringify({ project: projectName, image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'] }),
+      'main.py': [
+        'import json, os, signal, sys, time',
+        'signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))',
+        'config = json.load(open(os.environ["CONFIGURATION_FILE"]))',
+        'parameters = config["parameters"]',
+        'seconds = parameters.get("seconds", 1)',
+        'steps = max(1, int(seconds * 2))',
+        'for step in range(steps):',
+        '    print("step", step, "lr", parameters.get("lr"), flush=True)',
+        '    with open(os.path.join(config["measures_directory"], f"epoch_{step}"), "w") as f:',
+        '        json.dump({"loss": 1 / (step + 1)}, f)',
+        '    time.sleep(0.5)',
+        'with open(os.path.join(config["output_directory"], "result.txt"), "w") as f:',
+        '    f.write(f"lr={parameters.get(\'lr\')}\\n")',
+        'with open(config["summary_measures_path"], "w") as f:',
+        '    json.dump({"lr": parameters.get("lr"), "loss": 1 / steps}, f)',
+      ].join('\n'),
+      'long.json': JSON.stringify({ seconds: 900, lr: 0.01 }),
+      'short.json': JSON.stringify({ seconds: 2, lr: 0.1 }),
+      'sweep.json': JSON.stringify({ seconds: [1], lr: [0.3, 0.1, 0.2] }),
+    });
+    const warm = await admin.plz(folder, ['run', '-p', 'short.json'], 900_000);
+    expect(warm.status).toBe(0);
+    short = executionIdIn(warm.stdout);
+    mkdirSync(screenshotDir, { recursive: true });
+    browser = await launchChromium();
+    session = await loggedInContext(browser, context().url, context().token, '/executions');
+  }, 900_000);
+
+  it('lists a queued and a running execution, follows a running log as it grows, and shows the busy worker', async () => {
+    const running = [await submit(['-p', 'long.json']), await submit(['-p', 'long.json'])];
+    await until('both workers to run a long execution', async () => (await Promise.all(running.map(stateOf))).every((state) => state === 'running'));
+    const queued = await submit(['-p', 'long.json']);
+    expect(await stateOf(queued)).toBe('queued');
+
+    const list = await openPage(`/executions?project=${projectName}`);
+    await list.locator(`a[href="/executions/${queued}"]`).first().waitFor();
+    const rowOf = (id: string) => list.locator('tr', { has: list.locator(`a[href="/executions/${id}"]`) });
+    await expect(rowOf(queued).locator('.state').textContent()).resolves.toBe('queued');
+    await expect(rowOf(running[0]!).locator('.state').textContent()).resolves.toBe('running');
+    // times are in the browser's time zone once the script ran (the server writes UTC)
+    expect(await list.locator('time').first().textContent()).not.toMatch(/UTC$/);
+    await shoot(list, 'executions');
+
+    const page = await openPage(`/executions/${running[0]}`);
+    await page.getByText('Following the log as it grows.').waitFor({ timeout: 30_000 });
+    const lines = async () => ((await page.locator('#log').textContent()) ?? '').split('\n').filter((line) => line.startsWith('step ')).length;
+    const before = await lines();
+    await until('the log on the page to grow', async () => (await lines()) >= before + 4, 30_000);
+    await shoot(page, 'execution-running');
+
+    const queuedPage = await openPage(`/executions/${queued}`);
+    await expect(queuedPage.locator('#position').textContent()).resolves.toMatch(/Position \d+ in queue cpu/);
+    await queuedPage.close();
+
+    const workers = await openPage('/workers');
+    for (const id of running) await workers.locator(`a[href="/executions/${id}"]`).waitFor();
+    expect(await workers.getByText('busy').count()).toBeGreaterThanOrEqual(2);
+    await shoot(workers, 'workers');
+    await workers.close();
+
+    // Stop on the page: the execution ends `stopped`, and the page says so.
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForURL((target) => target.search.includes('signalled=1') || target.search.includes('stopped=1'));
+    await until('the execution stopped from the page to end', async () => (await stateOf(running[0]!)) === 'stopped', 120_000);
+    await page.reload();
+    await expect(page.locator('.state').first().textContent()).resolves.toBe('stopped');
+    await page.close();
+    for (const id of [queued, running[1]!]) expect((await admin.plz(folder, ['stop', id])).status).toBe(0);
+    await until('the other long executions to end', async () => (await Promise.all([queued, running[1]!].map(stateOf))).every((state) => state === 'stopped'), 120_000);
+    await list.close();
+  }, 600_000);
+
+  it('reruns with a changed parameter from the page, and the new execution succeeds with it', async () => {
+    const page = await openPage(`/executions/${short}`);
+    await expect(page.locator('.state').first().textContent()).resolves.toBe('succeeded');
+    await page.locator('svg.chart').first().waitFor();
+    await shoot(page, 'execution-succeeded');
+    await page.fill('#rerun-parameters', JSON.stringify({ seconds: 2, lr: 0.7 }));
+    await page.fill('#rerun-name', `rerun-${run}`);
+    await page.getByRole('button', { name: 'Rerun', exact: true }).click();
+    await page.waitForURL((target) => /^\/executions\/[0-9a-f-]{36}$/.test(target.pathname) && !target.pathname.endsWith(short));
+    const rerun = new URL(page.url()).pathname.split('/').at(-1)!;
+    await until('the rerun to end', async () => ['succeeded', 'failed', 'error', 'stopped'].includes(await stateOf(rerun)), 300_000);
+    const record = await api<ExecutionRecord>(`/api/v1/executions/${rerun}`);
+    expect(record).toMatchObject({ state: 'succeeded', rerun_of: short, parameters: { seconds: 2, lr: 0.7 }, summary: { lr: 0.7 } });
+    await page.reload();
+    await page.getByText('lr=0.7').or(page.locator(`a[href="/executions/${rerun}/output/result.txt"]`)).first().waitFor();
+    await expect(page.locator('#log').textContent()).resolves.toContain('lr 0.7');
+    await page.close();
+  }, 600_000);
+
+  it('compares a sweep side by side, shows the Start page, and no page logged a console error', async () => {
+    const sweep = await admin.json<{ id: string; executions: string[] }>(folder, ['sweep', '--parameters', 'sweep.json']);
+    await until('the sweep to end', async () => (await Promise.all(sweep.executions.map(stateOf))).every((state) => state === 'succeeded'), 300_000);
+    const page = await openPage(`/sweeps/${sweep.id}?sort=summary%3Alr&dir=desc`);
+    const lrs = await page.locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(lrs.map((text) => text.trim())).toEqual(['0.3', '0.2', '0.1']);
+    await shoot(page, 'sweep');
+    await page.goto(`${context().url}/sweeps`);
+    await shoot(page, 'sweeps');
+    await page.goto(`${context().url}/start`);
+    await shoot(page, 'start');
+    await page.close();
+    expect(consoleErrors).toEqual([]);
+    await session.close();
+    await browser?.close();
+  }, 600_000);
+}
