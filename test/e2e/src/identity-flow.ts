@@ -135,6 +135,10 @@ export function identityFlow(context: () => IdentityContext): void {
       expect([open, (await fetch(`${url}${open}`)).status]).toEqual([open, 200]);
     }
     expect((await fetch(`${url}/index.html`)).status).toBe(404);
+    // The REST API's health routes are for its healthcheck, inside: not published.
+    for (const inside of ['/health', '/ready']) expect([inside, (await fetch(`${url}${inside}`)).status]).toEqual([inside, 404]);
+    // The web view's assets are public; its pages are not (above).
+    for (const open of ['/start', '/static/plz.css', '/static/plz.js', '/favicon.ico']) expect([open, (await fetch(`${url}${open}`)).status]).toEqual([open, 200]);
   }, 300_000);
 
   /** Runs MLflow's Python client against `<url>/mlflow` with `env` (its own credential variables); prints one JSON line. */

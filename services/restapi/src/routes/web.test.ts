@@ -49,7 +49,7 @@ async function workerSets(id: string, fields: Record<string, unknown>): Promise<
 }
 
 beforeAll(async () => {
-  api = await startTestApi({ workerCacheMs: 0 });
+  api = await startTestApi();
   snapshot = await storeBlob(api, 'snapshots');
   const a = await api.user('alice');
   const b = await api.user('bob');
