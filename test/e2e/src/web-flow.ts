@@ -1,5 +1,6 @@
 import { expect, it } from '@jest/globals';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ExecutionRecord } from '@plz/contracts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -16,12 +17,34 @@ export interface WebContext {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** axe-core, the accessibility engine, run in the page through the DevTools protocol (the page's CSP allows no injected script). */
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeResults {
+  violations: { id: string; help: string; nodes: { html: string }[] }[];
+  passes: unknown[];
+}
+
+/**
+ * The WCAG 2.1 A and AA rules (labels, contrast, landmarks, names of links and buttons, ...) that axe
+ * finds broken on the page, one line each; [] when none is.
+ */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(() =>
+    (window as unknown as { axe: { run(options: unknown): Promise<AxeResults> } }).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  expect(results.passes.length).toBeGreaterThan(5);
+  return results.violations.map((violation) => `${page.url()}: ${violation.id} (${violation.help}): ${violation.nodes.slice(0, 3).map((node) => node.html).join(' | ')}`);
+}
+
 /**
  * Issue 16 on a running deployment, in Chromium as a researcher uses it: the executions page shows
  * a queued and a running execution; the log on a running execution's page grows while the page is
  * open; the workers page shows the busy worker; `Stop` on the page ends the execution `stopped`;
  * `Rerun` with a changed parameter makes a new execution that succeeds with it; a sweep's page
- * compares its executions; no page logs a console error; each page is kept as a screenshot.
+ * compares its executions; no page logs a console error or breaks a WCAG 2.1 AA rule that axe-core
+ * checks; each page is kept as a screenshot.
  */
 export function webFlow(context: () => WebContext): void {
   const run = Date.now().toString(36);
@@ -62,7 +85,9 @@ export function webFlow(context: () => WebContext): void {
     await page.goto(`${context().url}${target}`);
     return page;
   };
+  const accessibility: string[] = [];
   const shoot = async (page: Page, name: string) => {
+    accessibility.push(...(await accessibilityProblems(page)));
     const file = path.join(screenshotDir, `web-${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
     expect(statSync(file).size).toBeGreaterThan(10_000);
@@ -177,6 +202,7 @@ export function webFlow(context: () => WebContext): void {
     await shoot(page, 'start');
     await page.close();
     expect(consoleErrors).toEqual([]);
+    expect(accessibility).toEqual([]);
     await session.close();
     await browser?.close();
   }, 600_000);
