@@ -32,7 +32,7 @@ interface AxeResults {
 async function accessibilityProblems(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
   const results = await page.evaluate(() =>
-    (window as unknown as { axe: { run(options: unknown): Promise<AxeResults> } }).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+    (globalThis as unknown as { axe: { run(options: unknown): Promise<AxeResults> } }).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
   );
   expect(results.passes.length).toBeGreaterThan(5);
   return results.violations.map((violation) => `${page.url()}: ${violation.id} (${violation.help}): ${violation.nodes.slice(0, 3).map((node) => node.html).join(' | ')}`);
