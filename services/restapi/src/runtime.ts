@@ -110,6 +110,7 @@ export function openRuntime(settings: RuntimeSettings, logger: Logger): Runtime 
   const submitter = new Submitter(executions, sweepsRepository, blobs, queues, workers, priorities);
   const stopper = new Stopper(executions, queues, redis);
   const outputs = new OutputArchive(executions, store, settings.buckets.mlflow);
+  const logs = new LogReader(executions, redis, store, settings.buckets.mlflow, settings.logs, (error) => logger.warn({ err: error }, 'reading followed logs'));
 
   const authenticator = new Authenticator(
     tokensRepository,
@@ -129,7 +130,7 @@ export function openRuntime(settings: RuntimeSettings, logger: Logger): Runtime 
     submitter,
     queries: new ExecutionQueries(executions, queueView),
     stopper,
-    logs: new LogReader(executions, redis, store, settings.buckets.mlflow, settings.logs),
+    logs,
     outputs,
     sweeps: new Sweeps(sweepsRepository, executions, submitter, stopper, outputs),
     workers,
@@ -162,6 +163,7 @@ export function openRuntime(settings: RuntimeSettings, logger: Logger): Runtime 
     async close() {
       await reconciler?.stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping the reconciler'));
       await queues.close().catch((error: unknown) => logger.warn({ err: error }, 'closing queues'));
+      await logs.close();
       redis.disconnect();
       store.close();
       await db.destroy();

@@ -20,6 +20,16 @@ export interface LogEntry {
   fields: Record<string, string>;
 }
 
+/**
+ * Orders two stream entry ids (`<ms>-<seq>`, Redis streams): negative when `a` comes first, 0 when
+ * equal, positive after.
+ */
+export function compareEntryIds(a: string, b: string): number {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs - bMs || aSeq - bSeq;
+}
+
 function toEntries(raw: Array<[string, string[]]>): LogEntry[] {
   return raw.map(([id, flat]) => {
     const fields: Record<string, string> = {};
@@ -78,6 +88,24 @@ export class LogStream {
   async waitFor(executionId: string, afterId: string, blockMs: number, count: number): Promise<LogEntry[]> {
     const answer = (await this.redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', logStreamKey(executionId), afterId)) as Array<[string, Array<[string, string[]]>]> | null;
     return answer?.[0] ? toEntries(answer[0][1]) : [];
+  }
+
+  /**
+   * Waits up to `blockMs` for entries of several executions' logs at once (one XREAD BLOCK over
+   * their streams), each after its own entry id (`after`: execution id → entry id), at most `count`
+   * per stream. Returns the entries by execution id (executions without new entries are absent).
+   * Blocks its connection: build this LogStream on a connection of its own.
+   */
+  async waitForMany(after: ReadonlyMap<string, string>, blockMs: number, count: number): Promise<Map<string, LogEntry[]>> {
+    const ids = [...after.keys()];
+    const byKey = new Map(ids.map((id) => [logStreamKey(id), id]));
+    const answer = (await this.redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...byKey.keys(), ...ids.map((id) => after.get(id)!))) as Array<[string, Array<[string, string[]]>]> | null;
+    const found = new Map<string, LogEntry[]>();
+    for (const [key, raw] of answer ?? []) {
+      const id = byKey.get(key);
+      if (id !== undefined) found.set(id, toEntries(raw));
+    }
+    return found;
   }
 
   /** Number of entries (0 when the stream does not exist). */

@@ -13,7 +13,7 @@ let snapshot: string;
 const s3 = s3Client(testServices().s3);
 
 beforeAll(async () => {
-  api = await startTestApi({ logs: { blockMs: 200, pageSize: 3 } });
+  api = await startTestApi({ logs: { blockMs: 200, pageSize: 3, maxQueued: 50 } });
   snapshot = await storeBlob(api, 'snapshots');
 }, 30_000);
 afterAll(async () => {
@@ -118,18 +118,60 @@ describe('logs', () => {
     expect((await reading).text).toBe('dying\n');
   });
 
-  it('closes its Redis connection when the client goes away while following', async () => {
+  it('shares one Redis reader among every follower of the process, and lets go of a follower that went away', async () => {
+    const executions = [await submit(), await submit()];
+    for (const { id } of executions) {
+      await workerSets(id, { state: 'running' });
+      await log(id, [`${id} first`]);
+    }
+    const connections = async () => ((await api.redis.client('LIST')) as string).trim().split('\n').length;
+    const before = await connections();
+    const controller = new AbortController();
+    const followers = Array.from({ length: 40 }, (_, index) => {
+      const { id } = executions[index % 2]!;
+      return fetch(`${api.url}/api/v1/executions/${id}/logs?follow=true`, { headers: { authorization: `Bearer ${api.admin.token}` }, signal: controller.signal }).then(async (response) => {
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return { id, text };
+          text += value;
+        }
+      });
+    });
+    for (let i = 0; i < 100 && api.runtime.services.logs.following.followers < 40; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(api.runtime.services.logs.following).toEqual({ executions: 2, followers: 40 });
+    // one reader for all of them, whatever their number
+    expect((await connections()) - before).toBeLessThanOrEqual(1);
+    expect(((await api.redis.client('LIST')) as string).match(/name=plz-log-followers /g)).toHaveLength(1);
+    for (let line = 1; line <= 12; line += 1) for (const { id } of executions) await log(id, [`${id} line ${line}`]);
+    for (const { id } of executions) await api.redis.xadd(logStreamKey(id), '*', 'end', 'succeeded');
+    const read = await Promise.all(followers);
+    for (const { id, text } of read) expect(text).toBe([`${id} first`, ...Array.from({ length: 12 }, (_, index) => `${id} line ${index + 1}`)].map((line) => `${line}\n`).join(''));
+    expect(api.runtime.services.logs.following).toEqual({ executions: 0, followers: 0 });
+
     const { id } = await submit();
     await workerSets(id, { state: 'running' });
-    const following = async () => ((await api.redis.client('LIST')) as string).includes(`name=plz-log-follow-${id} `);
-    const controller = new AbortController();
-    const response = await fetch(`${api.url}/api/v1/executions/${id}/logs?follow=true`, { headers: { authorization: `Bearer ${api.admin.token}` }, signal: controller.signal });
-    expect(response.status).toBe(200);
-    for (let i = 0; i < 50 && !(await following()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await following()).toBe(true);
+    const leaving = await fetch(`${api.url}/api/v1/executions/${id}/logs?follow=true`, { headers: { authorization: `Bearer ${api.admin.token}` }, signal: controller.signal });
+    expect(leaving.status).toBe(200);
+    for (let i = 0; i < 50 && api.runtime.services.logs.following.followers === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(api.runtime.services.logs.following.followers).toBe(1);
     controller.abort();
-    for (let i = 0; i < 50 && (await following()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await following()).toBe(false);
+    for (let i = 0; i < 50 && api.runtime.services.logs.following.followers > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(api.runtime.services.logs.following).toEqual({ executions: 0, followers: 0 });
+  });
+
+  it('gives a follower that falls behind every line once, in order', async () => {
+    const { id } = await submit();
+    await workerSets(id, { state: 'running' });
+    const reading = fetch(`${api.url}/api/v1/executions/${id}/logs?follow=true`, { headers: { authorization: `Bearer ${api.admin.token}` } });
+    for (let i = 0; i < 50 && api.runtime.services.logs.following.followers === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const lines = Array.from({ length: 3000 }, (_, index) => `burst ${index}`);
+    const pipeline = api.redis.pipeline();
+    for (const line of lines) pipeline.xadd(logStreamKey(id), '*', 'stream', 'stdout', 'line', line);
+    pipeline.xadd(logStreamKey(id), '*', 'end', 'succeeded');
+    await pipeline.exec();
+    expect(await (await reading).text()).toBe(lines.map((line) => `${line}\n`).join(''));
   });
 
   it('serves the stored log once the execution is over, else the stream', async () => {

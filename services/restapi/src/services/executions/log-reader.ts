@@ -1,6 +1,7 @@
 import { artifactPaths, isTerminal, logEndField, runArtifactPrefix } from '@plz/contracts';
 import type { Readable } from 'node:stream';
-import { LogStream, type LogEntry } from '@plz/lifecycle';
+import { compareEntryIds, LogStream, type LogEntry } from '@plz/lifecycle';
+import { LogFanout } from './log-fanout.js';
 import type { ObjectStore } from '../../adapters/object-store.js';
 import type { Redis } from '../../adapters/redis.js';
 import { notFound } from '../../errors.js';
@@ -22,12 +23,14 @@ export interface LogReaderOptions {
   blockMs: number;
   /** Entries read per Redis call. */
   pageSize: number;
+  /** Entries one follower may have waiting (a slow client) before it re-reads the stream itself. */
+  maxQueued: number;
 }
 
 /** A log read as chunks of text (or bytes, from the stored log). */
 export type LogChunks = AsyncGenerator<string | Buffer>;
 
-const defaults: LogReaderOptions = { blockMs: 5_000, pageSize: 500 };
+const defaults: LogReaderOptions = { blockMs: 5_000, pageSize: 500, maxQueued: 5_000 };
 
 function lineOf(entry: LogEntry): string {
   const line = entry.fields['line'] ?? '';
@@ -41,21 +44,37 @@ function kept(entry: LogEntry, filter: LogFilter): boolean {
 
 /**
  * Reads execution logs (ARCHITECTURE.md §3, brief "Live logs"): while the execution runs, from
- * its Redis stream `plz:logs:<id>` (optionally following new lines until the `end` entry); once it
+ * its Redis stream `plz:logs:<id>` (optionally following new lines until the `end` entry, every
+ * follower of this process through one shared Redis reader, LogFanout); once it
  * is over, from the stored artifact `logs/execution.log` of its MLflow run when present, else from
  * the stream.
  */
 export class LogReader {
   private readonly options: LogReaderOptions;
 
+  private readonly fanout: LogFanout;
+
+  /** `onError`: failures of the shared reader of followed logs (it retries after a second). */
   constructor(
     private readonly executions: ExecutionsRepository,
     private readonly redis: Redis,
     private readonly store: ObjectStore,
     private readonly mlflowBucket: string,
     options: Partial<LogReaderOptions> = {},
+    onError: (error: unknown) => void = () => undefined,
   ) {
     this.options = { ...defaults, ...options };
+    this.fanout = new LogFanout(redis, { blockMs: Math.min(this.options.blockMs, 1_000), pageSize: this.options.pageSize, maxQueued: this.options.maxQueued }, onError);
+  }
+
+  /** Followed logs now: executions read and their followers (all share one Redis connection). */
+  get following(): { executions: number; followers: number } {
+    return this.fanout.size;
+  }
+
+  /** Stops the shared reader of followed logs and closes its connection. */
+  close(): Promise<void> {
+    return this.fanout.close();
   }
 
   /**
@@ -135,23 +154,26 @@ export class LogReader {
   }
 
   private async *live(id: string, start: LogStart, follow: boolean, signal: AbortSignal, filter: LogFilter): LogChunks {
-    const { last, ended } = yield* this.range(id, start, filter);
-    if (!follow || ended) return;
-    // XREAD wants an id to read after: before the first line wanted.
-    let after = last ?? (start.from === 'start' ? '0-0' : `${Math.max(0, start.ms - 1)}-18446744073709551615`);
-    const blocking = this.redis.duplicate({ connectionName: `plz-log-follow-${id}` });
-    const stopWaiting = () => blocking.disconnect();
-    signal.addEventListener('abort', stopWaiting, { once: true });
+    const read = yield* this.range(id, start, filter);
+    if (!follow || read.ended) return;
+    // The stream is read from after this id: before the first line wanted.
+    let after = read.last ?? (start.from === 'start' ? '0-0' : `${Math.max(0, start.ms - 1)}-18446744073709551615`);
+    const follower = this.fanout.follow(id, after);
     try {
+      // Lines added between the read above and joining the shared reader.
+      const caught = yield* this.range(id, start, filter, after);
+      if (caught.ended) return;
+      after = caught.last ?? after;
       while (!signal.aborted) {
-        let entries: LogEntry[];
-        try {
-          entries = await new LogStream(blocking).waitFor(id, after, this.options.blockMs, this.options.pageSize);
-        } catch (error) {
-          if (signal.aborted) return;
-          throw error;
+        const batch = await follower.next(this.options.blockMs, signal);
+        if (signal.aborted) return;
+        if (batch.resync) {
+          const again = yield* this.range(id, start, filter, after);
+          if (again.ended) return;
+          after = again.last ?? after;
+          continue;
         }
-        if (entries.length === 0) {
+        if (batch.entries.length === 0) {
           // No line for a while: the worker may have died without an `end` entry.
           const status = await this.executions.status(id);
           if (!status || isTerminal(status.state)) {
@@ -160,15 +182,23 @@ export class LogReader {
           }
           continue;
         }
-        for (const entry of entries) {
-          if (logEndField in entry.fields) return;
+        // One write per batch: a line reaches many followers at once, so writes, not reads, cost.
+        let text = '';
+        let ended = false;
+        for (const entry of batch.entries) {
+          if (compareEntryIds(entry.id, after) <= 0) continue; // read already
+          if (logEndField in entry.fields) {
+            ended = true;
+            break;
+          }
           after = entry.id;
-          if (kept(entry, filter)) yield lineOf(entry);
+          if (kept(entry, filter)) text += lineOf(entry);
         }
+        if (text) yield text;
+        if (ended) return;
       }
     } finally {
-      signal.removeEventListener('abort', stopWaiting);
-      blocking.disconnect();
+      follower.close();
     }
   }
 }
