@@ -52,7 +52,7 @@ async function serve() {
   });
 }
 
-const { fetch } = globalThis;
+const { fetch, setTimeout, TextDecoderStream } = globalThis;
 const round = (value) => Math.round(value);
 const stats = (values) => ({ p50: round(quantile(values, 0.5)), p95: round(quantile(values, 0.95)), p99: round(quantile(values, 0.99)), max: round(values.reduce((most, value) => Math.max(most, value), -Infinity)) });
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
