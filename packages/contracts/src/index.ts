@@ -9,3 +9,4 @@ export * from './api.js';
 export * from './heartbeat.js';
 export * from './storage.js';
 export * from './queue.js';
+export * from './mlflowUi.js';
