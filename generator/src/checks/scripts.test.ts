@@ -97,3 +97,37 @@ describe('plain HTTP on a bind address that is not loopback', () => {
     }
   }, 120_000);
 });
+
+describe("the workers' web URL (PLZ_WEB_URL in .env, step 40)", () => {
+  const made: Rendered[] = [];
+  const make = async (options: Record<string, unknown>): Promise<Rendered> => {
+    const deployment = await render(options);
+    made.push(deployment);
+    return deployment;
+  };
+  afterAll(() => made.forEach((deployment) => deployment.remove()));
+
+  it('is the HTTP URL while NGINX serves plain HTTP, and a second run changes nothing', async () => {
+    const deployment = await make({});
+    await tlsStep(deployment.directory, 'off');
+    expect(envFile(deployment)).toContain('PLZ_WEB_URL=http://localhost\n');
+    const before = envFile(deployment);
+    const again = await tlsStep(deployment.directory);
+    expect(envFile(deployment)).toBe(before);
+    expect(again.stderr).not.toContain('PLZ_WEB_URL');
+  }, 120_000);
+
+  it('keeps the port users type, and is added by a later run to a .env written before it existed (upgrade)', async () => {
+    const deployment = await make({ 'http-port': '8080', 'server-name': 'gpu-box.example' });
+    writeFileSync(path.join(deployment.directory, '.env'), 'PLZ_NGINX_SITE=http\nPLZ_POSTGRES_SSL=off\n', { mode: 0o600 });
+    const step = await tlsStep(deployment.directory);
+    expect(envFile(deployment)).toContain('PLZ_WEB_URL=http://gpu-box.example:8080\n');
+    expect(step.stderr).toContain('MLflow runs link to execution pages at http://gpu-box.example:8080/executions/<id>');
+  }, 120_000);
+
+  it('is empty where Docker chooses the port (no fixed URL: the workers link by path)', async () => {
+    const deployment = await make({ 'http-port': '0' });
+    await tlsStep(deployment.directory, 'off');
+    expect(envFile(deployment)).toContain('PLZ_WEB_URL=\n');
+  }, 120_000);
+});

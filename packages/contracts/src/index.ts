@@ -10,3 +10,4 @@ export * from './heartbeat.js';
 export * from './storage.js';
 export * from './queue.js';
 export * from './measures.js';
+export * from './mlflowUi.js';

@@ -6,6 +6,7 @@ import { MlflowError, mlflowErrorCodes } from './http/errors.js';
 import type { RetryEvent } from './http/transport.js';
 import type { Metric } from './limits.js';
 import { flattenParams } from './naming/flatten.js';
+import { experimentKinds, mlflowTags } from './systemTags.js';
 import { startPrefixProxy, type PrefixProxy } from './testing/prefix-proxy.js';
 
 const unique = (label: string) => `plz-test-${label}-${randomUUID()}`;
@@ -25,6 +26,33 @@ describe('MlflowClient against a real MLflow server', () => {
     expect(new Set(ids).size).toBe(1);
     expect(await client.getOrCreateExperiment(name)).toBe(ids[0]);
     expect(await client.getExperimentByName(name)).toMatchObject({ experiment_id: ids[0], name, lifecycle_stage: 'active' });
+  }, 30_000);
+
+  it('sets experiment tags, overwriting a value, and refuses an unknown experiment with RESOURCE_DOES_NOT_EXIST', async () => {
+    const name = unique('experiment-tag');
+    const experimentId = await client.createExperiment({ name });
+    await client.setExperimentTag(experimentId, 'plz.note', 'first');
+    await client.setExperimentTag(experimentId, 'plz.note', 'second');
+    expect((await client.getExperimentByName(name))?.tags).toEqual(expect.arrayContaining([{ key: 'plz.note', value: 'second' }]));
+    await expect(client.setExperimentTag('987654321', 'plz.note', 'x')).rejects.toMatchObject({ errorCode: mlflowErrorCodes.resourceDoesNotExist, status: 404 });
+  }, 30_000);
+
+  it('gives a new experiment its tags, and an existing one those it lacks, keeping values already set', async () => {
+    const fresh = unique('kind-new');
+    await client.getOrCreateExperiment(fresh, { [mlflowTags.experimentKind]: experimentKinds.modelTraining });
+    expect((await client.getExperimentByName(fresh))?.tags).toEqual(expect.arrayContaining([{ key: 'mlflow.experimentKind', value: 'custom_model_development' }]));
+
+    // made by an older plz: no kind tag
+    const older = unique('kind-older');
+    const olderId = await client.createExperiment({ name: older });
+    expect(await client.getOrCreateExperiment(older, { [mlflowTags.experimentKind]: experimentKinds.modelTraining, 'plz.other': 'x' })).toBe(olderId);
+    expect((await client.getExperimentByName(older))?.tags).toEqual(expect.arrayContaining([{ key: 'mlflow.experimentKind', value: 'custom_model_development' }, { key: 'plz.other', value: 'x' }]));
+
+    // switched to GenAI by someone in MLflow's UI: left as it is
+    const chosen = unique('kind-chosen');
+    const chosenId = await client.createExperiment({ name: chosen, tags: { [mlflowTags.experimentKind]: experimentKinds.genai } });
+    expect(await client.getOrCreateExperiment(chosen, { [mlflowTags.experimentKind]: experimentKinds.modelTraining })).toBe(chosenId);
+    expect((await client.getExperimentByName(chosen))?.tags).toEqual(expect.arrayContaining([{ key: 'mlflow.experimentKind', value: 'genai_development' }]));
   }, 30_000);
 
   it('refuses to create an experiment twice with RESOURCE_ALREADY_EXISTS', async () => {

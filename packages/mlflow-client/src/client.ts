@@ -127,18 +127,45 @@ export class MlflowClient {
    * The id of the experiment named `name`, created when missing. Safe when several processes do
    * it at once: losing the creation race (RESOURCE_ALREADY_EXISTS) reads the winner's experiment.
    * A deleted experiment of that name is returned as it is (MLflow keeps names of deleted ones).
+   *
+   * @param tags set on the experiment when it is created, and on an existing active experiment
+   *   for each key it lacks (one set-experiment-tag request per missing key; a key that is there
+   *   keeps its value, so a choice made since in MLflow's UI stays). An experiment that has them
+   *   all costs the one get-by-name request, as without tags.
    */
   async getOrCreateExperiment(name: string, tags?: Record<string, string>): Promise<string> {
     const existing = await this.getExperimentByName(name);
-    if (existing) return existing.experiment_id;
+    if (existing) {
+      await this.#addMissingTags(existing, tags);
+      return existing.experiment_id;
+    }
     try {
       return await this.createExperiment({ name, tags });
     } catch (error) {
       if (!isMlflowError(error, mlflowErrorCodes.resourceAlreadyExists)) throw error;
       const winner = await this.getExperimentByName(name);
       if (!winner) throw error;
+      await this.#addMissingTags(winner, tags);
       return winner.experiment_id;
     }
+  }
+
+  async #addMissingTags(experiment: Experiment, tags: Record<string, string> | undefined): Promise<void> {
+    if (!tags || experiment.lifecycle_stage === 'deleted') return;
+    const present = new Set((experiment.tags ?? []).map((tag) => tag.key));
+    for (const [key, value] of Object.entries(tags)) {
+      if (!present.has(key)) await this.setExperimentTag(experiment.experiment_id, key, value);
+    }
+  }
+
+  /**
+   * Sets (or overwrites) one tag of an experiment (`POST experiments/set-experiment-tag`); the value
+   * may be up to 20,000 characters (MLflow's MAX_EXPERIMENT_TAG_VAL_LENGTH).
+   *
+   * @throws MlflowError RESOURCE_DOES_NOT_EXIST for an unknown experiment id.
+   */
+  async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
+    await this.#api.POST(`${JSON_OPERATIONS}/experiments/set-experiment-tag`, { body: { experiment_id: experimentId, key, value } });
   }
 
   /** Creates a run (status RUNNING) and returns it. */

@@ -3,6 +3,7 @@ export { MlflowClient, type MlflowClientOptions, type CreateRunInput, type Updat
 export { MlflowError, isMlflowError, isRetryable, mlflowErrorCodes, type MlflowErrorInit } from './http/errors.js';
 export type { RetryEvent, RetryOptions, TransportOptions } from './http/transport.js';
 export { artifactPath, artifactPathFromUri, runArtifactRoot, type ArtifactLocation, type RunArtifact } from './artifacts.js';
+export { mlflowTags, experimentKinds } from './systemTags.js';
 export { keyLimits, isValidKey, sanitizeKey, joinKey } from './naming/keys.js';
 export { flattenParams, flattenMeasures, limitParamValue, truncationMarker, type MeasureOptions } from './naming/flatten.js';
 export {

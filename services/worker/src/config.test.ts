@@ -41,6 +41,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, JOB_PIDS_LIMIT: 'lots', JOB_CPUS_DEFAULT: '-1' })).toThrow(/JOB_CPUS_DEFAULT[\s\S]*JOB_PIDS_LIMIT/);
   });
 
+  it('reads WEB_URL as the origin of an http(s) URL, unset when empty, refusing paths, queries, fragments and credentials', () => {
+    expect(loadConfig(valid).WEB_URL).toBeUndefined();
+    expect(loadConfig({ ...valid, WEB_URL: '' }).WEB_URL).toBeUndefined();
+    expect(loadConfig({ ...valid, WEB_URL: 'https://gpu-box.example:8443' }).WEB_URL).toBe('https://gpu-box.example:8443');
+    expect(loadConfig({ ...valid, WEB_URL: 'https://gpu-box.example:8443/' }).WEB_URL).toBe('https://gpu-box.example:8443');
+    expect(loadConfig({ ...valid, WEB_URL: 'HTTP://LocalHost:80' }).WEB_URL).toBe('http://localhost');
+    expect(loadConfig({ ...valid, WEB_URL: 'https://[::1]:8443' }).WEB_URL).toBe('https://[::1]:8443');
+    for (const bad of ['gpu-box.example', 'ftp://gpu-box.example', 'https://gpu-box.example/plz', 'https://gpu-box.example/?x=1', 'https://gpu-box.example/?', 'https://gpu-box.example#top', 'https://admin:secret@gpu-box.example', 'javascript:alert(1)']) {
+      expect(() => loadConfig({ ...valid, WEB_URL: bad })).toThrow(/WEB_URL: expected .*e\.g\. https:\/\/gpu-box\.example:8443/);
+    }
+  });
+
   it('lists every problem at once, NVIDIA_VISIBLE_DEVICES=all included', () => {
     expect(() => loadConfig({ NVIDIA_VISIBLE_DEVICES: 'all' })).toThrow(/WORKER_ID[\s\S]*DATABASE_URL[\s\S]*JOBS_NETWORK[\s\S]*NVIDIA_VISIBLE_DEVICES=all/);
   });

@@ -24,6 +24,29 @@ const DatasetsSource = z
 /** `DOCKER_HOST` as the Docker CLI accepts it: `unix:///path/to/socket` or `tcp://host:port`. */
 const DockerHost = z.string().regex(/^(unix:\/\/\/.+|tcp:\/\/[^/:]+:\d+\/?)$/, 'expected unix:///path or tcp://host:port');
 
+/**
+ * The deployment's address as users' browsers reach it, to link MLflow runs to their execution
+ * pages: `http` or `https`, a host and an optional port, nothing else (no path, query, fragment or
+ * credentials; a lone trailing `/` is accepted). Parsed to the URL's origin, e.g.
+ * `https://gpu-box.example:8443` (no trailing slash, default ports left out).
+ */
+export const WebUrl = z.string().transform((value, ctx) => {
+  const problem = (message: string) => {
+    ctx.addIssue({ code: 'custom', message: `${message}, e.g. https://gpu-box.example:8443` });
+    return z.NEVER;
+  };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return problem('expected an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return problem('expected an http(s) URL');
+  if (url.username || url.password) return problem('expected a URL without credentials');
+  if (url.pathname !== '/' || value.includes('?') || value.includes('#')) return problem('expected a URL without path, query or fragment');
+  return url.origin;
+});
+
 /** Settings of the worker, read once from the environment at start-up (STYLE.md, Services). */
 export const ConfigSchema = z.object({
   /** Names the worker in heartbeats, container labels and executions (stable across restarts). */
@@ -37,6 +60,14 @@ export const ConfigSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1),
   S3_REGION: z.string().default('us-east-1'),
   MLFLOW_URL: z.string().url(),
+  /**
+   * Where users' browsers reach the deployment (WebUrl: `https://host[:port]`), for the link from
+   * each MLflow run to its execution page `<WEB_URL>/executions/<id>` (tag `plz.execution_url` and
+   * the run's description). Compose fills it from `PLZ_WEB_URL` in .env, which ./init-deployment.sh
+   * keeps by the TLS state of NGINX; unset, runs carry no URL tag and their description links to
+   * the relative path `/executions/<id>` (which works in MLflow's UI served on the same origin).
+   */
+  WEB_URL: optional(WebUrl),
   /**
    * Log-batch requests in flight at once when sending measures to MLflow (1-16): match the MLflow
    * server's worker processes (`MLFLOW_WORKERS` in envs/mlflow.env) so that each stores a batch.

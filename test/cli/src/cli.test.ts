@@ -101,7 +101,7 @@ describe('plz against a real REST API and worker', () => {
     expect(link.status).toBe(0);
     const { url } = JSON.parse(link.stdout) as { url: string };
     const answer = await fetch(url, { redirect: 'manual' });
-    expect(answer.headers.get('location')).toBe(`/mlflow/#/experiments/${described.mlflow_experiment_id}/runs/${described.mlflow_run_id}`);
+    expect(answer.headers.get('location')).toBe(`/mlflow/#/experiments/${described.mlflow_experiment_id}/runs/${described.mlflow_run_id}?workflowType=machine_learning`);
   }, 60_000);
 
   it('downloads the output again, refusing a non-empty folder without --force', async () => {

@@ -1,23 +1,23 @@
 import { Command } from 'commander';
-import type { ExecutionRecord, LoginLink, LoginLinkRequest } from '@plz/contracts';
+import { mlflowUiHome, mlflowUiPage, type ExecutionRecord, type LoginLink, type LoginLinkRequest } from '@plz/contracts';
 import { z } from 'zod';
 import { desktopOpener, openInBrowser } from '../../browser.js';
 import { UsageError } from '../../errors.js';
 import { checkExecutionId, lastExecution, openServerSession } from '../common.js';
 
 /** MLflow's front page on the deployment (NGINX serves MLflow under /mlflow/, `--static-prefix`). */
-export const mlflowHome = '/mlflow/';
+export const mlflowHome = mlflowUiHome;
 
 /**
- * The deployment path of an execution's page in MLflow's UI: its run
- * (`/mlflow/#/experiments/<experiment>/runs/<run>`, MLflow's client-side routes), its experiment
- * while it has no run yet, or MLflow's front page while it has neither.
+ * The deployment path of an execution's page in MLflow's UI, in its model-training view
+ * (mlflowUiPage): its run (`/mlflow/#/experiments/<experiment>/runs/<run>?workflowType=machine_learning`,
+ * MLflow's client-side routes), its experiment while it has no run yet, or MLflow's front page
+ * while it has neither.
  */
 export function mlflowPage(execution: Pick<ExecutionRecord, 'mlflow_experiment_id' | 'mlflow_run_id'>): string {
   const experiment = execution.mlflow_experiment_id;
   if (!experiment) return mlflowHome;
-  const base = `${mlflowHome}#/experiments/${encodeURIComponent(experiment)}`;
-  return execution.mlflow_run_id ? `${base}/runs/${encodeURIComponent(execution.mlflow_run_id)}` : base;
+  return mlflowUiPage(experiment, execution.mlflow_run_id);
 }
 
 const Options = z.object({

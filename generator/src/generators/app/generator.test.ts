@@ -17,7 +17,7 @@ const workerVariables = [
   'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'FAIR_SHARE_QUANTUM_SECONDS', 'FAIR_SHARE_WINDOW_HOURS', 'HEARTBEAT_FILE', 'HIGH_PRIORITY_ALLOWANCE', 'JOBS_NETWORK',
   'JOB_BUILD_TIMEOUT_SECONDS', 'JOB_CPUS_DEFAULT', 'JOB_CPUS_MAX', 'JOB_IMAGE_CACHE_GIB', 'JOB_LOG_MAX_BYTES', 'JOB_MAX_RUN_SECONDS_DEFAULT', 'JOB_MAX_RUN_SECONDS_MAX',
   'JOB_MEASURES_MAX_BYTES', 'JOB_MEMORY_DEFAULT', 'JOB_MEMORY_MAX', 'JOB_OUTPUT_MAX_BYTES', 'JOB_PIDS_LIMIT', 'JOB_SHM_SIZE_DEFAULT', 'LOG_LEVEL', 'MAX_RUNNING_PER_USER', 'MLFLOW_LOG_CONCURRENCY', 'MLFLOW_URL',
-  'NVIDIA_VISIBLE_DEVICES', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'WORKER_ID',
+  'NVIDIA_VISIBLE_DEVICES', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'WEB_URL', 'WORKER_ID',
 ];
 
 const workers = (file: ComposeFile): Array<[string, ComposeService]> => Object.entries(file.services).filter(([name]) => name.startsWith('worker-'));
@@ -90,6 +90,12 @@ describe('yo plz-deploy', () => {
       expect(resolved.services['db']?.command).toEqual(expect.arrayContaining(['ssl=off', 'hba_file=/etc/plz/db-config/pg_hba-ssl-off.conf']));
       expect(resolved.services['worker-cpu-0']?.environment).toMatchObject({ JOBS_NETWORK: 'plz-jobs', DATASETS_SOURCE: '', NVIDIA_VISIBLE_DEVICES: 'none' });
       expect(resolved.services['worker-cpu-0']?.group_add).toEqual(['999']);
+    });
+
+    it("gives the workers the deployment's web URL that init keeps in .env (PLZ_WEB_URL), empty before init wrote it", async () => {
+      expect((await deployment.resolved()).services['worker-cpu-0']?.environment?.['WEB_URL']).toBe('');
+      const { stdout } = await compose(deployment.directory, ['config', '--format', 'json'], { ...dummySecrets, PLZ_WEB_URL: 'https://gpu-box.example:8443' });
+      expect((JSON.parse(stdout) as ComposeFile).services['worker-cpu-0']?.environment?.['WEB_URL']).toBe('https://gpu-box.example:8443');
     });
 
     it('refuses to start before init: every secret is required', async () => {

@@ -38,6 +38,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/2.0/mlflow/experiments/set-experiment-tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set (or overwrite) one tag of an experiment.
+         * @description `SetExperimentTag` of service.proto. MLflow's UI reads some experiment tags, e.g.
+         *     `mlflow.experimentKind` (`custom_model_development` for model training,
+         *     `genai_development` for GenAI apps and agents).
+         */
+        post: operations["setExperimentTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/2.0/mlflow/runs/create": {
         parameters: {
             query?: never;
@@ -432,6 +454,11 @@ export interface components {
             /** Format: int64 */
             step?: number;
         };
+        SetExperimentTagRequest: {
+            experiment_id: string;
+            key: string;
+            value: string;
+        };
         SetTagRequest: {
             run_id: string;
             key: string;
@@ -511,6 +538,32 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setExperimentTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetExperimentTagRequest"];
+            };
+        };
+        responses: {
+            /** @description set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmptyResponse"];
+                };
+            };
+            404: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };

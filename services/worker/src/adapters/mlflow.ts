@@ -1,4 +1,10 @@
-import { artifactPathFromUri, MlflowClient, runArtifactRoot, type Metric, type Param, type RunInfo, type Tag } from '@plz/mlflow-client';
+import { artifactPathFromUri, experimentKinds, MlflowClient, mlflowTags, runArtifactRoot, type Metric, type Param, type RunInfo, type Tag } from '@plz/mlflow-client';
+
+/**
+ * Tags every project's experiment carries: `mlflow.experimentKind` = `custom_model_development`,
+ * which MLflow's UI shows as a model-training ("Machine learning") experiment rather than a GenAI one.
+ */
+export const experimentTags: Readonly<Record<string, string>> = Object.freeze({ [mlflowTags.experimentKind]: experimentKinds.modelTraining });
 
 /** The MLflow run of an execution: ids and where its artifacts live in the proxied store. */
 export interface TrackedRun {
@@ -32,9 +38,14 @@ export class MlflowTracking {
     this.#logConcurrency = options.logConcurrency ?? 1;
   }
 
-  /** Id of the experiment named after the project (one experiment per project), created when missing. */
+  /**
+   * Id of the experiment named after the project (one experiment per project), created when
+   * missing with `experimentTags`; an existing experiment that lacks one of them (made by an older
+   * plz) gets it, and one that has it keeps its value. This is the one get-by-name request as
+   * before, plus one set-experiment-tag the first time only.
+   */
   async experimentFor(project: string): Promise<string> {
-    return this.#client.getOrCreateExperiment(project);
+    return this.#client.getOrCreateExperiment(project, { ...experimentTags });
   }
 
   /** Creates a RUNNING run with `tags` (starting now, `startTime` in ms). */

@@ -17,12 +17,13 @@ describe('worker: a job that succeeds, one that fails, an invalid payload', () =
   let bed: TestBed;
   let snapshot: string;
   const workerId = `cpu-ok-${process.pid}`;
+  const webUrl = 'https://gpu-box.example:8443';
 
   beforeAll(async () => {
     bed = await createTestBed('ok');
     const datasets = mkdtempSync(path.join(bed.scratch, 'datasets-'));
     writeFileSync(path.join(datasets, 'ds.txt'), 'dataset content');
-    await bed.startWorker(workerId, { DATASETS_SOURCE: datasets });
+    await bed.startWorker(workerId, { DATASETS_SOURCE: datasets, WEB_URL: webUrl });
     snapshot = await bed.snapshot(jobSnapshot(bed.runId));
   }, 120_000);
 
@@ -70,7 +71,14 @@ describe('worker: a job that succeeds, one that fails, an invalid payload', () =
       'plz.worker': workerId,
       'plz.gpus': 'none',
       'plz.state': 'succeeded',
+      // the link to the execution's page in plz (WEB_URL), and the run's Markdown description linking there
+      'plz.execution_url': `${webUrl}/executions/${id}`,
+      'mlflow.note.content': `plz execution [${id}](${webUrl}/executions/${id}): logs, outputs and state in plz.`,
     });
+    // the project's experiment is a model-training one for MLflow's UI
+    const experiment = await bed.mlflow.getExperimentByName(tags['plz.project'] ?? '');
+    expect(experiment?.experiment_id).toBe(experimentId);
+    expect(experiment?.tags).toContainEqual({ key: 'mlflow.experimentKind', value: 'custom_model_development' });
     const loss = await bed.mlflow.getMetricHistory(runId, 'loss');
     expect(loss.map((m) => [m.step, m.value]).sort()).toEqual([
       [1, 1],

@@ -2,9 +2,10 @@
 # Step 40: decides the TLS state of NGINX and PostgreSQL and checks their certificates.
 # State: the option given now (--enable-/--disable-nginx-ssl, --enable-/--disable-postgres-ssl),
 # else the state remembered in .env, else the deployment's default. A certificate or key that is
-# missing, unreadable or not matching is an error. The state is written to .env (PLZ_NGINX_SITE,
-# PLZ_POSTGRES_SSL, and PLZ_POSTGRES_SSLMODE: the sslmode of the services' database connections,
-# require or disable), which docker-compose.yml reads. Plain HTTP is refused when NGINX's bind
+# missing, unreadable or not matching is an error. The state is written to .env (PLZ_NGINX_SITE;
+# PLZ_WEB_URL, the deployment's URL by it, for the workers; PLZ_POSTGRES_SSL, and
+# PLZ_POSTGRES_SSLMODE: the sslmode of the services' database connections, require or disable),
+# which docker-compose.yml reads. Plain HTTP is refused when NGINX's bind
 # address is not loopback, unless the deployment allows it (yo plz-deploy --allow-plain-http).
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -49,6 +50,14 @@ site=http
 [[ $nginx_ssl == on ]] && site=https
 [[ $(plz_env_get PLZ_NGINX_SITE) == "$site" ]] || plz_log "NGINX serves $site (PLZ_NGINX_SITE=$site)"
 plz_env_set PLZ_NGINX_SITE "$site"
+# Where browsers reach the deployment by that state (PLZ_HTTPS_URL or PLZ_HTTP_URL of
+# envs/deployment.env), for the workers' links from MLflow runs to execution pages (WEB_URL). Left
+# empty while the port is one Docker chooses (port 0: no fixed URL); the workers then link by path.
+web_url=$PLZ_HTTP_URL
+[[ $site == https ]] && web_url=$PLZ_HTTPS_URL
+[[ $web_url == *'<port>'* ]] && web_url=''
+[[ $(plz_env_get PLZ_WEB_URL) == "$web_url" ]] || plz_log "MLflow runs link to execution pages at ${web_url}/executions/<id> (PLZ_WEB_URL=$web_url)"
+plz_env_set PLZ_WEB_URL "$web_url"
 [[ $(plz_env_get PLZ_POSTGRES_SSL) == "$postgres_ssl" ]] || plz_log "PostgreSQL TLS is $postgres_ssl (PLZ_POSTGRES_SSL=$postgres_ssl)"
 plz_env_set PLZ_POSTGRES_SSL "$postgres_ssl"
 sslmode=disable
