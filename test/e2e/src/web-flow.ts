@@ -186,6 +186,21 @@ export function webFlow(context: () => WebContext): void {
     await page.reload();
     await page.getByText('lr=0.7').or(page.locator(`a[href="/executions/${rerun}/output/result.txt"]`)).first().waitFor();
     await expect(page.locator('#log').textContent()).resolves.toContain('lr 0.7');
+
+    // Both ways between plz and MLflow: the page links to the run, in MLflow's model-training view;
+    // the run's description links back to the page.
+    await page.getByRole('link', { name: 'MLflow run' }).first().click();
+    await page.waitForURL((target) => target.pathname === '/mlflow/' && target.hash.includes(`/runs/${record.mlflow_run_id}`));
+    expect(new URL(page.url()).hash).toContain('workflowType=machine_learning');
+    const back = page.locator(`a[href$="/executions/${rerun}"]`).first();
+    await back.waitFor({ timeout: 60_000 });
+    await shoot(page, 'mlflow-run');
+    // The experiment opened without the query: this browser was set to the model-training view by plz's pages.
+    await page.goto(`${context().url}/mlflow/#/experiments/${record.mlflow_experiment_id}`);
+    await page.waitForFunction(() => (globalThis as unknown as { document: { title: string } }).document.title.startsWith('Runs'), undefined, { timeout: 60_000 });
+    await page.goto(`${context().url}/mlflow/#/experiments/${record.mlflow_experiment_id}/runs/${record.mlflow_run_id}`);
+    await page.locator(`a[href$="/executions/${rerun}"]`).first().click();
+    await page.waitForURL((target) => target.pathname === `/executions/${rerun}`);
     await page.close();
   }, 600_000);
 

@@ -64,7 +64,7 @@ nav.pages { display: flex; gap: 1rem; margin-top: .8rem; }
 
 /**
  * The web view's one script (pages work without it; it adds what needs a browser): times in the
- * browser's time zone; parts of a page marked `data-refresh="<seconds>"` (with an `id`) refetched
+ * browser's time zone; MLflow's UI set to open in its model-training view; parts of a page marked `data-refresh="<seconds>"` (with an `id`) refetched
  * from the same URL and swapped in while the tab is visible; a log marked `data-follow="<url>"`
  * followed as it grows (the REST API's `?follow=true` log), the page reloaded once it ends;
  * forms with `data-confirm` asking first.
@@ -81,6 +81,15 @@ export const pageScript = `
     }
   };
   localTimes(document);
+
+  // MLflow 3's UI (same origin, under /mlflow/) opens in its GenAI view unless the browser chose
+  // otherwise (localStorage mlflow.workflowType_v1, contracts' mlflowUi.ts): plz's runs are
+  // model training.
+  try {
+    if (window.localStorage.getItem('mlflow.workflowType_v1') === null) window.localStorage.setItem('mlflow.workflowType_v1', JSON.stringify('machine_learning'));
+  } catch (error) {
+    // storage disabled: MLflow links carry ?workflowType=machine_learning anyway
+  }
 
   for (const form of document.querySelectorAll('form[data-confirm]')) {
     form.addEventListener('submit', (event) => {

@@ -1,4 +1,4 @@
-import { executionStates, isTerminal, type ExecutionState, type Identity, type QueuePosition } from '@plz/contracts';
+import { executionStates, isTerminal, mlflowUiPage, type ExecutionState, type Identity, type QueuePosition } from '@plz/contracts';
 import type { StoredExecution } from '../repositories/executions.js';
 import { humanBytes, humanDuration, runDuration, timeElement, valueText } from './format.js';
 import { layout } from './layout.js';
@@ -155,7 +155,7 @@ export function executionPage(view: ExecutionView): string {
   const { execution: e, identity } = view;
   const over = isTerminal(e.state);
   const title = e.name ?? `Execution ${e.id.slice(0, 8)}`;
-  const mlflow = e.mlflow_experiment_id && e.mlflow_run_id ? `/mlflow/#/experiments/${encodeURIComponent(e.mlflow_experiment_id)}/runs/${encodeURIComponent(e.mlflow_run_id)}` : null;
+  const mlflow = e.mlflow_experiment_id && e.mlflow_run_id ? mlflowUiPage(e.mlflow_experiment_id, e.mlflow_run_id) : null;
   const stop =
     !over && mayStop(identity, e)
       ? html`<form method="post" action="/executions/${e.id}/stop" data-confirm="Stop this execution?"><button type="submit" class="danger">Stop</button></form>`

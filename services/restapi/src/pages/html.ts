@@ -1,3 +1,5 @@
+import { assetVersion } from './assets.js';
+
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -12,6 +14,7 @@ export function page(title: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)} · plz</title>
+<script src="/static/plz.js?v=${assetVersion}" defer></script>
 <style>
   body { font-family: system-ui, sans-serif; background: #f4f5f7; color: #1d2433; margin: 0; }
   main { max-width: 24rem; margin: 12vh auto; background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.12); }

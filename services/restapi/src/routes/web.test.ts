@@ -158,7 +158,7 @@ describe('the page of an execution', () => {
     expect(running.html).toContain('epoch 5 &#60;b&#62;done&#60;/b&#62;');
     expect(running.html).toContain('1 min 35 s');
     expect(running.html).toMatch(/<form method="post" action="\/executions\/[^"]+\/stop"/);
-    expect(running.html).toContain(`/mlflow/#/experiments/${experiment}/runs/${run}`);
+    expect(running.html).toContain(`/mlflow/#/experiments/${experiment}/runs/${run}?workflowType=machine_learning`);
 
     const logText = Array.from({ length: 12000 }, (_, index) => `line ${index}`).join('\n');
     const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: api.buckets.mlflow, Key: `${experiment}/${run}/artifacts/${key}`, Body: body }));
