@@ -22,6 +22,8 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setInterval, clearInterval } from 'node:timers';
+import { URLSearchParams } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { quantile } from './quantile.mjs';
