@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as initial from './001_initial.js';
 import * as identity from './002_identity.js';
 import * as fairShare from './003_fair_share.js';
+import * as listOrder from './004_list_order.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['001_initial', initial],
   ['002_identity', identity],
   ['003_fair_share', fairShare],
+  ['004_list_order', listOrder],
 ];
 
 /** A knex migration source over the list above. */

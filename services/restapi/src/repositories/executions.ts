@@ -83,7 +83,9 @@ export class ExecutionsRepository {
   async list(filter: ExecutionFilter, limit: number, after?: ListPosition): Promise<{ rows: StoredExecution[]; next: ListPosition | null }> {
     const query = this.records().select(this.db.raw(cursorAtSql));
     if (filter.project) query.where('executions.project', filter.project);
-    if (filter.user) query.where('users.name', filter.user);
+    // The user's id first (names are unique), so that the (user_id, created_at) index gives the
+    // page in order; a join condition on users.name read and sorted every execution of the user.
+    if (filter.user) query.where('executions.user_id', this.db('users').select('id').where('name', filter.user));
     if (filter.states?.length) query.whereIn('executions.state', filter.states);
     if (filter.since) query.where('executions.created_at', '>=', filter.since);
     if (filter.until) query.where('executions.created_at', '<', filter.until);
