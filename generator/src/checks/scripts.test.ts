@@ -204,7 +204,7 @@ describe('init step 45, the extra CA certificates', () => {
 
   it('names each one in use with its subject', async () => {
     const folder = path.join(deployment.directory, 'ssl', 'ca-certificates');
-    for (const [file, name] of [['company-proxy.crt', 'Company Proxy Root CA'], ['lab.crt', 'Lab Root']]) {
+    for (const [file, name] of [['company-proxy.crt', 'Company Proxy Root CA'], ['lab.crt', 'Lab Root']] as const) {
       await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/O=Example/CN=${name}`, '-keyout', '/dev/null', '-out', path.join(folder, file)]);
     }
     const { stderr } = await step45();
