@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepares this plz deployment for `docker compose up -d --wait`. Needs only bash and Docker: the
-# tools it needs beyond them (psql, openssl, mc) run in containers of the deployment's own images.
+# Prepares this plz deployment for `docker compose up -d --wait --remove-orphans`. Needs only bash
+# and Docker: the tools it needs beyond them (psql, openssl, mc) run in containers of the
+# deployment's own images.
 # Safe to run again at any time, also on a running deployment: it is the upgrade path too.
 set -Eeuo pipefail
 on_error() {
@@ -28,7 +29,8 @@ Options:
   -h, --help               print this help
 
 TLS choices are remembered in .env: a later run without these options keeps them.
-Then start the deployment with `docker compose up -d --wait` (or the systemd unit, see DEPLOYMENT.md).
+Then start the deployment with `docker compose up -d --wait --remove-orphans` (or the systemd
+unit, see DEPLOYMENT.md); --remove-orphans removes the workers the generator no longer writes.
 USAGE
 }
 
@@ -58,7 +60,7 @@ done
 
 # shellcheck source=envs/deployment.env
 source envs/deployment.env
-printf '\nplz init: done. Start the deployment with:\n  %s up -d --wait\n' "$PLZ_COMPOSE_COMMAND" >&2
+printf '\nplz init: done. Start the deployment with:\n  %s up -d --wait --remove-orphans\n' "$PLZ_COMPOSE_COMMAND" >&2
 # Where researchers reach it: HTTPS when init left it on (PLZ_NGINX_SITE in .env).
 url=$PLZ_HTTP_URL
 grep -qx 'PLZ_NGINX_SITE=https' .env 2>/dev/null && url=$PLZ_HTTPS_URL

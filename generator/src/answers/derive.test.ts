@@ -47,6 +47,7 @@ describe('deriveJobLimits', () => {
     const host = readHostFacts();
     expect(host.memoryBytes).toBeGreaterThan(0);
     expect(host.cpus).toBeGreaterThanOrEqual(1);
-    expect(referenceHost).toEqual({ memoryBytes: 16 * GiB, cpus: 4 });
+    expect(Array.isArray(host.gpus)).toBe(true);
+    expect(referenceHost).toEqual({ memoryBytes: 16 * GiB, cpus: 4, gpus: [] });
   });
 });

@@ -1,9 +1,14 @@
 import { availableParallelism, totalmem } from 'node:os';
+import { listHostGpus } from '../host/nvidia.js';
 
-/** The host facts the job limits are derived from: its memory in bytes and its CPU count. */
+/**
+ * The host facts the defaults are derived from: its memory in bytes and its CPU count (the job
+ * limits), and the indexes of its NVIDIA GPUs (one GPU worker each by default).
+ */
 export interface HostFacts {
   memoryBytes: number;
   cpus: number;
+  gpus: readonly string[];
 }
 
 /** The job-limit answers as the flags write them (sizes such as `12g`, numbers as digits). */
@@ -28,14 +33,17 @@ export function isJobLimit(name: string): name is keyof JobLimitAnswers {
 
 /**
  * The host the repository root (the default deployment) is rendered for: 16 GiB and 4 CPUs, a
- * modest workstation. The golden test passes it (`--host-memory 16g --host-cpus 4`) so that the
- * committed files do not depend on the machine that renders them.
+ * modest workstation without a GPU. The golden test passes it (`--host-memory 16g --host-cpus 4
+ * --host-gpus none`) so that the committed files do not depend on the machine that renders them.
  */
-export const referenceHost: HostFacts = { memoryBytes: 16 * GiB, cpus: 4 };
+export const referenceHost: HostFacts = { memoryBytes: 16 * GiB, cpus: 4, gpus: [] };
 
-/** This machine's memory (os.totalmem) and CPUs (os.availableParallelism): the generator runs on the deployment's host. */
+/**
+ * This machine's memory (os.totalmem), CPUs (os.availableParallelism) and GPUs (`nvidia-smi -L`,
+ * none without a working driver): the generator runs on the deployment's host.
+ */
 export function readHostFacts(): HostFacts {
-  return { memoryBytes: totalmem(), cpus: availableParallelism() };
+  return { memoryBytes: totalmem(), cpus: availableParallelism(), gpus: listHostGpus() };
 }
 
 /**

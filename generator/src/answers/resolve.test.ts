@@ -3,7 +3,7 @@ import { AnswersError, defaultAnswers, parseAnswers } from './schema.js';
 import { baseAnswers, flagAnswers, hostOptions, promptQuestions, storedAnswers } from './resolve.js';
 
 const GiB = 1024 ** 3;
-const bigHost = { memoryBytes: 256 * GiB, cpus: 64 };
+const bigHost = { memoryBytes: 256 * GiB, cpus: 64, gpus: [] };
 
 describe('answers', () => {
   it('default to a one-host deployment with one CPU worker, images built locally', () => {
@@ -144,9 +144,20 @@ describe('answers', () => {
     expect(quantum?.type === 'input' && quantum.validate('0')).toMatch(/--fair-share-quantum-seconds "0"/);
   });
 
-  it('take the host facts from --host-memory and --host-cpus, refusing bad ones', () => {
-    expect(hostOptions({ 'host-memory': '64g', 'host-cpus': '16' }, bigHost)).toEqual({ memoryBytes: 64 * GiB, cpus: 16 });
+  it('take the host facts from --host-memory, --host-cpus and --host-gpus, refusing bad ones', () => {
+    expect(hostOptions({ 'host-memory': '64g', 'host-cpus': '16', 'host-gpus': '0,1' }, bigHost)).toEqual({ memoryBytes: 64 * GiB, cpus: 16, gpus: ['0', '1'] });
+    expect(hostOptions({ 'host-gpus': 'none' }, { ...bigHost, gpus: ['0'] })).toEqual(bigHost);
     expect(hostOptions({}, bigHost)).toEqual(bigHost);
-    expect(() => hostOptions({ 'host-memory': 'lots', 'host-cpus': '0' }, bigHost)).toThrow(/--host-memory "lots"[\s\S]*--host-cpus "0"/);
+    expect(() => hostOptions({ 'host-memory': 'lots', 'host-cpus': '0', 'host-gpus': '0+1' }, bigHost)).toThrow(/--host-memory "lots"[\s\S]*--host-cpus "0"[\s\S]*--host-gpus "0\+1"/);
+  });
+
+  it('default to one GPU worker per GPU of the host (nvidia-smi -L), the job limits shared among them and the CPU worker', () => {
+    const host = { ...bigHost, gpus: ['0', '1', '2', '3'] };
+    const answers = parseAnswers(baseAnswers({}, {}, host));
+    expect(answers).toMatchObject({ gpus: '0,1,2,3', cpuWorkers: 1, jobCpusMax: 12 });
+    expect(parseAnswers(baseAnswers({ gpus: '0,1' }, {}, host)).gpus).toBe('0,1');
+    expect(parseAnswers(baseAnswers({}, { gpus: 'none' }, host)).gpus).toBe('none');
+    const gpuPrompt = promptQuestions(baseAnswers({}, {}, host), {}, false, '/').find((prompt) => prompt.name === 'gpus');
+    expect(gpuPrompt?.default).toBe('0,1,2,3');
   });
 });

@@ -121,22 +121,35 @@ export function promptQuestions(base: RawAnswers, flags: RawAnswers, skipPrompts
 }
 
 /**
- * The host facts the job limits are derived from: `--host-memory` and `--host-cpus` when given
- * (the golden test fixes them so that the repository root does not depend on its machine), else this machine's.
+ * The host facts the defaults are derived from: `--host-memory`, `--host-cpus` and `--host-gpus`
+ * when given (the golden test fixes them so that the repository root does not depend on its
+ * machine), else this machine's.
  *
- * @throws AnswersError when either is not a size or a whole number of CPUs.
+ * @throws AnswersError when the memory is not a size, the CPUs not a whole number, or the GPUs
+ *   not indexes (`0,1,2,3` or `none`).
  */
 export function hostOptions(options: Record<string, unknown>, machine: HostFacts): HostFacts {
   const memory = options['host-memory'];
   const cpus = options['host-cpus'];
+  const gpus = options['host-gpus'];
   const memoryBytes = memory === undefined ? machine.memoryBytes : parseSize(String(memory));
   const cpuCount = cpus === undefined ? machine.cpus : parseWholeNumber(String(cpus));
+  let gpuIndexes: readonly string[] | undefined = machine.gpus;
+  if (gpus !== undefined) {
+    try {
+      const groups = parseGpuGroups(String(gpus));
+      gpuIndexes = groups.every((group) => group.length === 1) ? groups.flat() : undefined;
+    } catch {
+      gpuIndexes = undefined;
+    }
+  }
   const problems = [
     ...(memoryBytes === undefined || memoryBytes <= 0 ? [`--host-memory "${String(memory)}" is not a size such as 64g`] : []),
     ...(cpuCount === undefined || cpuCount <= 0 ? [`--host-cpus "${String(cpus)}" is not a whole number of CPUs, at least 1`] : []),
+    ...(gpuIndexes === undefined ? [`--host-gpus "${String(gpus)}" is not a list of GPU indexes such as 0,1,2,3, or none`] : []),
   ];
-  if (problems.length > 0 || memoryBytes === undefined || cpuCount === undefined) throw new AnswersError(problems);
-  return { memoryBytes, cpus: cpuCount };
+  if (problems.length > 0 || memoryBytes === undefined || cpuCount === undefined || gpuIndexes === undefined) throw new AnswersError(problems);
+  return { memoryBytes, cpus: cpuCount, gpus: gpuIndexes };
 }
 
 function normalize(question: Question, value: string, cwd: string): string {

@@ -142,9 +142,10 @@ export type AnswerName = keyof Answers;
 
 /**
  * Default answers: a single-host deployment named `plz`, reachable on this machine only, with one
- * CPU worker and no GPU (so that it starts on any machine), images built from the sources.
+ * CPU worker and one GPU worker per GPU that `host` has (`nvidia-smi -L`; none on a host without a
+ * working NVIDIA driver, so that it starts on any machine), images built from the sources.
  * The image tag defaults to `dev` for local builds and to the generator's version with a registry.
- * The job limits are derived from `host` for that one worker (deriveJobLimits; baseAnswers derives
+ * The job limits are derived from `host` for those workers (deriveJobLimits; baseAnswers derives
  * them again for the actual worker count). Fair share as the services default it: a 24-hour window,
  * a 60-second quantum, no cap per user, high priority for admins only.
  */
@@ -157,14 +158,14 @@ export function defaultAnswers(imageRegistry = '', host: HostFacts = referenceHo
     httpsPort: 443,
     https: false,
     allowPlainHttp: false,
-    gpus: 'none',
+    gpus: host.gpus.length === 0 ? 'none' : host.gpus.join(','),
     cpuWorkers: 1,
     datasetsDirectory: '',
     imageRegistry,
     imageTag: imageRegistry === '' ? localImageTag : generatorVersion,
     composeCommand: 'docker compose',
     systemdMounts: '',
-    ...deriveJobLimits({ hostMemoryBytes: host.memoryBytes, hostCpus: host.cpus, workers: 1 }),
+    ...deriveJobLimits({ hostMemoryBytes: host.memoryBytes, hostCpus: host.cpus, workers: host.gpus.length + 1 }),
     fairShareWindowHours: 24,
     fairShareQuantumSeconds: 60,
     maxRunningPerUser: 0,

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { listFiles } from '../render/templates.js';
 import { render, type Rendered } from '../testing/deployment.js';
+import { docker, dummySecrets, toolsPath } from '../testing/docker.js';
 
 const run = promisify(execFile);
 
@@ -19,7 +21,7 @@ describe('the deployment scripts', () => {
 
   it('are all found', () => {
     expect(scripts).toEqual(expect.arrayContaining(['init-deployment.sh', 'scripts/lib/common.sh', 'scripts/init/20-create-secrets.sh', 'config/minio/setup.sh']));
-    expect(scripts.filter((file) => file.startsWith('scripts/init/'))).toHaveLength(11);
+    expect(scripts.filter((file) => file.startsWith('scripts/init/'))).toHaveLength(12);
   });
 
   it('pass shellcheck, following what they source', async () => {
@@ -129,5 +131,119 @@ describe("the workers' web URL (PLZ_WEB_URL in .env, step 40)", () => {
     const deployment = await make({ 'http-port': '0' });
     await tlsStep(deployment.directory, 'off');
     expect(envFile(deployment)).toContain('PLZ_WEB_URL=\n');
+  }, 120_000);
+});
+
+/**
+ * A PATH with only the tools the init steps use (from this machine) and the fakes given: no real
+ * nvidia-smi, docker or nvidia-ctk can be found, whatever this machine has.
+ */
+function sandboxPath(fakes: Record<string, string>): { path: string; remove: () => void } {
+  const root = mkdtempSync(path.join(tmpdir(), 'plz-fake-bin-'));
+  const bin = path.join(root, 'bin');
+  mkdirSync(bin);
+  for (const tool of ['bash', 'sh', 'env', 'dirname', 'basename', 'cat', 'grep', 'head', 'tr', 'stat', 'chmod', 'mv', 'sed', 'sort', 'wc']) {
+    for (const folder of ['/usr/bin', '/bin']) {
+      if (existsSync(`${folder}/${tool}`)) {
+        symlinkSync(`${folder}/${tool}`, path.join(bin, tool));
+        break;
+      }
+    }
+  }
+  for (const [name, script] of Object.entries(fakes)) {
+    writeFileSync(path.join(bin, name), `#!/bin/bash\n${script}\n`);
+    chmodSync(path.join(bin, name), 0o755);
+  }
+  return { path: bin, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Recorded `nvidia-smi -L` of a host with two H200s, and `docker info --format '{{json .Runtimes}}'` with and without the NVIDIA runtime. */
+const twoGpus = 'GPU 0: NVIDIA H200 (UUID: GPU-3a5b0c1d-1111-2222-3333-444455556666)\nGPU 1: NVIDIA H200 (UUID: GPU-7e8f9a0b-1111-2222-3333-444455556666)';
+const runcOnly = '{"io.containerd.runc.v2":{"path":"runc"},"runc":{"path":"runc"}}';
+const withNvidia = '{"io.containerd.runc.v2":{"path":"runc"},"nvidia":{"path":"nvidia-container-runtime"},"runc":{"path":"runc"}}';
+const fakeSmi = (listing: string) => `[ "$1" = -L ] || exit 2\ncat <<'OUT'\n${listing}\nOUT`;
+const fakeDocker = (runtimes: string) => `[ "$1" = info ] || exit 2\necho '${runtimes}'`;
+
+describe('init step 15, the NVIDIA checks', () => {
+  const made: Rendered[] = [];
+  let gpus: Rendered;
+  let cpuOnly: Rendered;
+  beforeAll(async () => {
+    gpus = await render({ gpus: '0,1' });
+    cpuOnly = await render();
+    made.push(gpus, cpuOnly);
+  }, 120_000);
+  afterAll(() => made.forEach((deployment) => deployment.remove()));
+
+  const step = async (deployment: Rendered, fakes: Record<string, string>): Promise<string> => {
+    const sandbox = sandboxPath(fakes);
+    try {
+      const { stderr } = await run('bash', ['scripts/init/15-check-nvidia.sh'], { cwd: deployment.directory, env: { PATH: sandbox.path, HOME: deployment.directory } });
+      return stderr;
+    } finally {
+      sandbox.remove();
+    }
+  };
+
+  it('need nothing without GPU workers', async () => {
+    await expect(step(cpuOnly, {})).resolves.toMatch(/no GPU worker: the NVIDIA driver and Container Toolkit are not needed/);
+  });
+
+  it('want the driver, saying how to install it, when nvidia-smi is absent', async () => {
+    await expect(step(gpus, { docker: fakeDocker(withNvidia) })).rejects.toThrow(/GPU workers are configured \(GPUs 0 1\) but nvidia-smi is not installed: install the NVIDIA driver .*ubuntu-drivers install.*nvidia-driver.*--gpus none; nothing was changed/);
+  });
+
+  it('want a driver that answers', async () => {
+    const smi = 'echo "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."; exit 9';
+    await expect(step(gpus, { 'nvidia-smi': smi, docker: fakeDocker(withNvidia) })).rejects.toThrow(/the NVIDIA driver does not answer \(nvidia-smi -L: NVIDIA-SMI has failed because it couldn't communicate/);
+  });
+
+  it('want every GPU of the workers on the host', async () => {
+    const deployment = await render({ gpus: '0,1,2' });
+    made.push(deployment);
+    await expect(step(deployment, { 'nvidia-smi': fakeSmi(twoGpus), docker: fakeDocker(withNvidia) })).rejects.toThrow(/GPU 2 of the GPU workers is not on this host: nvidia-smi -L lists 2 GPU\(s\)/);
+  }, 120_000);
+
+  it('want the NVIDIA Container Toolkit, saying how to install it', async () => {
+    await expect(step(gpus, { 'nvidia-smi': fakeSmi(twoGpus), docker: fakeDocker(runcOnly) })).rejects.toThrow(
+      /the NVIDIA Container Toolkit is missing .*Install the package nvidia-container-toolkit .*install-guide\.html\), then run: sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker; nothing was changed/,
+    );
+  });
+
+  it("pass with docker's nvidia runtime, or with nvidia-ctk installed, listing the GPUs", async () => {
+    const stderr = await step(gpus, { 'nvidia-smi': fakeSmi(twoGpus), docker: fakeDocker(withNvidia) });
+    expect(stderr).toMatch(/NVIDIA driver and Container Toolkit found; GPUs of the workers: 0 1\n.*GPU 0: NVIDIA H200 \(UUID/);
+    await expect(step(gpus, { 'nvidia-smi': fakeSmi(twoGpus), docker: fakeDocker(runcOnly), 'nvidia-ctk': 'exit 0' })).resolves.toMatch(/Container Toolkit found/);
+  });
+});
+
+describe('init step 45, the extra CA certificates', () => {
+  let deployment: Rendered;
+  beforeAll(async () => {
+    // A name of its own: `compose run` creates the project's db-tls volume, removed afterwards.
+    deployment = await render({ name: `plz-ca-test-${process.pid}` });
+    writeFileSync(path.join(deployment.directory, '.env'), Object.entries(dummySecrets).map(([key, value]) => `${key}=${value}\n`).join(''), { mode: 0o600 });
+  }, 120_000);
+  afterAll(async () => {
+    await docker(['volume', 'rm', '-f', `plz-ca-test-${process.pid}-db-tls`]).catch(() => undefined);
+    deployment.remove();
+  });
+
+  const step45 = () => run('bash', ['scripts/init/45-check-ca-certificates.sh'], { cwd: deployment.directory, env: { ...process.env, PATH: toolsPath() } });
+
+  it('says when there is none, and where one goes', async () => {
+    const { stderr } = await step45();
+    expect(stderr).toContain('no extra CA certificates (ssl/ca-certificates/*.crt): behind a proxy that re-signs TLS, put its root CA there');
+  });
+
+  it('names each one in use with its subject', async () => {
+    const folder = path.join(deployment.directory, 'ssl', 'ca-certificates');
+    for (const [file, name] of [['company-proxy.crt', 'Company Proxy Root CA'], ['lab.crt', 'Lab Root']] as const) {
+      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/O=Example/CN=${name}`, '-keyout', '/dev/null', '-out', path.join(folder, file)]);
+    }
+    const { stderr } = await step45();
+    expect(stderr).toMatch(/2 extra CA certificate\(s\) in use.*\n.*ssl\/ca-certificates\/company-proxy\.crt: subject=O ?= ?Example, CN ?= ?Company Proxy Root CA\n.*ssl\/ca-certificates\/lab\.crt: subject=O ?= ?Example, CN ?= ?Lab Root/);
+    writeFileSync(path.join(folder, 'broken.crt'), 'not a certificate\n');
+    await expect(step45()).rejects.toThrow(/ssl\/ca-certificates\/broken\.crt is not a PEM certificate/);
   }, 120_000);
 });

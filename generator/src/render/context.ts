@@ -33,6 +33,8 @@ export interface DeploymentContext {
   workers: WorkerContext[];
   gpuWorkers: WorkerContext[];
   cpuWorkers: WorkerContext[];
+  /** NVIDIA device ids of every GPU worker, in order (empty without GPU workers). */
+  gpuDevices: string[];
   /** Absolute host folder of datasets, '' for none. */
   datasetsDirectory: string;
   images: {
@@ -76,6 +78,7 @@ export function deploymentContext(answers: Answers): DeploymentContext {
     workers: [...gpuWorkers, ...cpuWorkers],
     gpuWorkers,
     cpuWorkers,
+    gpuDevices: gpuWorkers.flatMap((w) => w.devices),
     datasetsDirectory: answers.datasetsDirectory,
     images: { build: answers.imageRegistry === '', restapi: image('restapi'), worker: image('worker'), mlflow: image('mlflow'), ...upstreamImages },
     composeCommand: answers.composeCommand,

@@ -11,7 +11,7 @@ export function nextSteps(context: DeploymentContext, destination: string): stri
     'Next:',
     `  cd ${here}`,
     `  ./init-deployment.sh${context.https ? '            # needs ssl/nginx/server.crt and server.key' : ''}`,
-    `  ${context.composeCommand} up -d --wait`,
+    `  ${context.composeCommand} up -d --wait --remove-orphans`,
     '',
     `Then reach the REST API at ${context.https ? context.urls.https : context.urls.http}/api/ and MLflow at ${context.https ? context.urls.https : context.urls.http}/mlflow/.`,
     'DEPLOYMENT.md explains every file of the folder.',

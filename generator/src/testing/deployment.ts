@@ -50,12 +50,19 @@ export interface Rendered {
 }
 
 /**
- * Runs the generator unattended (`--skip-prompts`) with these flags into a fresh temporary folder.
+ * Flags that keep a test's deployment independent of the machine that runs it: no host GPU
+ * (`nvidia-smi -L` would otherwise give GPU workers by default) and no host CA certificate to copy.
+ */
+export const hostIndependent: Readonly<Record<string, string>> = { 'host-gpus': 'none', 'host-ca-certificates': '/nonexistent/plz-test-host-ca-certificates' };
+
+/**
+ * Runs the generator unattended (`--skip-prompts`) with these flags into a fresh temporary folder,
+ * as on a host without GPUs or extra CA certificates unless the flags say otherwise (hostIndependent).
  *
  * @param options flags by name, as on the command line (`{ gpus: '0,1', 'cpu-workers': '2' }`).
  */
 export async function render(options: Record<string, unknown> = {}): Promise<Rendered> {
-  const result = await helpers.run('../generators/app/index.js', { autoCleanup: false }).withOptions({ 'skip-prompts': true, ...options } as never);
+  const result = await helpers.run('../generators/app/index.js', { autoCleanup: false }).withOptions({ 'skip-prompts': true, ...hostIndependent, ...options } as never);
   result.restore();
   return rendered(result.cwd);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ExecutionState } from './execution.js';
+import { GpuDetails } from './heartbeat.js';
 import { ExecutionRecord } from './record.js';
 import { Parameters } from './spec.js';
 import { Priority, QueuePosition } from './queue.js';
@@ -236,6 +237,11 @@ export const WorkerInfo = z.object({
   heartbeat_age_seconds: z.number(),
   /** Null for a worker that publishes no limits (older than limits). */
   limits: WorkerLimits.nullable(),
+  /**
+   * Model and memory (MiB) of each of its GPUs, from `nvidia-smi` in the worker; empty where it
+   * could not read them (a CPU worker, no nvidia-smi, an older worker). Absent from older REST APIs.
+   */
+  gpu_details: z.array(GpuDetails).optional(),
 });
 export type WorkerInfo = z.infer<typeof WorkerInfo>;
 

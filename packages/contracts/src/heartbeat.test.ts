@@ -11,6 +11,19 @@ describe('worker heartbeats', () => {
     expect(WorkerHeartbeat.parse({ ...fields, execution_id: 'abc' }).execution_id).toBe('abc');
   });
 
+  it('carries the GPU details of a worker that could read them, and stays valid without them', () => {
+    const details = [{ device: '0', name: 'NVIDIA H200', memory_mib: 143771 }];
+    const fields = heartbeatFields({ ...beat, gpu_details: details });
+    expect(fields['gpu_details']).toBe('[{"device":"0","name":"NVIDIA H200","memory_mib":143771}]');
+    expect(WorkerHeartbeat.parse(fields).gpu_details).toEqual(details);
+    // a heartbeat of an older worker, without the field
+    expect(heartbeatFields(beat)).not.toHaveProperty('gpu_details');
+    expect(WorkerHeartbeat.parse(heartbeatFields(beat)).gpu_details).toBeUndefined();
+    // unreadable details are left out, the heartbeat kept
+    expect(WorkerHeartbeat.parse({ ...heartbeatFields(beat), gpu_details: 'not json' }).gpu_details).toBeUndefined();
+    expect(WorkerHeartbeat.parse({ ...heartbeatFields(beat), gpu_details: '[{"device":0}]' }).gpu_details).toBeUndefined();
+  });
+
   it('refuses hashes that are not heartbeats', () => {
     expect(WorkerHeartbeat.safeParse({ worker_id: 'w', heartbeat_at: '2024-01-01T00:00:00Z' }).success).toBe(false);
     expect(WorkerHeartbeat.safeParse({ ...heartbeatFields(beat), gpus: 'not json' }).success).toBe(false);

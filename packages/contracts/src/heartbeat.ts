@@ -26,6 +26,32 @@ export const heartbeatLimitFields = [
 export type HeartbeatLimits = Record<(typeof heartbeatLimitFields)[number], number>;
 
 /**
+ * One GPU of a worker as its driver reports it (`nvidia-smi --query-gpu=index,name,memory.total`):
+ * `device` is the id the worker was given (NVIDIA_VISIBLE_DEVICES), `name` the model
+ * (`NVIDIA H200`), `memory_mib` the total memory in MiB.
+ */
+export const GpuDetails = z.object({ device: z.string(), name: z.string(), memory_mib: z.number().int().nonnegative() });
+export type GpuDetails = z.infer<typeof GpuDetails>;
+
+/**
+ * The `gpu_details` field of a heartbeat: a JSON array of GpuDetails. Absent (older workers, or
+ * a worker that cannot run nvidia-smi) or unreadable, it is left out: the details only inform, so
+ * they never make a heartbeat invalid.
+ */
+const gpuDetailsField = z
+  .string()
+  .optional()
+  .transform((text) => {
+    if (text === undefined) return undefined;
+    try {
+      const parsed = z.array(GpuDetails).safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+
+/**
  * A worker heartbeat as stored in the Redis hash `plz:workers:<worker_id>` (keys.ts): every value
  * is a string; `gpus` is a JSON array of device ids and `execution_id` is '' while idle. Parsing
  * turns it into typed values (gpus as an array, an idle worker's execution_id as null).
@@ -61,6 +87,7 @@ export const WorkerHeartbeat = z.object({
   pids_limit: limitField,
   max_run_seconds_default: limitField,
   max_run_seconds_max: limitField,
+  gpu_details: gpuDetailsField,
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 
@@ -76,13 +103,16 @@ export interface HeartbeatInput {
   heartbeat_at: string;
   /** The worker's job limits (defaults and maxima), for the REST API's check at submit; absent for none. */
   limits?: HeartbeatLimits | undefined;
+  /** Model and memory of each of its GPUs, where it could read them (nvidia-smi); absent otherwise. */
+  gpu_details?: readonly GpuDetails[] | undefined;
 }
 
-/** The hash fields of a heartbeat, as a worker writes them with HSET (limits, when given, as decimal strings). */
+/** The hash fields of a heartbeat, as a worker writes them with HSET (limits, when given, as decimal strings; GPU details, when given, as JSON). */
 export function heartbeatFields(heartbeat: HeartbeatInput): Record<string, string> {
-  const { limits, ...rest } = heartbeat;
+  const { limits, gpu_details: details, ...rest } = heartbeat;
   const limitValues = limits ? Object.fromEntries(heartbeatLimitFields.map((field) => [field, String(limits[field])])) : {};
-  return { ...rest, gpus: JSON.stringify(heartbeat.gpus), execution_id: heartbeat.execution_id ?? '', ...limitValues };
+  const detailValues: Record<string, string> = details && details.length > 0 ? { gpu_details: JSON.stringify(details) } : {};
+  return { ...rest, gpus: JSON.stringify(heartbeat.gpus), execution_id: heartbeat.execution_id ?? '', ...limitValues, ...detailValues };
 }
 
 /** The limits a heartbeat publishes, or null when it lacks any of them (a worker from before limits). */

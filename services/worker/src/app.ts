@@ -21,6 +21,7 @@ import { ImageCache } from './services/image/cache.js';
 import { processJob } from './services/execution/runExecution.js';
 import { recover } from './services/execution/recover.js';
 import { startHeartbeat } from './services/heartbeat.js';
+import { readGpuDetails } from './adapters/nvidia.js';
 import { defaultSettings, type WorkerSettings } from './settings.js';
 
 /** A started worker. */
@@ -118,7 +119,9 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
     await release();
     throw error;
   }
-  const heartbeat = startHeartbeat(ctx, locks);
+  const gpuDetails = await readGpuDetails(config.gpus.deviceIds);
+  if (config.gpus.deviceIds.length > 0) logger.info({ gpus: gpuDetails }, gpuDetails.length ? 'GPU models and memory read with nvidia-smi' : 'nvidia-smi gave no model and memory for the GPUs');
+  const heartbeat = startHeartbeat(ctx, locks, gpuDetails);
   ctx.busyChanged = () => void heartbeat.beat();
   await heartbeat.beat();
 

@@ -131,7 +131,7 @@ describe('init-deployment.sh on a generated deployment', () => {
       expect([key, env(key)]).toEqual([key, expect.stringMatching(/^[A-Za-z0-9]{43}$/)]);
     }
     expect(env('DOCKER_SOCKET_GID')).toBe(String(statSync('/var/run/docker.sock').gid));
-    expect(readFileSync(file(`systemd/${slug}.service`), 'utf8')).toMatch(new RegExp(`WorkingDirectory=${directory}\\nExecStart=/\\S+ compose up -d --wait\\nExecStop=/\\S+ compose down`));
+    expect(readFileSync(file(`systemd/${slug}.service`), 'utf8')).toMatch(new RegExp(`WorkingDirectory=${directory}\\nExecStart=/\\S+ compose up -d --wait --remove-orphans\\nExecStop=/\\S+ compose down --remove-orphans\\n`));
   });
 
   it('changes nothing on a second run: files, secrets and modes stay, the token is not shown again', async () => {

@@ -250,8 +250,8 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     expect([verified.status, verified.stdout.trim(), verified.stderr.trim()]).toEqual([0, '', '']);
     expect(unitSetting('WorkingDirectory')).toBe(directory);
     expect(unitSetting('RequiresMountsFor')).toBe(`${directory} ${datasets}`);
-    expect(unitSetting('ExecStart')).toMatch(/^\/\S+ compose up -d --wait$/);
-    expect(unitSetting('ExecStop')).toMatch(/^\/\S+ compose down$/);
+    expect(unitSetting('ExecStart')).toMatch(/^\/\S+ compose up -d --wait --remove-orphans$/);
+    expect(unitSetting('ExecStop')).toMatch(/^\/\S+ compose down --remove-orphans$/);
     expect(unitSetting('ExecStopPost')).toBe(unitSetting('ExecStop'));
   }, 120_000);
 

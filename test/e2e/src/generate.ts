@@ -11,7 +11,9 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 /**
  * Runs the real `yo plz-deploy DIR --skip-prompts FLAGS` from the repository (yo finds the
  * workspace's generator). yo, run as root, drops to uid 1000: the folder and its HOME must be
- * writable by that user.
+ * writable by that user. The deployment does not depend on the machine: no GPU workers by default
+ * (`--host-gpus none`: nvidia-smi is not asked) and no host CA certificate copied
+ * (`--no-copy-host-ca-certificates`: the tests copy the repository's own where they want them).
  */
 export async function generateDeployment(directory: string, flags: string[]): Promise<void> {
   chmodSync(path.dirname(directory), 0o755);
@@ -20,7 +22,7 @@ export async function generateDeployment(directory: string, flags: string[]): Pr
   const home = mkdtempSync(path.join(tmpdir(), 'plz-e2e-home-'));
   chmodSync(home, 0o777);
   try {
-    await run(path.join(root, 'node_modules/.bin/yo'), ['plz-deploy', directory, '--skip-prompts', ...flags], {
+    await run(path.join(root, 'node_modules/.bin/yo'), ['plz-deploy', directory, '--skip-prompts', '--host-gpus', 'none', '--no-copy-host-ca-certificates', ...flags], {
       cwd: root,
       env: { ...process.env, HOME: home, NO_UPDATE_NOTIFIER: '1' },
       timeout: 120_000,

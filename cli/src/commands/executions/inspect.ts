@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { ExecutionList, ExecutionRecord, ExecutionStatus, History, Identity, MeasuresResponse, QueuesResponse, StopResult, WorkersResponse } from '@plz/contracts';
+import type { ExecutionList, ExecutionRecord, ExecutionStatus, History, Identity, MeasuresResponse, QueuesResponse, StopResult, WorkerInfo, WorkersResponse } from '@plz/contracts';
 import { ApiClientError, type ApiClient } from '../../api/client.js';
 import { ConfigError } from '../../errors.js';
 import { formatAgo, formatTable } from '../../output.js';
@@ -134,13 +134,29 @@ export function lastCommand(): Command {
 }
 
 /**
- * Live workers for people: one line each (id, queue, GPUs, what it runs, heartbeat age, then its
- * job limits as formatLimits writes them, `-` for a worker that publishes none).
+ * A worker's GPUs for people: `gpus=-` without, `gpus=0,1`, and each GPU's model and memory where
+ * the worker could read them (`gpu_details`, absent from older deployments): `gpus=0 (NVIDIA H200
+ * 140.4 GiB)`, `gpus=0,1 (0: NVIDIA H200 140.4 GiB; 1: NVIDIA H200 140.4 GiB)`. Memory in GiB
+ * (1024 MiB), one decimal when not whole.
+ */
+export function gpuText(worker: Pick<WorkerInfo, 'gpus' | 'gpu_details'>): string {
+  const ids = `gpus=${worker.gpus.join(',') || '-'}`;
+  const details = worker.gpu_details ?? [];
+  if (details.length === 0) return ids;
+  const gib = (mib: number): string => `${Number((mib / 1024).toFixed(1))} GiB`;
+  const each = details.map((gpu) => `${details.length > 1 ? `${gpu.device}: ` : ''}${gpu.name} ${gib(gpu.memory_mib)}`);
+  return `${ids} (${each.join('; ')})`;
+}
+
+/**
+ * Live workers for people: one line each (id, queue, GPUs with their model and memory where known
+ * (gpuText), what it runs, heartbeat age, then its job limits as formatLimits writes them, `-` for
+ * a worker that publishes none).
  */
 export function workersText(answer: WorkersResponse): string {
   const lines = answer.workers.map((w) => {
     const limits = (w as { limits?: Parameters<typeof formatLimits>[0] }).limits; // absent from deployments older than limits
-    return `${w.worker_id}  ${w.queue.padEnd(8)} gpus=${w.gpus.join(',') || '-'}  ${w.execution_id ? `running ${w.execution_id}` : 'idle'}  (${w.heartbeat_age_seconds.toFixed(0)} s ago)  ${formatLimits(limits)}`;
+    return `${w.worker_id}  ${w.queue.padEnd(8)} ${gpuText(w)}  ${w.execution_id ? `running ${w.execution_id}` : 'idle'}  (${w.heartbeat_age_seconds.toFixed(0)} s ago)  ${formatLimits(limits)}`;
   });
   const queues = Object.entries(answer.queues).map(([name, c]) => `queue ${name}: ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed`);
   return [...(lines.length ? lines : ['no live worker']), ...queues].join('\n');

@@ -54,4 +54,25 @@ describe('workersText', () => {
       'queue cpu: 0 waiting, 0 active, 0 delayed',
     ]);
   });
+
+  it("shows each GPU's model and memory where the worker read them, and only the ids elsewhere", () => {
+    const h200 = { name: 'NVIDIA H200', memory_mib: 143771 };
+    const worker = { gpus: ['0'], execution_id: null, hostname: 'h', started_at: null, heartbeat_at: '2026-01-01T00:00:00Z', heartbeat_age_seconds: 1, limits: null };
+    const answer = {
+      workers: [
+        { ...worker, worker_id: 'g0', queue: 'gpu', gpu_details: [{ device: '0', ...h200 }] },
+        { ...worker, worker_id: 'g1', queue: 'gpu-x2', gpus: ['2', '3'], gpu_details: [{ device: '2', ...h200 }, { device: '3', name: 'NVIDIA A100-SXM4-80GB', memory_mib: 81920 }] },
+        // a worker that could not run nvidia-smi, and one of an older deployment (no field at all)
+        { ...worker, worker_id: 'g4', queue: 'gpu', gpus: ['4'], gpu_details: [] },
+        { ...worker, worker_id: 'g5', queue: 'gpu', gpus: ['5'] },
+      ],
+      queues: {},
+    } as WorkersResponse;
+    expect(workersText(answer).split('\n')).toEqual([
+      'g0  gpu      gpus=0 (NVIDIA H200 140.4 GiB)  idle  (1 s ago)  -',
+      'g1  gpu-x2   gpus=2,3 (2: NVIDIA H200 140.4 GiB; 3: NVIDIA A100-SXM4-80GB 80 GiB)  idle  (1 s ago)  -',
+      'g4  gpu      gpus=4  idle  (1 s ago)  -',
+      'g5  gpu      gpus=5  idle  (1 s ago)  -',
+    ]);
+  });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compose, dummySecrets } from '../../testing/docker.js';
-import { helpers, render, rendered, type ComposeFile, type ComposeService, type Rendered } from '../../testing/deployment.js';
+import { helpers, hostIndependent, render, rendered, type ComposeFile, type ComposeService, type Rendered } from '../../testing/deployment.js';
 
 /**
  * The environment variables the REST API and the workers read (the services' config.ts, and the
@@ -285,7 +285,7 @@ describe('yo plz-deploy', () => {
   }, 120_000);
 
   it('asks the questions no flag answered', async () => {
-    const result = await helpers.run('../generators/app/index.js', { autoCleanup: false }).withOptions({ 'http-port': '8080' } as never).withAnswers({ cpuWorkers: '3', httpsPort: '8443' });
+    const result = await helpers.run('../generators/app/index.js', { autoCleanup: false }).withOptions({ ...hostIndependent, 'http-port': '8080' } as never).withAnswers({ cpuWorkers: '3', httpsPort: '8443' });
     result.restore();
     const deployment = rendered(result.cwd);
     made.push(deployment);
@@ -299,7 +299,7 @@ describe('yo plz-deploy', () => {
     const first = await make({ name: 'lab', gpus: '0,1', 'http-port': '8080', 'https-port': '8443' });
     const result = await helpers
       .run('../generators/app/index.js', { autoCleanup: false, tmpdir: false, cwd: first.directory })
-      .withOptions({ 'skip-prompts': true, 'cpu-workers': '3', force: true } as never);
+      .withOptions({ ...hostIndependent, 'skip-prompts': true, 'cpu-workers': '3', force: true } as never);
     result.restore();
     const file = await expectValidDeployment(first, '127.0.0.1');
     expect(file.name).toBe('lab');

@@ -3,7 +3,9 @@ import Generator from 'yeoman-generator';
 import { questions } from '../../answers/questions.js';
 import { baseAnswers, flagAnswers, hostOptions, promptQuestions, storedAnswers, type RawAnswers } from '../../answers/resolve.js';
 import { parseAnswers, type Answers } from '../../answers/schema.js';
-import { readHostFacts, type HostFacts } from '../../answers/derive.js';
+import { readHostFacts, referenceHost, type HostFacts } from '../../answers/derive.js';
+import { refuseUnknownOptions } from '../../answers/flags.js';
+import { hostCaCertificatesDirectory, missingCaCertificates, type MissingCaCertificate } from '../../host/ca-certificates.js';
 import { bundleTemplatesDirectory } from '../../paths.js';
 import { deploymentContext } from '../../render/context.js';
 import { nextSteps } from '../../render/messages.js';
@@ -12,14 +14,17 @@ import { bundleFiles } from '../../render/bundle.js';
 /**
  * `yo plz-deploy [destination]`: writes (or updates) a plz deployment folder.
  * Only the Yeoman lifecycle lives here; questions, validation and rendering have their own
- * modules (answers/, render/). Answers come from .yo-rc.json, flags and prompts, in that order
- * of precedence from lowest to highest; `--skip-prompts` asks nothing.
+ * modules (answers/, render/, host/). Answers come from .yo-rc.json, flags and prompts, in that order
+ * of precedence from lowest to highest; `--skip-prompts` asks nothing. An option nobody declared
+ * stops it before anything is written (answers/flags.ts).
  */
 export default class PlzDeployGenerator extends Generator {
   private flags: RawAnswers = {};
   private stored: RawAnswers = {};
-  private host: HostFacts = readHostFacts();
+  private host: HostFacts = referenceHost;
   private answers?: Answers;
+  /** The host's extra CA certificates that ssl/ca-certificates/ lacks, and whether to copy them. */
+  private caCertificates: { missing: MissingCaCertificate[]; copy: boolean } = { missing: [], copy: false };
 
   constructor(args: string[], options: Generator['options']) {
     super(args, options);
@@ -29,24 +34,45 @@ export default class PlzDeployGenerator extends Generator {
     }
     this.option('host-memory', { type: String, description: "Host memory the job limits are derived from (such as 64g; default: this machine's)" });
     this.option('host-cpus', { type: String, description: "Host CPUs the job limits are derived from (default: this machine's)" });
+    this.option('host-gpus', { type: String, description: "Host GPU indexes the default GPU workers are derived from (such as 0,1,2,3 or none; default: those nvidia-smi -L lists)" });
+    this.option('copy-host-ca-certificates', {
+      type: Boolean,
+      description: "Copy the host's extra CA certificates (a proxy that re-signs TLS) that ssl/ca-certificates/ lacks (default: yes; --no-copy-host-ca-certificates: no)",
+    });
+    this.option('host-ca-certificates', { type: String, description: `Folder of the host's extra CA certificates (default: ${hostCaCertificatesDirectory})` });
     this.option('skip-prompts', { type: Boolean, description: 'Ask nothing: take the stored answers, the flags and the defaults' });
     this.sourceRoot(bundleTemplatesDirectory);
   }
 
   initializing(): void {
     const options = this.options as Record<string, unknown>;
+    refuseUnknownOptions(Object.keys(options), [...Object.keys(this._options), 'destination']);
     const destination = options['destination'];
     if (typeof destination === 'string' && destination !== '') this.destinationRoot(path.resolve(this.contextRoot, destination));
     this.stored = storedAnswers(this.config.getAll());
     this.flags = flagAnswers(options, this.contextRoot);
-    this.host = hostOptions(options, this.host);
+    const given = (name: string): boolean => options[name] !== undefined;
+    const machine = given('host-memory') && given('host-cpus') && given('host-gpus') ? referenceHost : readHostFacts();
+    this.host = hostOptions(options, machine);
+    const hostCa = options['host-ca-certificates'];
+    this.caCertificates.missing = missingCaCertificates(typeof hostCa === 'string' && hostCa !== '' ? path.resolve(this.contextRoot, hostCa) : hostCaCertificatesDirectory, this.destinationRoot());
   }
 
   async prompting(): Promise<void> {
+    const options = this.options as Record<string, unknown>;
     const base = baseAnswers(this.stored, this.flags, this.host);
-    const skip = (this.options as Record<string, unknown>)['skip-prompts'] === true;
+    const skip = options['skip-prompts'] === true;
     const asked = await this.prompt(promptQuestions(base, this.flags, skip, this.contextRoot, { host: this.host, stored: this.stored }));
     this.answers = parseAnswers({ ...base, ...asked });
+    const { missing } = this.caCertificates;
+    const copyFlag = options['copy-host-ca-certificates'];
+    if (missing.length === 0) return;
+    if (typeof copyFlag === 'boolean') this.caCertificates.copy = copyFlag;
+    else if (skip) this.caCertificates.copy = true;
+    else {
+      const { copy } = await this.prompt<{ copy: boolean }>([{ type: 'confirm', name: 'copy', default: true, message: copyCaQuestion(missing) }]);
+      this.caCertificates.copy = copy;
+    }
   }
 
   writing(): void {
@@ -58,9 +84,28 @@ export default class PlzDeployGenerator extends Generator {
       if ('contents' in file) this.fs.write(destination, file.contents);
       else this.fs.copy(file.source, destination);
     }
+    if (this.caCertificates.copy) {
+      for (const certificate of this.caCertificates.missing) this.fs.copy(certificate.source, this.destinationPath('ssl', 'ca-certificates', certificate.name));
+    }
   }
 
   end(): void {
-    if (this.answers) this.log(nextSteps(deploymentContext(this.answers), this.destinationRoot()));
+    if (!this.answers) return;
+    const { missing, copy } = this.caCertificates;
+    if (missing.length > 0) this.log(copy ? `Copied the host's extra CA certificates into ssl/ca-certificates/: ${missing.map((c) => c.name).join(', ')}.` : skippedCaMessage(missing));
+    this.log(nextSteps(deploymentContext(this.answers), this.destinationRoot()));
   }
+}
+
+/** The question asked when the host trusts CA certificates that ssl/ca-certificates/ lacks. */
+function copyCaQuestion(missing: readonly MissingCaCertificate[]): string {
+  return (
+    `This host trusts extra CA certificates that ssl/ca-certificates/ lacks (${missing.map((c) => path.basename(c.source)).join(', ')}), ` +
+    'as behind a proxy that re-signs TLS. Copy them, so that the image builds and the jobs trust them too?'
+  );
+}
+
+/** Said at the end when the operator declined the copy. */
+function skippedCaMessage(missing: readonly MissingCaCertificate[]): string {
+  return `Not copied: the host's extra CA certificates ${missing.map((c) => c.source).join(', ')}. Behind a proxy that re-signs TLS, image builds and pip in jobs fail until they are in ssl/ca-certificates/ (see DEPLOYMENT.md, "Extra CA certificates").`;
 }

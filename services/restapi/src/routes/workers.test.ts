@@ -32,7 +32,7 @@ describe('GET /api/v1/workers', () => {
     const { json: execution } = await api.call('POST', '/api/v1/executions', { token: api.admin.token, json: spec(snapshot) });
     await api.call('POST', '/api/v1/executions', { token: api.admin.token, json: spec(snapshot) });
     await writeHeartbeat(api.redis, { worker_id: 'cpu-0', queue: 'cpu', limits });
-    await writeHeartbeat(api.redis, { worker_id: 'gpu-0', queue: 'gpu', gpus: ['0'], execution_id: execution.id, heartbeatAt: new Date(Date.now() - 3000) });
+    await writeHeartbeat(api.redis, { worker_id: 'gpu-0', queue: 'gpu', gpus: ['0'], execution_id: execution.id, heartbeatAt: new Date(Date.now() - 3000), gpu_details: [{ device: '0', name: 'NVIDIA H200', memory_mib: 143771 }] });
     // Not a worker's heartbeat (no queue): left out rather than failing the list.
     await api.redis.hset(workerKey('broken'), { worker_id: 'broken', heartbeat_at: new Date().toISOString() });
     // A worker whose heartbeat expired is gone.
@@ -42,9 +42,9 @@ describe('GET /api/v1/workers', () => {
 
     const answer = await api.call('GET', '/api/v1/workers', { token: api.admin.token });
     expect(answer.json.workers).toEqual([
-      expect.objectContaining({ worker_id: 'cpu-0', queue: 'cpu', gpus: [], execution_id: null, hostname: 'test-host', limits }),
-      // A worker from before limits publishes none.
-      expect.objectContaining({ worker_id: 'gpu-0', queue: 'gpu', gpus: ['0'], execution_id: execution.id, limits: null }),
+      expect.objectContaining({ worker_id: 'cpu-0', queue: 'cpu', gpus: [], execution_id: null, hostname: 'test-host', limits, gpu_details: [] }),
+      // A worker from before limits publishes none; its GPU's model and memory come from its nvidia-smi.
+      expect.objectContaining({ worker_id: 'gpu-0', queue: 'gpu', gpus: ['0'], execution_id: execution.id, limits: null, gpu_details: [{ device: '0', name: 'NVIDIA H200', memory_mib: 143771 }] }),
     ]);
     const age = answer.json.workers[1].heartbeat_age_seconds;
     expect(age).toBeGreaterThanOrEqual(3);

@@ -47,7 +47,8 @@ export class WorkerDirectory {
 
   /**
    * Every live worker with its queue, GPUs, current execution, heartbeat age (seconds, one
-   * decimal) and job limits (null for a worker that publishes none), and the waiting/active/delayed counts of every queue that has had a job or has a worker.
+   * decimal), job limits (null for a worker that publishes none) and GPU models and memory (empty where
+   * the worker could not read them), and the waiting/active/delayed counts of every queue that has had a job or has a worker.
    */
   async overview(now = Date.now()): Promise<WorkersResponse> {
     const [heartbeats, known] = await Promise.all([readHeartbeats(this.redis), this.queues.names()]);
@@ -64,6 +65,7 @@ export class WorkerDirectory {
         heartbeat_at: beat.heartbeat_at,
         heartbeat_age_seconds: Math.max(0, Math.round((now - Date.parse(beat.heartbeat_at)) / 100) / 10),
         limits: heartbeatLimits(beat),
+        gpu_details: beat.gpu_details ?? [],
       })),
       queues: Object.fromEntries(lengths),
     };

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import type { FairShareSettings, HeartbeatLimits, Identity } from '@plz/contracts';
+import type { FairShareSettings, GpuDetails, HeartbeatLimits, Identity } from '@plz/contracts';
 import { createBucket, createDatabase, startRedis, testServices } from '@plz/testkit';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.js';
@@ -142,7 +142,7 @@ export async function startTestApi(
  */
 export async function writeHeartbeat(
   redis: Redis,
-  heartbeat: { worker_id: string; queue: string; gpus?: string[]; execution_id?: string | null; heartbeatAt?: Date; limits?: HeartbeatLimits },
+  heartbeat: { worker_id: string; queue: string; gpus?: string[]; execution_id?: string | null; heartbeatAt?: Date; limits?: HeartbeatLimits; gpu_details?: GpuDetails[] },
 ): Promise<void> {
   const now = heartbeat.heartbeatAt ?? new Date();
   await writeWorkerHeartbeat(redis, {
@@ -154,5 +154,6 @@ export async function writeHeartbeat(
     started_at: now.toISOString(),
     heartbeat_at: now,
     limits: heartbeat.limits,
+    gpu_details: heartbeat.gpu_details,
   });
 }

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { heartbeatIntervalMs, type HeartbeatLimits } from '@plz/contracts';
+import { heartbeatIntervalMs, type GpuDetails, type HeartbeatLimits } from '@plz/contracts';
 import type { DeviceLocks } from '../adapters/redis/deviceLocks.js';
 import { writeHeartbeat } from '@plz/lifecycle';
 import type { WorkerContext } from './context.js';
@@ -26,9 +26,10 @@ export function heartbeatLimits(settings: LimitSettings): HeartbeatLimits {
  * refreshes its GPU locks, and, when both succeeded, touches the heartbeat file (its age is the
  * container's health: compose restarts nothing by itself, but `up --wait` and operators see it).
  *
+ * @param gpuDetails model and memory of the worker's GPUs, read once at start (adapters/nvidia.ts); empty: none published.
  * @returns `stop()`, which ends the loop.
  */
-export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefined): { beat(): Promise<void>; stop(): void } {
+export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefined, gpuDetails: readonly GpuDetails[] = []): { beat(): Promise<void>; stop(): void } {
   const startedAt = new Date().toISOString();
   const limits = heartbeatLimits(ctx.limits);
   const beat = async () => {
@@ -41,6 +42,7 @@ export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefine
         hostname: hostname(),
         started_at: startedAt,
         limits,
+        gpu_details: gpuDetails,
       });
       await locks?.take();
       await writeFile(ctx.config.HEARTBEAT_FILE, `${new Date().toISOString()}\n`);

@@ -44,5 +44,5 @@ for name in "${secret_names[@]}"; do
 done
 if ((rotated == 1)); then
   plz_log "rotated the service secrets; the next steps apply them to PostgreSQL and MinIO, and"
-  plz_log "'$PLZ_COMPOSE_COMMAND up -d --wait' restarts the services that use them (browser sessions end)"
+  plz_log "'$PLZ_COMPOSE_COMMAND up -d --wait --remove-orphans' restarts the services that use them (browser sessions end)"
 fi
