@@ -35,9 +35,9 @@ function registeredRoutes(app: Express): string[] {
 describe('the OpenAPI document', () => {
   it('documents exactly the routes Express serves', async () => {
     const app = buildApp(api.runtime.services, createLogger('silent'));
-    // The docs page's own files, the login and landing pages (HTML for browsers) and the CLI package are not API operations.
+    // The docs page's own files, the login pages and the web view (HTML for browsers, its style sheet and script) and the CLI package are not API operations.
     const served = registeredRoutes(app)
-      .filter((route) => !route.split(' ')[1]!.startsWith('/api/docs') && !/^\/(login|logout|downloads\/|$)/.test(route.split(' ')[1]!))
+      .filter((route) => !route.split(' ')[1]!.startsWith('/api/docs') && !/^\/(login|logout|downloads\/|start$|executions|sweeps|workers$|static\/|$)/.test(route.split(' ')[1]!))
       .map((route) => {
         const [method, path] = route.split(' ');
         return `${method} ${openApiPath(path!)}`;
