@@ -19,6 +19,7 @@
 import { execFile, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes, randomFillSync } from 'node:crypto';
+import { Buffer } from 'node:buffer';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
