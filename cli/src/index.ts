@@ -11,5 +11,7 @@ export { loadConfig, ConfigError } from './config/load.js';
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
+  // For memory tests and benchmarks: the process's peak resident set size, on stderr at exit.
+  if (process.env['PLZ_REPORT_MAX_RSS']) process.once('exit', () => process.stderr.write(`plz: max RSS ${process.resourceUsage().maxRSS * 1024} bytes\n`));
   process.exitCode = (await rerunWithCaFile(process.argv)) ?? (await main(process.argv));
 }

@@ -1,3 +1,7 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pRetry from 'p-retry';
 import { ApiError } from '@plz/contracts';
 import { exitCodes, PlzError } from '../errors.js';
@@ -124,6 +128,41 @@ export class ApiClient {
     }
     if (response.ok || options.accept?.includes(response.status)) return response;
     throw await this.errorFrom(response, method, path);
+  }
+
+  /**
+   * Sends `body` (`bytes` long) as the body of `method path` with node's http client, which waits
+   * for the socket to drain: memory stays flat whatever the size (Node's fetch reads a streamed
+   * body ahead of the socket, holding up to all of it). No timeout, no retry; errors as `request`.
+   *
+   * @returns the answer's status and its body as text.
+   */
+  async upload(method: string, path: string, body: Readable, bytes: number, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+    const url = new URL(`${this.baseUrl}${path}`);
+    const all: Record<string, string> = { ...headers, 'content-length': String(bytes) };
+    if (this.token) all['authorization'] = `Bearer ${this.token}`;
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers: all });
+    const answered = new Promise<IncomingMessage>((resolve, reject) => {
+      request.once('response', resolve);
+      request.once('error', reject);
+    });
+    // The server may answer (an error) before the whole body is sent: its answer is what counts,
+    // and a failed send (a file read error, a reset) shows as the request's error.
+    pipeline(body, request).catch(() => undefined);
+    let response: IncomingMessage;
+    try {
+      response = await answered;
+    } catch (error) {
+      body.destroy();
+      const code = (error as { code?: string }).code;
+      throw new ApiClientError('unreachable', `cannot reach the plz server at ${this.baseUrl} (${code ?? (error as Error).message})`);
+    }
+    let text = '';
+    for await (const chunk of response) text += (chunk as Buffer).toString('utf8');
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return { status, text };
+    body.destroy();
+    throw await this.errorFrom(new Response(text, { status, statusText: response.statusMessage ?? '' }), method, path);
   }
 
   /** Sends a request and parses a JSON answer. */

@@ -41,7 +41,7 @@ const counting = (tick: (n: number) => void) =>
 
 /**
  * Uploads a content-addressed file (`kind` snapshots or inputs) unless the server has it already
- * (HEAD first). Streams the file, never reading it whole.
+ * (HEAD first). Streams the file (one read), never holding more than a few MiB of it.
  *
  * @returns true when it uploaded, false when the server already had it.
  */
@@ -58,9 +58,10 @@ export async function uploadIfMissing(
   if (head.status !== 404) return false;
   const bar = progress(`uploading ${kind === 'snapshots' ? 'snapshot' : 'input'}`, bytes, showProgress);
   try {
-    const body = Readable.toWeb(createReadStream(file).pipe(counting((n) => bar.tick(n)))) as unknown as ReadableStream<Uint8Array>;
-    // No timeout: the answer comes once the whole body is sent, however long that takes.
-    await api.request('PUT', path, { body, timeoutMs: 0, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes) } });
+    // Streamed with backpressure (1 MiB reads); the server hashes it on the way to the object
+    // store (in parallel multipart parts) and stores it only when its sha256 matches.
+    const body = createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(counting((n) => bar.tick(n)));
+    await api.upload('PUT', path, body, bytes, { 'content-type': 'application/octet-stream' });
   } finally {
     bar.stop();
   }

@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand,
-  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -12,7 +11,8 @@ import {
   AbortMultipartUploadCommand,
   S3Client,
   S3ServiceException,
-  UploadPartCopyCommand,
+  UploadPartCommand,
+  PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { minioClientOptions, type S3Settings } from '@plz/contracts';
@@ -29,16 +29,14 @@ export interface StoredObject {
 
 /** Tuning of large transfers; the defaults suit production, tests shrink them to exercise multipart paths. */
 export interface TransferOptions {
-  /** Part size of multipart uploads, bytes (S3 minimum 5 MiB). Memory per upload is about 2 parts. */
+  /** Part size of multipart uploads, bytes (S3 minimum 5 MiB, except the last part). */
   uploadPartSize: number;
-  /** Objects larger than this are copied part by part (S3's CopyObject is limited to 5 GiB). */
-  multipartCopyThreshold: number;
-  /** Part size of multipart copies, bytes. */
-  copyPartSize: number;
+  /** Parts of one upload sent at once; memory per upload is about this many parts plus one. */
+  uploadQueueSize: number;
 }
 
 const MiB = 1024 ** 2;
-const defaultTransfers: TransferOptions = { uploadPartSize: 8 * MiB, multipartCopyThreshold: 5 * 1024 * MiB, copyPartSize: 512 * MiB };
+const defaultTransfers: TransferOptions = { uploadPartSize: 8 * MiB, uploadQueueSize: 4 };
 
 /**
  * The S3 object store (MinIO): the only code that talks to the S3 SDK. Path-style addressing and
@@ -83,7 +81,7 @@ export class ObjectStore {
       client: this.client,
       params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
       partSize: this.transfers.uploadPartSize,
-      queueSize: 2,
+      queueSize: this.transfers.uploadQueueSize,
       leavePartsOnError: false,
     });
     // A body error ends lib-storage's read of the body; it then aborts the multipart upload
@@ -104,31 +102,70 @@ export class ObjectStore {
   }
 
   /**
-   * Copies `from` to `to` in one bucket. Objects up to `multipartCopyThreshold` (5 GiB, the limit
-   * of S3's CopyObject) in one request, larger ones with UploadPartCopy ranges.
+   * Streams `body` into the object at `key` and makes it visible only once `verify` (called after
+   * the body's last byte, before anything is visible) resolves: a multipart upload whose parts of
+   * `uploadPartSize` go out `uploadQueueSize` at a time, completed after `verify`; a body shorter
+   * than one part is held (under one part) and put in one request after `verify`. Memory: about
+   * `uploadQueueSize + 1` parts. Any failure (the body's error, a part refused by the store,
+   * `verify` throwing) aborts the multipart upload, so no parts are left behind, and rejects with it.
    *
-   * @param size the source object's size in bytes.
+   * @returns the number of bytes stored.
    */
-  async copy(bucket: string, from: string, to: string, size: number): Promise<void> {
-    const source = `${bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}`;
-    if (size <= this.transfers.multipartCopyThreshold) {
-      await this.client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source }));
-      return;
-    }
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to }));
+  async uploadVerified(bucket: string, key: string, body: AsyncIterable<Buffer>, verify: () => void | Promise<void>, contentType = 'application/octet-stream'): Promise<number> {
+    const { uploadPartSize: partSize, uploadQueueSize: queueSize } = this.transfers;
+    let uploadId: string | undefined;
+    const parts: Array<{ ETag: string; PartNumber: number }> = [];
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    const send = (part: Buffer, number: number): void => {
+      const sent = (async () => {
+        uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }))).UploadId;
+        const answer = await this.client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: part, ContentLength: part.length }));
+        parts.push({ ETag: answer.ETag ?? '', PartNumber: number });
+      })().catch((error: unknown) => {
+        failure ??= error;
+      });
+      const tracked = sent.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+    };
+    let current = Buffer.allocUnsafe(partSize);
+    let filled = 0;
+    let number = 0;
+    let total = 0;
     try {
-      const parts: Array<{ ETag: string; PartNumber: number }> = [];
-      const partSize = this.transfers.copyPartSize;
-      for (let start = 0, number = 1; start < size; start += partSize, number += 1) {
-        const end = Math.min(start + partSize, size) - 1;
-        const answer = await this.client.send(
-          new UploadPartCopyCommand({ Bucket: bucket, Key: to, UploadId, PartNumber: number, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
-        );
-        parts.push({ ETag: answer.CopyPartResult?.ETag ?? '', PartNumber: number });
+      // The first part creates the multipart upload: wait for it so that later parts share its id.
+      for await (const chunk of body) {
+        total += chunk.length;
+        for (let offset = 0; offset < chunk.length; ) {
+          const taken = chunk.copy(current, filled, offset);
+          filled += taken;
+          offset += taken;
+          if (filled < partSize) continue;
+          if (failure) throw failure;
+          send(current, ++number);
+          if (number === 1) await Promise.all(inFlight);
+          while (inFlight.size >= queueSize) await Promise.race(inFlight);
+          current = Buffer.allocUnsafe(partSize);
+          filled = 0;
+        }
       }
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
+      await Promise.all(inFlight);
+      if (failure) throw failure;
+      if (number === 0) {
+        await verify();
+        await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: current.subarray(0, filled), ContentLength: filled, ContentType: contentType }));
+        return total;
+      }
+      if (filled > 0) send(current.subarray(0, filled), ++number);
+      await Promise.all(inFlight);
+      if (failure) throw failure;
+      await verify();
+      parts.sort((a, b) => a.PartNumber - b.PartNumber);
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      return total;
     } catch (error) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId })).catch(() => undefined);
+      await Promise.all(inFlight);
+      if (uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
       throw error;
     }
   }

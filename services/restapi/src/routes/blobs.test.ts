@@ -13,7 +13,7 @@ const s3 = s3Client(testServices().s3);
 beforeAll(async () => {
   api = await startTestApi({
     limits: { snapshot: 1 * MiB, input: 20 * MiB },
-    transfers: { uploadPartSize: 5 * MiB, multipartCopyThreshold: 6 * MiB, copyPartSize: 5 * MiB },
+    transfers: { uploadPartSize: 5 * MiB, uploadQueueSize: 2 },
   });
 }, 30_000);
 afterAll(async () => {
@@ -97,13 +97,29 @@ describe('snapshots', () => {
 });
 
 describe('inputs', () => {
-  it('streams large inputs multipart and copies them part by part', async () => {
+  it('streams large inputs multipart, parts in parallel, straight to their content address', async () => {
     const content = randomBytes(12 * MiB + 123);
     const hash = sha256(content);
     const answer = await api.call('PUT', `/api/v1/inputs/${hash}`, { token: api.admin.token, body: chunked(content) });
     expect(answer.status).toBe(201);
     expect(sha256(await stored(api.buckets.inputs, `${hash}.tar`))).toBe(hash);
     expect(await contents(api.buckets.inputs)).toEqual({ keys: [`${hash}.tar`], pending: 0 });
+  }, 60_000);
+
+  it('refuses a large upload with one corrupted part: nothing stored, no parts left', async () => {
+    const content = randomBytes(17 * MiB + 5);
+    const hash = sha256(content);
+    const corrupted = Buffer.from(content);
+    corrupted[11 * MiB + 7] = (corrupted[11 * MiB + 7]! + 1) % 256; // one byte of the third part
+    const before = await contents(api.buckets.inputs);
+    const answer = await api.call('PUT', `/api/v1/inputs/${hash}`, { token: api.admin.token, body: corrupted });
+    expect(answer.status).toBe(422);
+    expect(answer.json.error).toMatchObject({ code: 'hash_mismatch', details: { expected: hash, actual: sha256(corrupted) } });
+    expect(await contents(api.buckets.inputs)).toEqual(before);
+    expect((await api.call('HEAD', `/api/v1/inputs/${hash}`, { token: api.admin.token })).status).toBe(404);
+    // The right content afterwards is stored.
+    expect((await api.call('PUT', `/api/v1/inputs/${hash}`, { token: api.admin.token, body: content })).status).toBe(201);
+    expect(sha256(await stored(api.buckets.inputs, `${hash}.tar`))).toBe(hash);
   }, 60_000);
 
   it('aborts a multipart upload that grows past the limit, leaving no parts', async () => {

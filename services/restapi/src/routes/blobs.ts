@@ -29,7 +29,8 @@ function blobRoutes(services: Services, kind: BlobKind, plural: string, contentT
       tag: plural,
       summary: `Upload a ${kind} by the sha256 of its content`,
       description:
-        `Streams the body to the object store while hashing it; kept only when its sha256 is the one in the path. ` +
+        `Streams the body to the object store while hashing it (a multipart upload, parts sent in parallel, straight to the blob's key); ` +
+        `the upload is completed only when the body's sha256 is the one in the path, else aborted with nothing kept. ` +
         `A no-op (200) when it is stored already. Bodies over the configured limit get 413.`,
       access: 'user',
       params: ShaParams,

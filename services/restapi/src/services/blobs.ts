@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { inputObjectKey, snapshotObjectKey } from '@plz/contracts';
 import type { ObjectStore } from '../adapters/object-store.js';
@@ -19,13 +18,12 @@ export interface Buckets {
 /** Largest accepted body per kind, in bytes (MAX_SNAPSHOT_BYTES, MAX_INPUT_BYTES). */
 export type BlobLimits = Record<BlobKind, number>;
 
-/** Prefix of in-progress uploads; an object is moved to its final key only once its hash is checked. */
-export const uploadPrefix = '.uploads/';
-
 /**
- * Stores snapshots and inputs by the sha256 of their content. An upload streams to a temporary
- * key while being hashed and counted, and is copied to its content address only when the hash
- * matches: a mismatch, an oversized body or a broken connection leaves nothing behind.
+ * Stores snapshots and inputs by the sha256 of their content. An upload streams straight to its
+ * content address as a multipart upload (parts sent in parallel) while being hashed and counted,
+ * and the multipart upload is completed (made visible) only when the hash matches: a mismatch, an
+ * oversized body or a broken connection aborts it and leaves nothing behind. The body is read
+ * once, never whole in memory, and never copied or read back in the store.
  */
 export class Blobs {
   /** Blobs known to exist (content-addressed, so they never change): skips a HEAD on every submit. */
@@ -93,19 +91,18 @@ export class Blobs {
     // A failing meter (limit) must not destroy the request: the 413 answer still has to go out.
     meter.once('error', () => body.unpipe(meter));
     body.pipe(meter);
-    const temporary = `${uploadPrefix}${randomUUID()}`;
     try {
-      await this.store.upload(bucket, temporary, meter);
-      const actual = meter.digest();
-      if (actual !== sha256) {
-        throw new AppError('hash_mismatch', `the content's sha256 is ${actual}, not ${sha256}: nothing was stored`, { expected: sha256, actual });
-      }
-      await this.store.copy(bucket, temporary, key, meter.bytes);
-      this.remember(`${kind}:${sha256}`, meter.bytes);
+      const bytes = await this.store.uploadVerified(bucket, key, meter, () => {
+        const actual = meter.digest();
+        if (actual !== sha256) {
+          throw new AppError('hash_mismatch', `the content's sha256 is ${actual}, not ${sha256}: nothing was stored`, { expected: sha256, actual });
+        }
+      });
+      this.remember(`${kind}:${sha256}`, bytes);
+      this.log.debug({ kind, sha256, bytes }, 'blob stored');
       return 'created';
     } finally {
       body.off('close', onClose);
-      await this.store.delete(bucket, temporary).catch((error: unknown) => this.log.warn({ err: error, bucket, key: temporary }, 'could not delete a temporary upload'));
     }
   }
 }

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash, randomFillSync } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { buckets } from '@plz/contracts';
+import { s3Client, testServices } from '@plz/testkit';
+import type { Readable } from 'node:stream';
+import { startStack, type CliResult, type Stack } from './stack.js';
+
+// Issue 17: a large input is packed, hashed and uploaded streamed, with the CLI's memory flat,
+// stored under its sha256, and uploaded once.
+const MiB = 1024 ** 2;
+const inputBytes = 50 * MiB;
+const rssLimit = 200 * MiB;
+
+const maxRss = (result: CliResult): number => {
+  const match = /plz: max RSS (\d+) bytes/.exec(result.stderr);
+  if (!match) throw new Error(`no max RSS in:\n${result.stderr}`);
+  return Number(match[1]);
+};
+
+describe('a 50 MiB input', () => {
+  let stack: Stack;
+  let dir: string;
+  const s3 = s3Client(testServices().s3);
+
+  beforeAll(async () => {
+    stack = await startStack({ worker: false });
+    dir = stack.project({
+      'plz.config.json': JSON.stringify({ project: 'cli-inputs', image: 'python:3.11-slim-bookworm', command: ['true'], input: 'file://data', excluded_paths: ['data'] }),
+      'data/small.txt': 'a small file beside the big one\n',
+    });
+    // Random content (a new input on every test run), written 1 MiB at a time.
+    const fd = openSync(path.join(dir, 'data', 'big.bin'), 'w');
+    const chunk = Buffer.alloc(MiB);
+    for (let i = 0; i < inputBytes / MiB; i++) writeSync(fd, randomFillSync(chunk));
+    closeSync(fd);
+  }, 120_000);
+
+  afterAll(async () => {
+    s3.destroy();
+    await stack?.close();
+  }, 60_000);
+
+  const run = (env: Record<string, string> = {}) =>
+    stack.plz(dir, ['run', '--detach', '--queue-without-worker'], { env: { PLZ_REPORT_MAX_RSS: '1', ...env }, timeoutMs: 180_000 });
+
+  it('is streamed with the CLI under 200 MiB and stored under its sha256', async () => {
+    const result = await run();
+    expect([result.status, result.stderr]).toEqual([0, expect.any(String)]);
+    const uploaded = /input ([0-9a-f]{12}): uploaded (\d+\.\d) MiB/.exec(result.stdout + result.stderr);
+    expect(uploaded).not.toBeNull();
+    expect(Number(uploaded![2])).toBeGreaterThanOrEqual(50);
+    expect(maxRss(result)).toBeLessThan(rssLimit);
+
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: buckets.inputs, Prefix: uploaded![1] }));
+    const keys = (listed.Contents ?? []).map((item) => item.Key!);
+    expect(keys).toHaveLength(1);
+    const key = keys[0]!;
+    expect(key).toMatch(/^[0-9a-f]{64}\.tar$/);
+    const object = await s3.send(new GetObjectCommand({ Bucket: buckets.inputs, Key: key }));
+    const hash = createHash('sha256');
+    for await (const chunk of object.Body as Readable) hash.update(chunk as Buffer);
+    expect(`${hash.digest('hex')}.tar`).toBe(key);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: buckets.inputs, Key: key }));
+    expect(head.ContentLength).toBeGreaterThan(inputBytes);
+  }, 200_000);
+
+  it('uploads nothing the second time, with the local cache or without it', async () => {
+    const cached = await run();
+    expect(cached.status).toBe(0);
+    expect(cached.stdout).toContain('input: unchanged, already stored');
+    expect(cached.stdout + cached.stderr).not.toMatch(/input [0-9a-f]{12}: uploaded/);
+
+    // Another machine (an empty local cache): packed and hashed again, then found stored.
+    const fresh = await run({ XDG_CACHE_HOME: mkdtempSync(path.join(stack.home, 'cache-')) });
+    expect(fresh.status).toBe(0);
+    expect(fresh.stdout).toContain('input: unchanged, already stored');
+    expect(fresh.stdout + fresh.stderr).not.toMatch(/input [0-9a-f]{12}: uploaded/);
+    expect(maxRss(fresh)).toBeLessThan(rssLimit);
+  }, 200_000);
+});
