@@ -16,8 +16,7 @@
 // and the server's check of the input. Each run gets a new input (one small file changes; the big
 // file stays, so every tool reads it from the page cache alike) and an empty local input cache.
 // A last run repeats an input already stored: it must upload nothing.
-import { execFile, fork } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -25,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { askApi, serveApi, startApi, stopApi } from './api-child.mjs';
 
 const run = promisify(execFile);
 const { values: args } = parseArgs({
@@ -37,27 +37,10 @@ const { values: args } = parseArgs({
 });
 const cliEntry = fileURLToPath(new URL('../../cli/dist/index.js', import.meta.url));
 
-/** Child process: the API over the settings it receives, answering with its port. */
-async function serve() {
-  const { buildApp, createLogger, openRuntime, runMigrations } = await import('@plz/restapi');
-  const { default: pino } = await import('pino');
-  const [settings] = await once(process, 'message');
-  const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
-  const runtime = openRuntime(settings.runtime, logger);
-  await runMigrations(runtime.db);
-  await runtime.services.bootstrapAdmin(settings.adminToken);
-  const server = buildApp(runtime.services, logger).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  process.send({ port: server.address().port });
-  process.on('message', (message) => {
+/** Child process: the REST API (api-child.mjs), answering its peak RSS in bytes (`maxRss`). */
+function serve() {
+  return serveApi((message) => {
     if (message === 'rss') process.send({ maxRss: process.resourceUsage().maxRSS * 1024 });
-  });
-  process.on('disconnect', async () => {
-    const closed = new Promise((resolve) => server.close(resolve));
-    server.closeIdleConnections();
-    await closed;
-    await runtime.close();
-    process.exit(0);
   });
 }
 
@@ -102,13 +85,11 @@ async function bench() {
       testkit.createBucket(services.s3, 'bench-floor'),
     ]);
     const adminToken = `plz_${randomBytes(32).toString('base64url')}`;
-    child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.send({
+    let url;
+    ({ child, base: url } = await startApi(fileURLToPath(import.meta.url), {
       adminToken,
       runtime: { databaseUrl, redisUrl: services.redisUrl, s3: services.s3, buckets: { snapshots, inputs, mlflow }, limits: { snapshot: 64 * 1024 ** 2, input: 2 * sizeBytes + 1024 ** 3 } },
-    });
-    const [{ port }] = await once(child, 'message');
-    const url = `http://127.0.0.1:${port}`;
+    }));
 
     // The input folder: one big random file and a small one changed per run (a new input each time).
     const project = path.join(work, 'project');
@@ -152,8 +133,7 @@ async function bench() {
     // The same input again, with an empty local cache (so the CLI packs and hashes, then asks).
     const again = await plz(true, freshCache());
     const uploadedAgain = /input [0-9a-f]{12}: uploaded/.test(again.stdout + again.stderr);
-    child.send('rss');
-    const [{ maxRss: apiMaxRss }] = await once(child, 'message');
+    const apiMaxRss = await askApi(child, 'rss', 'maxRss');
 
     const summary = {
       machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), node ${process.version}`,
@@ -194,10 +174,7 @@ async function bench() {
     }
     process.exitCode = targets.every((target) => target.ok) ? 0 : 1;
   } finally {
-    if (child?.connected) {
-      child.disconnect();
-      await once(child, 'exit');
-    }
+    await stopApi(child);
     await testkit.stopAll(stoppers);
     rmSync(work, { recursive: true, force: true });
   }

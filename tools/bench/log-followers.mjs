@@ -11,11 +11,10 @@
 // Targets: the 99th-percentile delay of a line under 1 s at 1,000 followers; the followers add at
 // most 2 Redis connections (flat, whatever their number); every follower gets every line once, in
 // order. Exit status 1 when one is missed, 2 on an error.
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { askApi, serveApi, startApi, stopApi } from './api-child.mjs';
 import { quantile } from './quantile.mjs';
 
 const { values: args } = parseArgs({
@@ -29,26 +28,10 @@ const { values: args } = parseArgs({
 const TARGET_P99_MS = 1000;
 const TARGET_EXTRA_CONNECTIONS = 2;
 
-/** Child process: the API over the settings it receives, answering with its port. */
-async function serve() {
-  const { buildApp, createLogger, openRuntime, runMigrations } = await import('@plz/restapi');
-  const { default: pino } = await import('pino');
-  const [settings] = await once(process, 'message');
-  const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
-  const runtime = openRuntime(settings.runtime, logger);
-  await runMigrations(runtime.db);
-  await runtime.services.bootstrapAdmin(settings.adminToken);
-  const server = buildApp(runtime.services, logger).listen(0, '127.0.0.1');
-  server.maxConnections = 100_000;
-  await once(server, 'listening');
-  process.send({ port: server.address().port });
-  process.on('message', (message) => {
+/** Child process: the REST API, answering how many followers it has (`following`). */
+function serve() {
+  return serveApi((message, runtime) => {
     if (message === 'following') process.send({ following: runtime.services.logs.following });
-  });
-  process.on('disconnect', async () => {
-    server.closeAllConnections();
-    await runtime.close();
-    process.exit(0);
   });
 }
 
@@ -99,21 +82,13 @@ async function bench() {
       testkit.createBucket(services.s3, 'bench-logs-mlflow'),
     ]);
     const adminToken = `plz_${randomBytes(32).toString('base64url')}`;
-    child = fork(new URL(import.meta.url).pathname, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.send({
+    let base;
+    ({ child, base } = await startApi(new URL(import.meta.url).pathname, {
       adminToken,
       runtime: { databaseUrl, redisUrl: services.redisUrl, s3: services.s3, buckets: { snapshots, inputs, mlflow }, limits: { snapshot: 1024 ** 3, input: 1024 ** 3 } },
-    });
-    const [{ port }] = await once(child, 'message');
-    const base = `http://127.0.0.1:${port}`;
+    }));
     const auth = { authorization: `Bearer ${adminToken}` };
-    const following = async () => {
-      child.send('following');
-      for (;;) {
-        const [message] = await once(child, 'message');
-        if (message.following) return message.following;
-      }
-    };
+    const following = () => askApi(child, 'following', 'following');
 
     const writer = new Redis(services.redisUrl);
     const floorConnection = new Redis(services.redisUrl);
@@ -197,10 +172,7 @@ async function bench() {
     process.exitCode = targets.every((target) => target.ok) ? 0 : 1;
   } finally {
     for (const connection of redis) connection.disconnect();
-    if (child?.connected) {
-      child.disconnect();
-      await once(child, 'exit');
-    }
+    await stopApi(child);
     await testkit.stopAll(stoppers);
   }
 }

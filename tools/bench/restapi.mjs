@@ -8,13 +8,12 @@
 // The API runs in a child process (so autocannon does not share its event loop), logging at `info`
 // to /dev/null (the cost of logging is measured, its output is not shown). Exit status 1 when a
 // target is missed, or when any request failed.
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { randomBytes, createHash } from 'node:crypto';
 import os from 'node:os';
 import { setInterval, clearInterval } from 'node:timers';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { askApi, serveApi, startApi, stopApi } from './api-child.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,43 +25,12 @@ const { values: args } = parseArgs({
   },
 });
 
-/** Child process: the API over the settings it receives, answering with its port. */
-async function serve() {
-  const { buildApp, createLogger, openRuntime, runMigrations } = await import('@plz/restapi');
-  const { default: pino } = await import('pino');
-  const [settings] = await once(process, 'message');
-  const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
-  const runtime = openRuntime(settings.runtime, logger);
-  await runMigrations(runtime.db);
-  await runtime.services.bootstrapAdmin(settings.adminToken);
-  const server = buildApp(runtime.services, logger).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  process.send({ port: server.address().port });
-  // The parent asks for this process's CPU time around each scenario (CPU per request is
-  // independent of what else the machine is doing, unlike latencies).
-  process.on('message', (message) => {
-    if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
-  });
-  // Let requests in flight finish, then close the connections to the services.
-  process.on('disconnect', async () => {
-    const closed = new Promise((resolve) => server.close(resolve));
-    server.closeIdleConnections();
-    await closed;
-    await runtime.close();
-    process.exit(0);
-  });
-}
-
 /** Node's fetch (a global since Node 18; taken from globalThis for the linter's sake). */
 const { fetch } = globalThis;
 
 /** CPU time (user + system, µs) the API's process has used so far. */
-async function apiCpu(child) {
-  child.send('cpu');
-  for (;;) {
-    const [message] = await once(child, 'message');
-    if (message.cpu) return message.cpu.user + message.cpu.system;
-  }
+function apiCpu(child) {
+  return askApi(child, 'cpu', 'cpu');
 }
 
 /** Runs autocannon once and keeps the figures of the table, with the API's CPU time per request. */
@@ -90,6 +58,7 @@ async function bench() {
   const loadBefore = os.loadavg();
   const stoppers = await testkit.startTestServices(new Set(['postgres', 'redis', 'minio']));
   let child;
+  let base;
   let redis;
   let heartbeat;
   try {
@@ -101,8 +70,7 @@ async function bench() {
       testkit.createBucket(services.s3, 'bench-mlflow'),
     ]);
     const adminToken = `plz_${randomBytes(32).toString('base64url')}`;
-    child = fork(new URL(import.meta.url).pathname, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.env.PLZ_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PLZ_BENCH_CPU_PROF}`] : [] });
-    child.send({
+    ({ child, base } = await startApi(new URL(import.meta.url).pathname, {
       adminToken,
       runtime: {
         databaseUrl,
@@ -111,9 +79,7 @@ async function bench() {
         buckets: { snapshots, inputs, mlflow },
         limits: { snapshot: 1024 ** 3, input: 1024 ** 3 },
       },
-    });
-    const [{ port }] = await once(child, 'message');
-    const base = `http://127.0.0.1:${port}`;
+    }, process.env.PLZ_BENCH_CPU_PROF));
     const auth = { authorization: `Bearer ${adminToken}` };
     process.stderr.write(`[bench] services and API up in ${((Date.now() - started) / 1000).toFixed(1)} s; measuring ${args.duration} s per scenario at ${args.connections} connections\n`);
 
@@ -177,12 +143,9 @@ async function bench() {
   } finally {
     clearInterval(heartbeat);
     redis?.disconnect();
-    if (child?.connected) {
-      child.disconnect();
-      await once(child, 'exit');
-    }
+    await stopApi(child);
     await testkit.stopAll(stoppers);
   }
 }
 
-await (args.serve ? serve() : bench());
+await (args.serve ? serveApi() : bench());

@@ -17,8 +17,6 @@
 // where one scans executions, or all of them with --plans), and a JSON line.
 // Exit status 1 when a page's p99 is 200 ms or more, a plan has a Seq Scan on executions, or a
 // request failed; 2 on an error.
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +24,7 @@ import { setInterval, clearInterval } from 'node:timers';
 import { URLSearchParams } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { askApi, serveApi, startApi, stopApi } from './api-child.mjs';
 import { quantile } from './quantile.mjs';
 
 const TARGET_P99_MS = 200;
@@ -50,42 +49,22 @@ const { values: args } = parseArgs({
 const { fetch } = globalThis;
 
 /**
- * Child process: the API over the settings it receives, answering with its port. Between a
- * 'capture' and a 'captured' message it records the statements it sends to PostgreSQL (knex's
- * `query` event: SQL with `?` placeholders and the bindings) and answers them.
+ * Child process: the REST API (api-child.mjs). Between a 'capture' and a 'captured' message it
+ * records the statements it sends to PostgreSQL (knex's `query` event: SQL with `?` placeholders and
+ * the bindings) and answers them.
  */
 async function serve() {
-  const { buildApp, createLogger, openRuntime, runMigrations } = await import('@plz/restapi');
-  const { default: pino } = await import('pino');
-  const [settings] = await once(process, 'message');
-  const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
-  const runtime = openRuntime(settings.runtime, logger);
-  await runMigrations(runtime.db);
-  await runtime.services.bootstrapAdmin(settings.adminToken);
   let captured = null;
-  runtime.db.on('query', (query) => captured?.push({ sql: query.sql, bindings: query.bindings ?? [] }));
-  const server = buildApp(runtime.services, logger).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  process.send({ port: server.address().port });
-  process.on('message', (message) => {
+  const runtime = await serveApi((message) => {
     if (message === 'capture') {
       captured = [];
       process.send({ capturing: true });
-    } else if (message === 'cpu') {
-      const { user, system } = process.cpuUsage();
-      process.send({ cpu: user + system });
     } else if (message === 'captured') {
       process.send({ queries: captured });
       captured = null;
     }
   });
-  process.on('disconnect', async () => {
-    const closed = new Promise((resolve) => server.close(resolve));
-    server.closeIdleConnections();
-    await closed;
-    await runtime.close();
-    process.exit(0);
-  });
+  runtime.db.on('query', (query) => captured?.push({ sql: query.sql, bindings: query.bindings ?? [] }));
 }
 
 /** A seeded generator of numbers in [0, 1) (mulberry32), so every run fills the same rows. */
@@ -347,11 +326,8 @@ async function bench() {
     );
 
     const adminToken = `plz_${randomBytes(32).toString('base64url')}`;
-    const profile = process.env.PLZ_BENCH_CPU_PROF;
-    child = fork(new URL(import.meta.url).pathname, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] });
-    child.send({ adminToken, runtime: { databaseUrl, redisUrl: services.redisUrl, s3: services.s3, buckets: { snapshots, inputs, mlflow }, limits: { snapshot: 1024 ** 3, input: 1024 ** 3 } } });
-    const [{ port }] = await once(child, 'message');
-    const base = `http://127.0.0.1:${port}`;
+    let base;
+    ({ child, base } = await startApi(new URL(import.meta.url).pathname, { adminToken, runtime: { databaseUrl, redisUrl: services.redisUrl, s3: services.s3, buckets: { snapshots, inputs, mlflow }, limits: { snapshot: 1024 ** 3, input: 1024 ** 3 } } }, process.env.PLZ_BENCH_CPU_PROF));
     const login = await fetch(`${base}/login`, {
       method: 'POST',
       redirect: 'manual',
@@ -366,13 +342,7 @@ async function bench() {
       const text = await response.text();
       return { ms: performance.now() - started, status: response.status, text };
     };
-    const ask = async (message, key) => {
-      child.send(message);
-      for (;;) {
-        const [answer] = await once(child, 'message');
-        if (key in answer) return answer[key];
-      }
-    };
+    const ask = (message, key) => askApi(child, message, key);
     /** The statements one request of `path` ran (its status checked). */
     const statementsOf = async (path) => {
       await ask('capture', 'capturing');
@@ -490,10 +460,7 @@ async function bench() {
     clearInterval(heartbeat);
     redis?.disconnect();
     s3.destroy();
-    if (child?.connected) {
-      child.disconnect();
-      await once(child, 'exit');
-    }
+    await stopApi(child);
     await pgClient?.end();
     await db?.destroy();
     await testkit.stopAll(stoppers);
