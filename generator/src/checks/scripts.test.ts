@@ -62,14 +62,19 @@ const tlsStep = (directory: string, nginxSsl = '') =>
   run('bash', ['scripts/init/40-check-tls-certificates.sh'], { cwd: directory, env: { ...process.env, PLZ_INIT_NGINX_SSL: nginxSsl } });
 const envFile = (deployment: Rendered): string => (existsSync(path.join(deployment.directory, '.env')) ? deployment.read('.env') : '');
 
-describe('plain HTTP on a bind address that is not loopback', () => {
+/** `render` for one describe block: what it renders is removed after the block. */
+function renderedInThisBlock(): (options: Record<string, unknown>) => Promise<Rendered> {
   const made: Rendered[] = [];
-  const make = async (options: Record<string, unknown>): Promise<Rendered> => {
+  afterAll(() => made.forEach((deployment) => deployment.remove()));
+  return async (options) => {
     const deployment = await render(options);
     made.push(deployment);
     return deployment;
   };
-  afterAll(() => made.forEach((deployment) => deployment.remove()));
+}
+
+describe('plain HTTP on a bind address that is not loopback', () => {
+  const make = renderedInThisBlock();
 
   it('is refused by init --disable-nginx-ssl, saying why and what to do, changing nothing', async () => {
     const deployment = await make({ 'bind-address': '0.0.0.0', https: true });
@@ -101,13 +106,7 @@ describe('plain HTTP on a bind address that is not loopback', () => {
 });
 
 describe("the workers' web URL (PLZ_WEB_URL in .env, step 40)", () => {
-  const made: Rendered[] = [];
-  const make = async (options: Record<string, unknown>): Promise<Rendered> => {
-    const deployment = await render(options);
-    made.push(deployment);
-    return deployment;
-  };
-  afterAll(() => made.forEach((deployment) => deployment.remove()));
+  const make = renderedInThisBlock();
 
   it('is the HTTP URL while NGINX serves plain HTTP, and a second run changes nothing', async () => {
     const deployment = await make({});
