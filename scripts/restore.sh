@@ -45,7 +45,7 @@ since() { echo "$(($(date +%s) - $1)) s"; }
 # 1. Checks, before anything changes.
 plz_log "checking $src against its MANIFEST"
 plz_backup_verify "$src"
-plz_log "the backup is whole: $(grep -c '^file ' "$src/MANIFEST") files, made $(plz_backup_field "$src" created) of deployment $(plz_backup_field "$src" deployment) ($(plz_backup_field "$src" generator), plz $(plz_backup_field "$src" plz-version))"
+plz_log "the backup is whole (checked in $(since "$started")): $(grep -c '^file ' "$src/MANIFEST") files, made $(plz_backup_field "$src" created) of deployment $(plz_backup_field "$src" deployment) ($(plz_backup_field "$src" generator), plz $(plz_backup_field "$src" plz-version))"
 ((check_only == 0)) || exit 0
 
 backup_name=$(plz_backup_field "$src" deployment)
