@@ -48,6 +48,7 @@ plz_backup_verify "$src"
 plz_log "the backup is whole (checked in $(since "$started")): $(grep -c '^file ' "$src/MANIFEST") files, made $(plz_backup_field "$src" created) of deployment $(plz_backup_field "$src" deployment) ($(plz_backup_field "$src" generator), plz $(plz_backup_field "$src" plz-version))"
 ((check_only == 0)) || exit 0
 
+[[ $src != *:* ]] || plz_die "$src holds a colon, which a Docker bind mount cannot take: move or link the backup elsewhere; nothing was changed"
 backup_name=$(plz_backup_field "$src" deployment)
 [[ $backup_name == "$PLZ_DEPLOYMENT_SLUG" ]] || plz_die "the backup is of the deployment \"$backup_name\", this folder is \"$PLZ_DEPLOYMENT_SLUG\": generate the folder from the backup's answers (copy $src/files/.yo-rc.json into an empty folder and run yo plz-deploy there); nothing was changed"
 [[ ! -e $PLZ_ENV_FILE ]] || plz_die "this folder has a .env: it was initialised already. Restore goes into a freshly generated folder (see DEPLOYMENT.md, \"Backup and restore\"); nothing was changed"
@@ -60,7 +61,9 @@ if ! cmp -s -- "$src/files/.yo-rc.json" .yo-rc.json; then
   plz_log "note: this folder's answers (.yo-rc.json) differ from the backup's: keeping this folder's, which its files were generated from; the backup's are in $src/files/.yo-rc.json"
 fi
 
-# 2. The deployment's own files.
+# 2. The deployment's own files. From here on a failure leaves the folder half restored: the way
+# back is printed on the way out (EXIT trap).
+trap 'plz_log "the restore failed half-way: to start it again, remove what it made in this folder ($PLZ_COMPOSE_COMMAND --profile init down -v; rm .env), fix the cause and run scripts/restore.sh again"' EXIT
 cp -p -- "$src/files/.env" .env
 rm -rf -- secrets
 cp -Rp -- "$src/files/secrets" secrets
@@ -99,4 +102,5 @@ plz_log "  buckets copied in $(since "$step")"
 # 6. Everything up.
 plz_log "starting the deployment ($PLZ_COMPOSE_COMMAND up -d --wait)"
 plz_compose up -d --wait
+trap - EXIT
 plz_log "done in $(since "$started"): the deployment runs with the data of $(plz_backup_field "$src" created)"

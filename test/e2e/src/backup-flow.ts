@@ -29,6 +29,7 @@ interface Execution {
   project: string;
   state: string;
   mlflow_experiment_id: string | null;
+  mlflow_run_id: string | null;
 }
 
 /** `name sha256` of every file of a tar archive (ustar and pax names), sorted: outputs compared by content, not by the times in the archive. */
@@ -57,7 +58,7 @@ function tarFiles(tar: Buffer): string[] {
 
 /**
  * Everything a user sees of the deployment's results, through NGINX: every execution (ids and
- * states), and of every ended one its record, log, output files (names and sha256), measures; the
+ * states), and of every ended one its record, stored log, output files (names and sha256), measures; the
  * history of every project; every MLflow experiment and run (params, metrics, tags, artifact
  * locations).
  */
@@ -72,6 +73,10 @@ async function results(url: string, token: string): Promise<Record<string, unkno
     const response = await get(apiPath);
     return { status: response.status, body: (await response.json()) as unknown };
   };
+  const mlflowArtifacts = async (runId: string, artifactPath: string): Promise<unknown[]> => {
+    const response = await get(`/mlflow/api/2.0/mlflow/artifacts/list?run_id=${runId}&path=${artifactPath}`);
+    return response.status === 200 ? (((await response.json()) as { files?: unknown[] }).files ?? []) : [];
+  };
   const executions: Execution[] = [];
   for (let cursor: string | null = ''; cursor !== null; ) {
     const page = (await (await get(`/api/v1/executions?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json()) as { executions: Execution[]; next_cursor: string | null };
@@ -81,9 +86,13 @@ async function results(url: string, token: string): Promise<Record<string, unkno
   const state: Record<string, unknown> = { executions: executions.map((execution) => `${execution.id} ${execution.state}`).sort() };
   for (const execution of executions.filter((candidate) => terminal.has(candidate.state))) {
     const output = await get(`/api/v1/executions/${execution.id}/output`);
+    // The log is stored (an MLflow artifact) once the worker harvested the execution; one stopped
+    // before it started has only the live log in Redis (a few lines of plz's own, expiring a day
+    // after the end), which no backup holds (DEPLOYMENT.md says so).
+    const storedLog = execution.mlflow_run_id !== null && (await mlflowArtifacts(execution.mlflow_run_id, 'logs')).length > 0;
     state[execution.id] = {
       record: await json(`/api/v1/executions/${execution.id}`),
-      log: await (await get(`/api/v1/executions/${execution.id}/logs`)).text(),
+      log: storedLog ? await (await get(`/api/v1/executions/${execution.id}/logs`)).text() : 'not stored: live only',
       output: output.status === 200 ? tarFiles(Buffer.from(await output.arrayBuffer())) : { status: output.status, body: await output.text() },
       measures: await json(`/api/v1/executions/${execution.id}/measures`),
     };
@@ -141,9 +150,10 @@ export function backupFlow(context: () => BackupContext): void {
     const before = await results(url, token);
 
     const backup = path.join(base, 'backup');
+    const backupStarted = Date.now();
     const backedUp = await bash('scripts/backup.sh', [backup], directory);
     expectSuccess(backedUp, 'scripts/backup.sh');
-    const backupMs = Date.now() - started;
+    const backupMs = Date.now() - backupStarted;
     expect(backedUp.stderr).toMatch(/plz backup: done: /);
     expect(statSync(backup).mode & 0o777).toBe(0o700);
     const readableByOthers = await runCommand('find', [backup, '-perm', '/077']);
@@ -175,11 +185,11 @@ export function backupFlow(context: () => BackupContext): void {
 
     const newUrl = await context().adopt(restored);
     const after = await results(newUrl, token);
-    expect(after).toEqual(before);
     const executions = (before['executions'] as string[]).length;
     process.stderr.write(
       `backup flow: ${executions} executions; backup ${(backupMs / 1000).toFixed(1)} s (${readFileSync(path.join(backup, 'MANIFEST'), 'utf8').match(/^end (.*)$/m)?.[1]} files/bytes), ` +
         `restore ${(restoreMs / 1000).toFixed(1)} s, flow ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
     );
+    expect(after).toEqual(before);
   }, 1_800_000);
 }

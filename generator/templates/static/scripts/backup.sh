@@ -39,6 +39,7 @@ source "$PLZ_DEPLOYMENT_DIR/scripts/lib/backup.sh"
 if [[ -e $dest ]]; then
   [[ -d $dest && -z $(ls -A -- "$dest") ]] || plz_die "$dest exists and is not an empty folder: give a new folder (a backup never mixes with other files)"
 fi
+[[ $dest != *:* ]] || plz_die "$dest holds a colon, which a Docker bind mount cannot take: give another folder"
 case $dest/ in
   "$PLZ_DEPLOYMENT_DIR"/*) plz_die "$dest is inside the deployment folder: give a folder elsewhere (ideally on another disk)" ;;
 esac
