@@ -40,7 +40,7 @@ generate() {
   chmod 777 "$directory"
   home=$(mktemp -d "$base/home-XXXXXX")
   chmod 777 "$home"
-  (cd "$root" && HOME=$home node_modules/.bin/yo plz-deploy "$directory" --skip-prompts "${flags[@]}" >/dev/null)
+  (cd "$root" && HOME=$home node_modules/.bin/yo plz-deploy "$directory" --skip-prompts "${flags[@]}" >"$base/yo.log" 2>&1) || { cat "$base/yo.log" >&2; return 1; }
   cp "$root"/ssl/ca-certificates/*.crt "$directory/ssl/ca-certificates/" 2>/dev/null || true
 }
 
