@@ -1,14 +1,16 @@
 # shellcheck shell=bash
-# Helpers shared by ./init-deployment.sh and its steps (scripts/init/NN-*.sh). Sourced, not run.
+# Helpers shared by ./init-deployment.sh, its steps (scripts/init/NN-*.sh) and scripts/backup.sh and
+# restore.sh. Sourced, not run. Messages start with PLZ_LOG_PREFIX ("plz init" unless the script sets it).
 # Needs bash >= 4 and Docker (with Compose v2) on the host; everything else runs in containers.
 
 set -Eeuo pipefail
 umask 077
+PLZ_LOG_PREFIX=${PLZ_LOG_PREFIX:-plz init}
 
 # The failing file, line and command, for any error in a step (ERR trap; -E passes it to functions).
 plz_on_error() {
   local status=$1 file=$2 line=$3 command=$4
-  printf 'plz init: error: %s:%s: %s (exit status %s)\n' "$file" "$line" "$command" "$status" >&2
+  printf '%s: error: %s:%s: %s (exit status %s)\n' "$PLZ_LOG_PREFIX" "$file" "$line" "$command" "$status" >&2
   exit "$status"
 }
 trap 'plz_on_error "$?" "${BASH_SOURCE[0]}" "$LINENO" "$BASH_COMMAND"' ERR
@@ -24,8 +26,8 @@ export PLZ_SECRETS_DIR="$PLZ_DEPLOYMENT_DIR/secrets"
 source "$PLZ_DEPLOYMENT_DIR/envs/deployment.env"
 
 # Messages go to stderr, so that steps can print results on stdout.
-plz_log() { printf 'plz init: %s\n' "$*" >&2; }
-plz_die() { printf 'plz init: error: %s\n' "$*" >&2; exit 1; }
+plz_log() { printf '%s: %s\n' "$PLZ_LOG_PREFIX" "$*" >&2; }
+plz_die() { printf '%s: error: %s\n' "$PLZ_LOG_PREFIX" "$*" >&2; exit 1; }
 
 # The compose command of the deployment (PLZ_COMPOSE_COMMAND, e.g. "docker compose"), in this folder.
 plz_compose() {

@@ -30,7 +30,7 @@ describe('the deployment scripts', () => {
   }, 60_000);
 
   it('are executable where they are run directly', async () => {
-    const { stdout } = await run('find', ['init-deployment.sh', 'scripts/init', '-name', '*.sh', '!', '-perm', '-u+x'], { cwd: deployment.directory });
+    const { stdout } = await run('find', ['init-deployment.sh', 'scripts/init', 'scripts/backup.sh', 'scripts/restore.sh', '-name', '*.sh', '!', '-perm', '-u+x'], { cwd: deployment.directory });
     expect(stdout).toBe('');
   });
 

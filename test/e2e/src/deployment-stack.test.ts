@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { faultSuite } from '@plz/faults';
+import { backupFlow } from './backup-flow.js';
 import { cliInstallFlow } from './cli-install-flow.js';
 import { containmentFlow } from './containment-flow.js';
 import { fairShareFlow } from './fair-share-flow.js';
@@ -22,7 +23,8 @@ import { webFlow } from './web-flow.js';
  * --enable-postgres-ssl` (certificate made here with openssl), `docker compose up -d --wait`
  * (building the plz images from the copied sources), every service healthy and reachable through
  * NGINX and on PostgreSQL over TLS, the plz flow, the containment of jobs (issue 14: network,
- * limits, fork bomb, image cache), fair sharing of the queues (issue 20), the web view in Chromium (issue 16), the CLI installed from the deployment, init again on the running deployment, then the
+ * limits, fork bomb, image cache), fair sharing of the queues (issue 20), the web view in Chromium (issue 16), the CLI installed from the deployment, a backup restored after
+ * `down -v` into a new folder that the tests after it then use (issue 18), init again on the running deployment, then the
  * operator's paths of issue 8: the systemd unit verified and its commands run as written, a
  * datasets folder that disappeared, a datasets volume of the NFS kind from the override template;
  * `down -v` at the end.
@@ -46,6 +48,7 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
   const init = (...options: string[]) => run('bash', ['init-deployment.sh', ...options], { cwd: directory, env: dockerEnv(), timeout: 600_000 });
   let url = '';
   let datasets = '';
+  let generateFlags: string[] = [];
 
   beforeAll(async () => {
     base = mkdtempSync(path.join(tmpdir(), 'plz-e2e-stack-'));
@@ -56,7 +59,8 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     mkdirSync(path.join(datasets, 'digits'), { recursive: true });
     writeFileSync(path.join(datasets, 'digits', 'labels.csv'), 'id,label\n1,7\n');
     chmodSync(base, 0o755);
-    await generate(directory, ['--name', slug, '--image-tag', imageTag, '--cpu-workers', '2', '--http-port', '0', '--https-port', '0', '--datasets-directory', datasets]);
+    generateFlags = ['--name', slug, '--image-tag', imageTag, '--cpu-workers', '2', '--http-port', '0', '--https-port', '0', '--datasets-directory', datasets];
+    await generate(directory, generateFlags);
     // As an operator behind a TLS-re-signing proxy would: the machine's extra CAs, for npm in the image builds.
     const authorities = path.join(root, 'ssl', 'ca-certificates');
     for (const name of readdirSync(authorities).filter((entry) => entry.endsWith('.crt'))) {
@@ -176,6 +180,25 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
 
   // Issue 13: the researcher's plz, installed from the deployment.
   cliInstallFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug }));
+
+  // Issue 18: backup, down -v, restore into a new folder, every result identical. Here, once the
+  // flows above made results of every kind, and before the tests of the operator's paths and the
+  // fault suite, which then run on the restored deployment (its folder becomes `directory`).
+  backupFlow(() => ({
+    url,
+    token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(),
+    project,
+    directory,
+    base,
+    generateFlags,
+    async adopt(restored: string) {
+      directory = restored;
+      project = new ComposeProject(path.join(directory, 'docker-compose.yml'), slug, {});
+      await refreshUrl();
+      await expectAllHealthy();
+      return url;
+    },
+  }));
 
   it('takes ./init-deployment.sh again while running, and stays healthy', async () => {
     await project.withDiagnostics(async () => {
