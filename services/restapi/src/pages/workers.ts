@@ -3,6 +3,16 @@ import { humanBytes, humanDuration, timeElement } from './format.js';
 import { layout } from './layout.js';
 import { html } from './markup.js';
 
+/** A worker's GPUs: device ids, with model and memory where the worker could read them (nvidia-smi). */
+function gpuList(worker: WorkerInfo): string {
+  return worker.gpus
+    .map((device) => {
+      const detail = worker.gpu_details?.find((one) => one.device === device);
+      return detail ? `${device} (${detail.name}, ${humanBytes(detail.memory_mib * 1024 ** 2)})` : device;
+    })
+    .join(', ');
+}
+
 /** What the workers page shows: live workers (from their heartbeats) and the queues as the dispatcher sees them. */
 export interface WorkersView {
   identity: Identity;
@@ -22,7 +32,7 @@ export function workersPage(view: WorkersView): string {
 <th scope="row">${worker.worker_id}</th>
 <td>${worker.hostname ?? ''}</td>
 <td>${worker.queue}</td>
-<td>${worker.gpus.length ? worker.gpus.join(', ') : html`<span class="muted">none (CPU)</span>`}</td>
+<td>${worker.gpus.length ? gpuList(worker) : html`<span class="muted">none (CPU)</span>`}</td>
 <td>${worker.execution_id ? html`<span class="state state-running">busy</span> <a href="/executions/${worker.execution_id}">${worker.execution_id.slice(0, 8)}</a>` : html`<span class="state state-stopped">idle</span>`}</td>
 <td class="num">${humanDuration(worker.heartbeat_age_seconds * 1000)} ago</td>
 <td>${worker.limits ? `${humanBytes(worker.limits.memory_max)} memory, ${worker.limits.cpus_max} CPUs, ${humanDuration(worker.limits.max_run_seconds_max * 1000)} at most` : html`<span class="muted">not published</span>`}</td>

@@ -247,12 +247,13 @@ describe('Stop and Rerun on the page', () => {
 describe('the workers, sweeps and start pages', () => {
   it('shows a busy worker with its execution and an idle one, and each queue', async () => {
     const { id } = await submit(alice.token, { project: 'busy' });
-    await writeHeartbeat(api.redis, { worker_id: 'worker-gpu-0', queue: 'gpu', gpus: ['0'], execution_id: id });
+    await writeHeartbeat(api.redis, { worker_id: 'worker-gpu-0', queue: 'gpu', gpus: ['0'], execution_id: id, gpu_details: [{ device: '0', name: 'NVIDIA H200', memory_mib: 143771 }] });
     await writeHeartbeat(api.redis, { worker_id: 'worker-cpu-1', queue: 'cpu' });
     const page = await open('/workers', alice);
     expect(page.status).toBe(200);
     expect(page.html).toMatch(new RegExp(`worker-gpu-0</th>[\\s\\S]*?busy</span> <a href="/executions/${id}">`));
     expect(page.html).toMatch(/worker-cpu-1<\/th>[\s\S]*?idle/);
+    expect(page.html).toContain('<td>0 (NVIDIA H200, 140.4 GiB)</td>');
     expect(page.html).toMatch(/<th scope="row">cpu<\/th><td class="num">[1-9]\d*<\/td><td class="num">0<\/td><td class="num">[1-9]\d*<\/td>/);
     expect(page.html).toMatch(/<th scope="row">gpu<\/th><td class="num">1<\/td><td class="num">1<\/td>/);
   });
