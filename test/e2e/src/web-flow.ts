@@ -77,10 +77,17 @@ export function webFlow(context: () => WebContext): void {
   /** A page of the logged-in browser whose console errors and uncaught exceptions are collected. */
   const openPage = async (target: string): Promise<Page> => {
     const page = await session.newPage();
+    // plz's pages only: MLflow's UI (under /mlflow/, reached from them) has errors of its own.
+    const ours = () => !new URL(page.url()).pathname.startsWith('/mlflow/');
     page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(`${target}: ${message.text()}`);
+      if (message.type() === 'error' && ours()) consoleErrors.push(`${page.url()}: ${message.text()} ${JSON.stringify(message.location())}`);
     });
-    page.on('pageerror', (error) => consoleErrors.push(`${target}: ${error.message}`));
+    page.on('pageerror', (error) => {
+      if (ours()) consoleErrors.push(`${page.url()}: ${error.message}`);
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400 && ours()) consoleErrors.push(`${page.url()}: ${response.status()} for ${response.url()}`);
+    });
     page.on('dialog', (dialog) => void dialog.accept());
     await page.goto(`${context().url}${target}`);
     return page;
@@ -199,8 +206,11 @@ export function webFlow(context: () => WebContext): void {
     await page.goto(`${context().url}/mlflow/#/experiments/${record.mlflow_experiment_id}`);
     await page.waitForFunction(() => (globalThis as unknown as { document: { title: string } }).document.title.startsWith('Runs'), undefined, { timeout: 60_000 });
     await page.goto(`${context().url}/mlflow/#/experiments/${record.mlflow_experiment_id}/runs/${record.mlflow_run_id}`);
-    await page.locator(`a[href$="/executions/${rerun}"]`).first().click();
-    await page.waitForURL((target) => target.pathname === `/executions/${rerun}`);
+    // MLflow opens description links in a new tab.
+    const [opened] = await Promise.all([session.waitForEvent('page'), page.locator(`a[href$="/executions/${rerun}"]`).first().click()]);
+    await opened.waitForURL((target) => target.pathname === `/executions/${rerun}`);
+    await opened.locator('.state-succeeded').first().waitFor();
+    await opened.close();
     await page.close();
   }, 600_000);
 
