@@ -1,4 +1,4 @@
-import { expect, it } from '@jest/globals';
+import { afterAll, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -69,11 +69,19 @@ export function webFlow(context: () => WebContext): void {
       await sleep(1000);
     }
   };
+  const submitted: string[] = [];
   const submit = async (args: string[]): Promise<string> => {
     const result = await admin.plz(folder, ['run', '--detach', ...args], 300_000);
     if (result.status !== 0) throw new Error(`plz run ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
-    return executionIdIn(result.stdout);
+    const id = executionIdIn(result.stdout);
+    submitted.push(id);
+    return id;
   };
+
+  // Whatever failed: no browser left running (it would keep Jest from exiting).
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+  });
   /** A page of the logged-in browser whose console errors and uncaught exceptions are collected. */
   const openPage = async (target: string): Promise<Page> => {
     const page = await session.newPage();
@@ -226,9 +234,18 @@ export function webFlow(context: () => WebContext): void {
     await page.goto(`${context().url}/start`);
     await shoot(page, 'start');
     await page.close();
-    expect(consoleErrors).toEqual([]);
-    expect(accessibility).toEqual([]);
     await session.close();
     await browser?.close();
+    expect(consoleErrors).toEqual([]);
+    expect(accessibility).toEqual([]);
   }, 600_000);
+
+  it('leaves no execution of its own running for the tests after it, whatever failed above', async () => {
+    await browser?.close().catch(() => undefined);
+    for (const id of submitted) {
+      if (['succeeded', 'failed', 'error', 'stopped'].includes(await stateOf(id))) continue;
+      await fetch(`${context().url}/api/v1/executions/${id}/stop`, { method: 'POST', headers: { authorization: `Bearer ${context().token}` } });
+    }
+    await until('every execution of the web checks to end', async () => (await Promise.all(submitted.map(stateOf))).every((state) => ['succeeded', 'failed', 'error', 'stopped'].includes(state)), 120_000);
+  }, 180_000);
 }
