@@ -102,7 +102,8 @@ export function webFlow(context: () => WebContext): void {
   };
   const accessibility: string[] = [];
   const shoot = async (page: Page, name: string) => {
-    accessibility.push(...(await accessibilityProblems(page)));
+    // plz's pages only: MLflow's UI is not ours to fix.
+    if (!new URL(page.url()).pathname.startsWith('/mlflow/')) accessibility.push(...(await accessibilityProblems(page)));
     const file = path.join(screenshotDir, `web-${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
     expect(statSync(file).size).toBeGreaterThan(10_000);
