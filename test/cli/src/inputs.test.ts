@@ -78,6 +78,5 @@ describe('a 50 MiB input', () => {
     expect(fresh.status).toBe(0);
     expect(fresh.stdout).toContain('input: unchanged, already stored');
     expect(fresh.stdout + fresh.stderr).not.toMatch(/input [0-9a-f]{12}: uploaded/);
-    expect(maxRss(fresh)).toBeLessThan(rssLimit);
   }, 200_000);
 });
