@@ -40,16 +40,21 @@ const counting = (tick: (n: number) => void) =>
   });
 
 /**
- * Uploads a content-addressed file (`kind` snapshots or inputs) unless the server has it already
- * (HEAD first). Streams the file (one read), never holding more than a few MiB of it.
+ * Uploads a content-addressed body (`kind` snapshots or inputs) unless the server has it already
+ * (HEAD first). `open` gives the body as a stream of exactly `bytes` bytes (a file read, or an
+ * archive packed again: see openArchive); it is read once, with backpressure, never holding more
+ * than a few MiB of it. The server hashes it on the way to the object store (in parallel multipart
+ * parts) and stores it only when its sha256 is `sha256`.
  *
  * @returns true when it uploaded, false when the server already had it.
+ * @throws ApiClientError as the server answers: `hash_mismatch` (422) when the body's sha256 differs
+ *   (for a packed input: a file changed between hashing and sending; nothing was stored).
  */
 export async function uploadIfMissing(
   api: ApiClient,
   kind: 'snapshots' | 'inputs',
   sha256: string,
-  file: string,
+  open: () => Readable,
   bytes: number,
   showProgress: boolean,
 ): Promise<boolean> {
@@ -58,15 +63,15 @@ export async function uploadIfMissing(
   if (head.status !== 404) return false;
   const bar = progress(`uploading ${kind === 'snapshots' ? 'snapshot' : 'input'}`, bytes, showProgress);
   try {
-    // Streamed with backpressure (1 MiB reads); the server hashes it on the way to the object
-    // store (in parallel multipart parts) and stores it only when its sha256 matches.
-    const body = createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(counting((n) => bar.tick(n)));
-    await api.upload('PUT', path, body, bytes, { 'content-type': 'application/octet-stream' });
+    await api.upload('PUT', path, open().pipe(counting((n) => bar.tick(n))), bytes, { 'content-type': 'application/octet-stream' });
   } finally {
     bar.stop();
   }
   return true;
 }
+
+/** A file as uploadIfMissing's `open` (1 MiB reads). */
+export const fileBody = (file: string) => (): Readable => createReadStream(file, { highWaterMark: 1024 * 1024 });
 
 /**
  * Downloads a tar stream from `path` and extracts it into `destination` (created if needed).

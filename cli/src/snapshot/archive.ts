@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough, Transform } from 'node:stream';
+import type { Readable} from 'node:stream';
+import { PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -31,40 +32,33 @@ export function removeTemporaryArchives(): void {
 /** Every entry gets this modification time, so the same files always give the same bytes. */
 const fixedMtime = new Date('2000-01-01T00:00:00Z');
 
+/** What packArchive, hashArchive and openArchive take besides the folder and its entries. */
+export interface ArchiveOptions {
+  gzip: boolean;
+  extraFiles?: Readonly<Record<string, string>>;
+  onProgress?: (bytes: number) => void;
+  scan?: { tokens: readonly string[]; what: string };
+}
+
 /**
- * Writes a deterministic tar (gzip-compressed when `gzip`) of `entries` (paths relative to `root`,
+ * Streams a deterministic tar (gzip-compressed when `gzip`) of `entries` (paths relative to `root`,
  * folders with a trailing '/', as `listContext` returns them) plus `extraFiles` (name → content,
- * at the archive root, replacing a context file of the same name). Entries are sorted by name;
- * owner and group are 0 with no names, every time is 2000-01-01; permission bits are kept (an
- * executable stays executable); symbolic links are stored as links.
+ * at the archive root, replacing a context file of the same name) into `sink`, which it ends.
+ * Entries are sorted by name; owner and group are 0 with no names, every time is 2000-01-01;
+ * permission bits are kept (an executable stays executable); symbolic links are stored as links.
+ * The same files always give the same bytes, so packing twice gives the same sha256.
  *
  * `onProgress` hears the bytes of each file read (for a progress bar: see contentBytes).
  *
  * `scan.tokens` (the caller's API token): every file's bytes are searched while they are packed
  * (the same single read; see TokenScanner), and so are `extraFiles` and link targets.
  *
- * @returns the archive in a temporary folder, with its sha256 and size in bytes.
+ * @returns the archive's sha256 (64 lowercase hex digits) and size in bytes.
  * @throws TokenInUploadError (`scan.what`, the entry's name) at the first entry, in name order,
- *   that holds a token: the archive is removed.
- * @throws Error naming the file when an entry cannot be read.
+ *   that holds a token.
+ * @throws Error naming the folder and the cause when an entry cannot be read or `sink` fails.
  */
-export async function packArchive(
-  root: string,
-  entries: readonly string[],
-  options: {
-    gzip: boolean;
-    extraFiles?: Readonly<Record<string, string>>;
-    onProgress?: (bytes: number) => void;
-    scan?: { tokens: readonly string[]; what: string };
-  },
-): Promise<PackedArchive> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'plz-archive-'));
-  temporaryFolders.add(dir);
-  const dispose = () => {
-    rmSync(dir, { recursive: true, force: true });
-    temporaryFolders.delete(dir);
-  };
-  const file = path.join(dir, options.gzip ? 'archive.tar.gz' : 'archive.tar');
+async function writeArchive(root: string, entries: readonly string[], options: ArchiveOptions, sink: Writable): Promise<{ sha256: string; bytes: number }> {
   const extras = options.extraFiles ?? {};
   const names = [...new Set([...entries.filter((entry) => !(entry in extras)), ...Object.keys(extras)])].sort();
   const scanner = new TokenScanner(options.scan?.tokens ?? []);
@@ -81,7 +75,7 @@ export async function packArchive(
       callback(null, chunk);
     },
   });
-  const written = pipeline(pack, options.gzip ? createGzip({ level: 6 }) : new PassThrough(), measure, createWriteStream(file));
+  const written = pipeline(pack, options.gzip ? createGzip({ level: 6 }) : new PassThrough(), measure, sink);
   try {
     for (const name of names) {
       const common = { name, mtime: fixedMtime, uid: 0, gid: 0, uname: '', gname: '' };
@@ -117,14 +111,60 @@ export async function packArchive(
     }
     pack.finalize();
     await written;
-    return { file, sha256: hash.digest('hex'), bytes, dispose };
+    return { sha256: hash.digest('hex'), bytes };
   } catch (error) {
-    pack.destroy();
-    await written.catch(() => undefined); // closed early: its error is not the one to report
-    dispose();
-    if (error instanceof TokenInUploadError) throw error;
-    throw new Error(`packing ${root}: ${(error as Error).message}`);
+    const reported = error instanceof TokenInUploadError ? error : new Error(`packing ${root}: ${(error as Error).message}`);
+    pack.destroy(reported); // the sink (an upload's body) fails with this error, not a "premature close"
+    await written.catch(() => undefined); // its own error is this one, or a consequence of it
+    throw reported;
   }
+}
+
+/**
+ * Packs `entries` of `root` (see writeArchive for the archive's form, the scan and progress)
+ * into a temporary file.
+ *
+ * @returns the archive in a temporary folder, with its sha256 and size in bytes.
+ * @throws as writeArchive; the archive is removed.
+ */
+export async function packArchive(root: string, entries: readonly string[], options: ArchiveOptions): Promise<PackedArchive> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'plz-archive-'));
+  temporaryFolders.add(dir);
+  const dispose = () => {
+    rmSync(dir, { recursive: true, force: true });
+    temporaryFolders.delete(dir);
+  };
+  const file = path.join(dir, options.gzip ? 'archive.tar.gz' : 'archive.tar');
+  try {
+    const { sha256, bytes } = await writeArchive(root, entries, options, createWriteStream(file));
+    return { file, sha256, bytes, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
+
+/**
+ * The sha256 and size of the archive that packArchive would write, without writing it anywhere
+ * (one read of the files; for large inputs, which openArchive then packs again into the upload).
+ *
+ * @throws as writeArchive.
+ */
+export function hashArchive(root: string, entries: readonly string[], options: ArchiveOptions): Promise<{ sha256: string; bytes: number }> {
+  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  return writeArchive(root, entries, options, discard);
+}
+
+/**
+ * The archive of `entries` packed again, as a stream (a second read of the files, with
+ * backpressure: nothing is held beyond the streams' buffers). Its bytes equal hashArchive's
+ * when no file changed in between; the server's sha256 check refuses the upload otherwise.
+ * A read error destroys the stream with the error of writeArchive.
+ */
+export function openArchive(root: string, entries: readonly string[], options: Omit<ArchiveOptions, 'scan'>): Readable {
+  const out = new PassThrough();
+  writeArchive(root, entries, options, out).catch((error: unknown) => out.destroy(error as Error));
+  return out;
 }
 
 /** Bytes of the regular files among `entries` (what packArchive's onProgress counts up to). */

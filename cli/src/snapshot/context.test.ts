@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { packArchive } from './archive.js';
+import { hashArchive, openArchive, packArchive } from './archive.js';
 import { listContext, neverInSnapshot } from './context.js';
 
 function project(files: Record<string, string>): string {
@@ -109,6 +109,29 @@ describe('packArchive', () => {
       first.dispose();
       second.dispose();
     }
+  });
+
+  it('hashes without writing, and packs again into a stream of the same bytes', async () => {
+    const root = project({ 'a.txt': 'alpha\n', 'data/b.bin': 'x'.repeat(300_000) });
+    const list = listContext(root, rules);
+    const file = await packArchive(root, list, { gzip: false });
+    try {
+      const hashed = await hashArchive(root, list, { gzip: false });
+      expect(hashed).toEqual({ sha256: file.sha256, bytes: file.bytes });
+      const chunks: Buffer[] = [];
+      for await (const chunk of openArchive(root, list, { gzip: false })) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).equals(readFileSync(file.file))).toBe(true);
+    } finally {
+      file.dispose();
+    }
+  });
+
+  it('fails the packed stream when a file cannot be read', async () => {
+    const root = project({ 'a.txt': 'alpha\n' });
+    const stream = openArchive(root, ['a.txt', 'gone.txt'], { gzip: false });
+    await expect((async () => {
+      for await (const chunk of stream) void chunk;
+    })()).rejects.toThrow(/packing .*gone\.txt|ENOENT/);
   });
 
   it('changes the hash when a mode changes', async () => {

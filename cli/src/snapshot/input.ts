@@ -3,11 +3,11 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { InputRef } from '@plz/contracts';
-import type { ApiClient } from '../api/client.js';
+import { ApiClientError, type ApiClient } from '../api/client.js';
 import { progress, uploadIfMissing } from '../api/transfer.js';
 import { ConfigError } from '../errors.js';
 import { parseInputUri } from '../input.js';
-import { contentBytes, packArchive, type PackedArchive } from './archive.js';
+import { contentBytes, hashArchive, openArchive } from './archive.js';
 import { listContext } from './context.js';
 import { scanFiles, tokensDigest } from './scan.js';
 
@@ -113,21 +113,32 @@ export async function stageInput(
     const head = await api.request('HEAD', `/api/v1/inputs/${cached.sha256}`, { accept: [404] });
     if (head.status !== 404) return done({ ref: { kind: 'input', sha256: cached.sha256 }, outcome: 'reused' });
   }
-  const bar = progress('packing and hashing input', contentBytes(root, entries), options.showProgress);
-  let archive: PackedArchive;
+  // Two reads, no copy: the tar is hashed (and scanned) here, then packed again straight into the
+  // upload, which the server stores only when its sha256 matches (a file changed in between fails it).
+  const total = contentBytes(root, entries);
+  const bar = progress('hashing input', total, options.showProgress);
+  let archive: { sha256: string; bytes: number };
   try {
-    archive = await packArchive(root, entries, { gzip: false, onProgress: (n) => bar.tick(n), scan: { tokens, what } });
+    archive = await hashArchive(root, entries, { gzip: false, onProgress: (n) => bar.tick(n), scan: { tokens, what } });
   } finally {
     bar.stop();
   }
   const previous = sameFiles ? (cache[root]?.clean_for ?? []) : [];
   return {
     async upload() {
-      const uploaded = await uploadIfMissing(api, 'inputs', archive.sha256, archive.file, archive.bytes, options.showProgress);
+      let uploaded: boolean;
+      try {
+        uploaded = await uploadIfMissing(api, 'inputs', archive.sha256, () => openArchive(root, entries, { gzip: false }), archive.bytes, options.showProgress);
+      } catch (error) {
+        if (error instanceof ApiClientError && error.code === 'hash_mismatch') {
+          throw new ConfigError(`the input folder ${root} changed while it was uploaded: nothing was stored`, 'run again once nothing writes to it', 'input');
+        }
+        throw error;
+      }
       writeEntry(archive.sha256, scanKey ? [...previous, scanKey] : previous);
       return { ref: { kind: 'input', sha256: archive.sha256 }, outcome: uploaded ? 'uploaded' : 'present', bytes: archive.bytes };
     },
-    dispose: () => archive.dispose(),
+    dispose: () => undefined,
   };
 }
 

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { buckets } from '@plz/contracts';
 import { s3Client, testServices } from '@plz/testkit';
 import type { Readable } from 'node:stream';
+import { ApiClient } from '@plz/cli/api/client.js';
+import { stageInput } from '@plz/cli/snapshot/input.js';
 import { startStack, type CliResult, type Stack } from './stack.js';
 
 // Issue 17: a large input is packed, hashed and uploaded streamed, stored under its sha256, and
@@ -80,4 +82,23 @@ describe('a 50 MiB input', () => {
     expect(fresh.stdout).toContain('input: unchanged, already stored');
     expect(fresh.stdout + fresh.stderr).not.toMatch(/input [0-9a-f]{12}: uploaded/);
   }, 200_000);
+
+  it('stores nothing when a file changes between hashing and sending (packed twice, checked by the server)', async () => {
+    // The input is hashed first, then packed again straight into the upload (no temporary copy): a
+    // file written in between makes the bytes sent differ from the hash, which the REST API refuses.
+    const folder = stack.project({ 'data/a.txt': 'before\n', 'data/b.bin': 'x'.repeat(2 * MiB) });
+    const api = new ApiClient(stack.url, stack.token);
+    const env = { XDG_CACHE_HOME: mkdtempSync(path.join(stack.home, 'cache-')) };
+    const staged = await stageInput(`file://${path.join(folder, 'data')}`, api, { showProgress: false, env });
+    writeFileSync(path.join(folder, 'data', 'a.txt'), 'after!\n'); // the same size: only the content differs
+    const refused = staged.upload();
+    await expect(refused).rejects.toMatchObject({ code: 'input', message: expect.stringMatching(/changed while it was uploaded: nothing was stored/) });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: buckets.inputs }));
+    const changed = await stageInput(`file://${path.join(folder, 'data')}`, api, { showProgress: false, env });
+    const stored = await changed.upload();
+    expect(stored.outcome).toBe('uploaded');
+    // Only the second (consistent) upload added an object.
+    const after = await s3.send(new ListObjectsV2Command({ Bucket: buckets.inputs }));
+    expect((after.Contents ?? []).length).toBe((listed.Contents ?? []).length + 1);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import type { ExecutionSpec, InputRef, Priority } from '@plz/contracts';
 import type { z } from 'zod';
 import type { ApiClient } from '../../api/client.js';
-import { progress, uploadIfMissing } from '../../api/transfer.js';
+import { fileBody, progress, uploadIfMissing } from '../../api/transfer.js';
 import { exitCodes } from '../../errors.js';
 import type { ResolvedConfig } from '../../config/schema.js';
 import type { Printer } from '../../output.js';
@@ -69,7 +69,7 @@ export async function prepareSubmission(config: ResolvedConfig, api: ApiClient, 
       bar.stop();
     }
     input = await stageInput(config.input, api, { showProgress: printer.progress, env: sources.env, tokens });
-    const uploaded = await uploadIfMissing(api, 'snapshots', archive.sha256, archive.file, archive.bytes, printer.progress);
+    const uploaded = await uploadIfMissing(api, 'snapshots', archive.sha256, fileBody(archive.file), archive.bytes, printer.progress);
     printer.info(`snapshot ${archive.sha256.slice(0, 12)}: ${entries.filter((e) => !e.endsWith('/')).length} files, ${(archive.bytes / 1024).toFixed(0)} KiB${uploaded ? ', uploaded' : ', already stored'}`);
     const prepared = await input.upload();
     if (prepared.outcome === 'uploaded') printer.info(`input ${prepared.ref?.kind === 'input' ? prepared.ref.sha256.slice(0, 12) : ''}: uploaded ${(prepared.bytes ?? 0) / 1024 > 1024 ? `${((prepared.bytes ?? 0) / 1048576).toFixed(1)} MiB` : `${((prepared.bytes ?? 0) / 1024).toFixed(0)} KiB`}`);
