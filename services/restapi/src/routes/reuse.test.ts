@@ -168,6 +168,15 @@ describe('reuse: true', () => {
     expect(await queue('cpu').getJob(reused['id'])).toBeUndefined();
     expect(await api.runtime.db('executions').where({ state: 'queued', id: reused['id'] }).first()).toBeUndefined();
     expect(await usage()).toEqual(usageBefore);
+    // Terminal like any succeeded execution: no worker can claim it, nothing can end it again.
+    expect(await store.claim(reused['id'], 'worker-1', [])).toBeUndefined();
+    expect(await store.endQueued(reused['id'], 'stopped')).toBe(false);
+    expect(await store.finish(reused['id'], { state: 'error', exitCode: null, error: 'x', measures: null, summary: null })).toBe(false);
+    const stop = await api.call('POST', `/api/v1/executions/${reused['id']}/stop`, { token: alice.token });
+    expect([stop.status, stop.json.error.code]).toEqual([409, 'not_stoppable']);
+    expect(await usage()).toEqual(usageBefore);
+    const history = await api.call('GET', '/api/v1/history?project=elsewhere', { token: alice.token });
+    expect(history.json[reused['id']]).toMatchObject({ metadata: { reused_from: earlier.id, state: 'succeeded' }, summary: { accuracy: 0.9 } });
     const web = await webPage(`/executions/${reused['id']}`, 'alice', alice.token);
     expect(web.status).toBe(200);
     expect(web.html).toContain('Reused from');
