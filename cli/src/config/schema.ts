@@ -47,6 +47,12 @@ export const ConfigFile = z
     /** Priority of `plz run` and `plz sweep` in their queue (`--priority` wins); none: the deployment's default, `normal`. */
     priority: z.enum(priorities, { error: 'expected high, normal or low' }),
     quiet_build: z.boolean(),
+    /**
+     * `plz run` takes the results of an earlier succeeded execution of yours with the same snapshot,
+     * input, parameters and resources instead of running the job again (`--no-reuse` overrides).
+     * Off by default: jobs may be nondeterministic.
+     */
+    reuse: z.boolean(),
     debug: z.boolean(),
     /** PEM file of a CA to trust for `url` (a self-signed HTTPS deployment). */
     ca_file: z.string().min(1),

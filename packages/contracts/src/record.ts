@@ -22,6 +22,8 @@ export const ExecutionRecord = z.object({
   max_run_seconds: z.number().nullable(),
   sweep_id: z.string().uuid().nullable(),
   rerun_of: z.string().uuid().nullable(),
+  /** The earlier execution whose results this one took (submitted with `reuse`; no job ran), else null. */
+  reused_from: z.string().uuid().nullable(),
   priority: Priority,
   exit_code: z.number().int().nullable(), // (worker)
   error: z.string().nullable(), // (worker) reason of an `error` end

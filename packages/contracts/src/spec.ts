@@ -37,6 +37,13 @@ export const ExecutionSpec = z
     queue_without_worker: z.boolean().default(false),
     /** Priority in its queue (queue.ts): `high` is for admins or within the user's allowance. */
     priority: Priority.default('normal'),
+    /**
+     * Take the results of an earlier succeeded execution of the same user with the same snapshot,
+     * input, parameters, resources and time limit, if there is one: the new execution is
+     * `succeeded` at once with `reused_from` naming it, and no job runs. Off by default (jobs may
+     * be nondeterministic).
+     */
+    reuse: z.boolean().default(false),
   })
   .strict();
 export type ExecutionSpec = z.infer<typeof ExecutionSpec>;

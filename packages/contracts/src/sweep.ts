@@ -16,8 +16,8 @@ export const SweepParameters = z.union([
 ]);
 export type SweepParameters = z.infer<typeof SweepParameters>;
 
-/** Body of `POST /api/v1/sweeps`: an execution spec whose `parameters` is a list or a grid. */
-export const SweepSpec = ExecutionSpec.omit({ parameters: true })
+/** Body of `POST /api/v1/sweeps`: an execution spec whose `parameters` is a list or a grid (sweeps do not `reuse`). */
+export const SweepSpec = ExecutionSpec.omit({ parameters: true, reuse: true })
   .extend({ parameters: SweepParameters })
   .strict();
 export type SweepSpec = z.infer<typeof SweepSpec>;

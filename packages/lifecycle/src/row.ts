@@ -45,6 +45,13 @@ export interface ExecutionRow {
   claimed_at: Date | null;
   /** Not to be taken before (the backoff after a transient failure while preparing). */
   not_before: Date | null;
+  /**
+   * The reuse key computed at submission (restapi services/executions/reuse-key.ts), or null (stored
+   * before migration 005_reuse). Equal keys: the same snapshot, input, parameters and resources.
+   */
+  reuse_key: string | null;
+  /** The earlier execution whose results this one took (`reuse`): it ran nothing; null for one that ran. */
+  reused_from: string | null;
 }
 
 /** What a new execution is given; the rest starts empty and the state is `queued`. */
@@ -52,7 +59,7 @@ export type NewExecution = Pick<
   ExecutionRow,
   'id' | 'project' | 'name' | 'tags' | 'user_id' | 'queue' | 'snapshot' | 'input' | 'parameters' | 'resources' | 'max_run_seconds' | 'sweep_id' | 'rerun_of'
 > &
-  Partial<Pick<ExecutionRow, 'priority'>>;
+  Partial<Pick<ExecutionRow, 'priority' | 'reuse_key'>>;
 
 /** How an execution ended, as recorded: state, exit code, reason (or a note), measures and summary. */
 export interface ExecutionEnd {

@@ -15,6 +15,8 @@ import type { ExecutionState } from '@plz/contracts';
  * - `harvesting → succeeded | failed | stopped | error`: the recorded end.
  * - `preparing | running → stopped | error`: ended early (stop request, container vanished, worker gone).
  * - Terminal states have no way out.
+ *
+ * A reused execution (ExecutionStore.insertReused) makes no change: it is inserted `succeeded`.
  */
 export const transitions: Readonly<Record<ExecutionState, readonly ExecutionState[]>> = {
   queued: ['preparing', 'stopped', 'error'],

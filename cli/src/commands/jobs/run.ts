@@ -13,6 +13,8 @@ const Options = z.object({
   name: z.string().min(1).max(200).optional(),
   queueWithoutWorker: z.boolean().default(false),
   priority: Priority.optional(),
+  /** `--reuse` true, `--no-reuse` false, neither: the configuration's `reuse`. */
+  reuse: z.boolean().optional(),
 });
 
 /** `plz run`: snapshot the code, upload the input, submit, follow the logs, fetch the output. */
@@ -25,15 +27,19 @@ export function runCommand(): Command {
     .option('--name <name>', 'a name for the execution')
     .option('--queue-without-worker', 'queue even if no live worker can run it now')
     .addOption(priorityOption('"priority" in plz.config.json, else normal'))
+    .option('--reuse', 'take the results of an earlier succeeded execution of yours with the same snapshot, input, parameters and resources, if any, instead of running the job (default: "reuse" in plz.config.json, else off)')
+    .option('--no-reuse', 'run the job even when plz.config.json says "reuse": true')
     .action(async function (this: Command) {
       const options = Options.parse(this.opts());
       const { config, api, printer, configFiles } = openSession(this);
       const parameters = options.parameters ? readParametersFile(options.parameters) : {};
       const prepared = await prepareSubmission(config, api, printer, { configFiles, env: process.env });
-      const spec = executionSpec(config, prepared, parameters, { ...(options.name ? { name: options.name } : {}), ...(options.priority ? { priority: options.priority } : {}), queueWithoutWorker: options.queueWithoutWorker });
+      const reuse = options.reuse ?? config.reuse ?? false;
+      const spec = executionSpec(config, prepared, parameters, { ...(options.name ? { name: options.name } : {}), ...(options.priority ? { priority: options.priority } : {}), queueWithoutWorker: options.queueWithoutWorker, reuse });
       const execution = await api.json<ExecutionRecord>('POST', '/api/v1/executions', { json: spec });
       if (printer.json && options.detach) printer.result(execution);
-      printer.success(`execution ${execution.id} queued on ${execution.queue}`);
+      if (execution.reused_from) printer.success(`execution ${execution.id} reused the results of execution ${execution.reused_from}: no job ran`);
+      else printer.success(`execution ${execution.id} queued on ${execution.queue}${reuse ? ' (nothing to reuse)' : ''}`);
       process.exitCode = await followExecution(api, printer, execution.id, { detach: options.detach, quietBuild: config.quiet_build, ...(options.outputDir ? { outputDir: options.outputDir } : {}) });
     });
 }

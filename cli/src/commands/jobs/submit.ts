@@ -88,13 +88,14 @@ export async function prepareSubmission(config: ResolvedConfig, api: ApiClient, 
  * its parameters replaced) for the configuration, prepared snapshot and input, and parameters.
  * `priority` is `extra.priority` (the `--priority` flag), else the configuration's `priority`,
  * else left out: the deployment's default (`normal`) applies, and a deployment older than
- * priorities still accepts the spec.
+ * priorities still accepts the spec. `reuse` (the `--reuse` flag or the configuration's `reuse`)
+ * is sent only when true.
  */
 export function executionSpec(
   config: ResolvedConfig,
   prepared: Prepared,
   parameters: Record<string, unknown>,
-  extra: { name?: string; queueWithoutWorker?: boolean; priority?: Priority } = {},
+  extra: { name?: string; queueWithoutWorker?: boolean; priority?: Priority; reuse?: boolean } = {},
 ): z.input<typeof ExecutionSpec> {
   const priority = extra.priority ?? config.priority;
   return {
@@ -108,5 +109,7 @@ export function executionSpec(
     ...(config.max_run_seconds ? { max_run_seconds: config.max_run_seconds } : {}),
     ...(extra.name ? { name: extra.name } : {}),
     ...(priority ? { priority } : {}),
+    // Only when asked: a deployment older than reuse refuses the key.
+    ...(extra.reuse ? { reuse: true } : {}),
   };
 }

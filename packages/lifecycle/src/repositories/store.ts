@@ -50,6 +50,55 @@ export class ExecutionStore {
     return (await this.db('executions').insert(rows.map((row) => insertRow(row, this.db))).returning('*')) as ExecutionRow[];
   }
 
+  /**
+   * The newest execution of `userId` that ran and succeeded with reuse key `reuseKey`, or undefined:
+   * one probe of the partial index `executions_reusable` (migration 005_reuse). Only the user's own
+   * executions: another user's results are never taken as one's own (their owner can still change
+   * the artifacts of their MLflow run).
+   */
+  async reusable(reuseKey: string, userId: string): Promise<ExecutionRow | undefined> {
+    return (await this.reusableQuery(reuseKey, userId).first()) as ExecutionRow | undefined;
+  }
+
+  /** The query of `reusable` (for EXPLAIN in tests and benchmarks). */
+  reusableQuery(reuseKey: string, userId: string): Knex.QueryBuilder {
+    return this.db('executions')
+      .where({ reuse_key: reuseKey, user_id: userId, state: 'succeeded' })
+      .whereNull('reused_from')
+      .orderBy('finished_at', 'desc')
+      .limit(1)
+      .select('*');
+  }
+
+  /**
+   * Inserts a new execution that takes the results of `source` (a succeeded execution that ran):
+   * born `succeeded` and ended now, with `reused_from` = source's id and its exit code, note,
+   * measures, summary and MLflow experiment and run (where its output and log are: every read of
+   * them resolves to the source's). It is no state change: it never was `queued`, no worker takes
+   * it, and the usage trigger (migration 003, on UPDATE of `state`) does not fire, so it charges no
+   * worker time to anyone; no MLflow run is created for it. Its priority is `normal` (rank 1): it
+   * never waited, and counts against no allowance of `high` executions.
+   *
+   * @returns the stored row (without `user`).
+   */
+  async insertReused(row: NewExecution, source: Pick<ExecutionRow, 'id' | 'exit_code' | 'error' | 'measures' | 'summary' | 'mlflow_experiment_id' | 'mlflow_run_id'>): Promise<ExecutionRow> {
+    const [stored] = (await this.db('executions')
+      .insert({
+        ...insertRow({ ...row, priority: 1 }, this.db),
+        state: 'succeeded',
+        reused_from: source.id,
+        exit_code: source.exit_code,
+        error: source.error,
+        measures: json(source.measures),
+        summary: json(source.summary),
+        mlflow_experiment_id: source.mlflow_experiment_id,
+        mlflow_run_id: source.mlflow_run_id,
+        finished_at: this.db.raw('clock_timestamp()'),
+      })
+      .returning('*')) as ExecutionRow[];
+    return stored!;
+  }
+
   /** The execution with its owner's name (`user`), or undefined. */
   async get(id: string): Promise<ExecutionRow | undefined> {
     return (await this.db('executions')

@@ -53,14 +53,14 @@ export function executionsPage(view: ListView): string {
 <td>${execution.queue}${execution.worker_id ? html`<br><span class="muted">${execution.worker_id}</span>` : ''}</td>
 <td>${timeElement(execution.created_at)}</td>
 <td class="num">${runDuration(execution.started_at, execution.finished_at, view.now)}</td>
-<td>${execution.sweep_id ? html`<a href="/sweeps/${execution.sweep_id}">sweep</a>` : ''}${execution.rerun_of ? html` rerun` : ''}</td>
+<td>${execution.sweep_id ? html`<a href="/sweeps/${execution.sweep_id}">sweep</a>` : ''}${execution.rerun_of ? html` rerun` : ''}${execution.reused_from ? html` <a href="/executions/${execution.reused_from}">reused</a>` : ''}</td>
 </tr>`,
   );
   const table =
     view.executions.length > 0
       ? html`<div class="table-wrap"><table>
 <caption class="sr-only">Executions, newest first</caption>
-<thead><tr><th scope="col">Execution</th><th scope="col">State</th><th scope="col">Project</th><th scope="col">User</th><th scope="col">Queue / worker</th><th scope="col">Submitted</th><th scope="col" class="num">Ran for</th><th scope="col">Sweep / rerun</th></tr></thead>
+<thead><tr><th scope="col">Execution</th><th scope="col">State</th><th scope="col">Project</th><th scope="col">User</th><th scope="col">Queue / worker</th><th scope="col">Submitted</th><th scope="col" class="num">Ran for</th><th scope="col">Sweep / rerun / reuse</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
       : filtered || view.paged
         ? html`<div class="empty"><p>No execution matches these filters.</p><p><a href="/executions">Show every execution</a></p></div>`
@@ -169,7 +169,7 @@ export function executionPage(view: ExecutionView): string {
     ['Project', html`<a href="/executions?project=${encodeURIComponent(e.project)}">${e.project}</a>`],
     ['User', html`<a href="/executions?user=${encodeURIComponent(e.user)}">${e.user}</a>`],
     ['Queue', `${e.queue} (priority ${e.priority})`],
-    ['Worker', e.worker_id ? html`${e.worker_id}${e.gpus?.length ? html`, GPUs ${e.gpus.join(', ')}` : ''}` : html`<span class="muted">none yet</span>`],
+    ['Worker', e.worker_id ? html`${e.worker_id}${e.gpus?.length ? html`, GPUs ${e.gpus.join(', ')}` : ''}` : html`<span class="muted">${e.reused_from ? 'none: no job ran' : 'none yet'}</span>`],
     ['Submitted', timeElement(e.created_at)],
     ['Started', timeElement(e.started_at)],
     ['Finished', timeElement(e.finished_at)],
@@ -179,6 +179,7 @@ export function executionPage(view: ExecutionView): string {
   if (e.tags.length) facts.push(['Tags', e.tags.join(', ')]);
   if (e.sweep_id) facts.push(['Sweep', html`<a href="/sweeps/${e.sweep_id}">${e.sweep_id}</a>`]);
   if (e.rerun_of) facts.push(['Rerun of', html`<a href="/executions/${e.rerun_of}">${e.rerun_of}</a>`]);
+  if (e.reused_from) facts.push(['Reused from', html`<a href="/executions/${e.reused_from}">${e.reused_from}</a> <span class="muted">(its results: no job ran)</span>`]);
   facts.push(['Snapshot', html`<span class="mono">${e.snapshot.slice(0, 16)}</span>`]);
   facts.push(['MLflow run', mlflow ? html`<a href="${mlflow}">open in MLflow</a>` : html`<span class="muted">none yet</span>`]);
   const notice = view.notice ? html`<p class="${view.notice.kind}" role="${view.notice.kind === 'error' ? 'alert' : 'status'}">${view.notice.text}</p>` : '';

@@ -37,6 +37,7 @@ export function toRecord(row: ExecutionRow): ExecutionRecord & { user_id: string
     max_run_seconds: row.max_run_seconds,
     sweep_id: row.sweep_id,
     rerun_of: row.rerun_of,
+    reused_from: row.reused_from ?? null,
     priority: priorityOfRank(row.priority),
     exit_code: row.exit_code,
     error: row.error,

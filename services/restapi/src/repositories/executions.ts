@@ -49,6 +49,14 @@ export class ExecutionsRepository {
     return inserted.map((row) => toRecord({ ...row, user: userName }));
   }
 
+  /**
+   * Inserts an execution of the user `userName` that takes the results of `source`
+   * (ExecutionStore.insertReused: born `succeeded`, nothing queued).
+   */
+  async insertReused(row: NewExecution, source: Parameters<ExecutionStore['insertReused']>[1], userName: string): Promise<StoredExecution> {
+    return toRecord({ ...(await this.store.insertReused(row, source)), user: userName });
+  }
+
   /** The execution with this id, or null. */
   async find(id: string): Promise<StoredExecution | null> {
     const row = (await this.records().where('executions.id', id).first()) as ExecutionRow | undefined;

@@ -18,10 +18,14 @@ export function executionRoutes(services: Services): AnyRoute[] {
       summary: 'Submit an execution',
       description:
         'Records the execution (state `queued`) and enqueues it on the queue matching `resources.gpus` (cpu, gpu, gpu-x2, ...). ' +
-        'Refused when the snapshot or input is not stored (422), or when no live worker serves that queue (409) unless `queue_without_worker` is true.',
+        'Refused when the snapshot or input is not stored (422), or when no live worker serves that queue (409) unless `queue_without_worker` is true. ' +
+        'With `reuse: true`, when the caller has an earlier succeeded execution with the same snapshot, input, parameters, resources and `max_run_seconds` ' +
+        '(matched by a key stored at submission), the new execution is recorded `succeeded` at once with `reused_from` naming that one, ' +
+        'its exit code, measures, summary, output and log, and nothing is queued (no worker needed); otherwise it is queued as usual. ' +
+        "Only the caller's own executions are reused. Off by default: jobs may be nondeterministic.",
       access: 'user',
       body: ExecutionSpec,
-      responses: { 201: { description: 'Queued', schema: ExecutionRecord }, ...errors(400, 401, 409, 415, 422) },
+      responses: { 201: { description: 'Queued (or, with `reuse`, succeeded at once with `reused_from`)', schema: ExecutionRecord }, ...errors(400, 401, 409, 415, 422) },
       handle: async (context) => {
         const execution = await services.submitter.submit(context.body, caller(context));
         return { status: 201, body: execution, headers: { Location: `/api/v1/executions/${execution.id}` } };

@@ -7,6 +7,7 @@ import type { SweepsRepository } from '../../repositories/sweeps.js';
 import type { Blobs } from '../blobs.js';
 import type { WorkerDirectory } from '../workers.js';
 import { limitProblems } from './limits.js';
+import { reuseKey } from './reuse-key.js';
 import type { PriorityPolicy } from './priorities.js';
 
 /** The job payload's input: a stored input, or an earlier execution's output named by its MLflow run. */
@@ -19,7 +20,7 @@ interface Checked {
 }
 
 /** An execution spec without parameters (a sweep's common part). */
-export type BaseSpec = Omit<ExecutionSpec, 'parameters'>;
+export type BaseSpec = Omit<ExecutionSpec, 'parameters' | 'reuse'>;
 
 /**
  * Submits executions: checks that the snapshot and input exist and that a live worker serves the
@@ -36,7 +37,11 @@ export class Submitter {
   ) {}
 
   /**
-   * Submits one execution.
+   * Submits one execution. With `spec.reuse`, an earlier succeeded execution of the same user with
+   * the same reuse key (reuse-key.ts) gives its results at once instead: the new execution is
+   * recorded `succeeded` with `reused_from` naming it, nothing is queued, and neither the worker
+   * check nor the priority allowance applies. Otherwise (or on a miss) it is checked, recorded
+   * `queued` and enqueued.
    *
    * @param rerunOf id of the execution this one repeats, if any.
    * @returns the stored execution.
@@ -44,12 +49,30 @@ export class Submitter {
    *   `priority_not_allowed` (403).
    */
   async submit(spec: ExecutionSpec, who: Identity, rerunOf: string | null = null): Promise<StoredExecution> {
+    let input: Promise<ResolvedInput> | undefined;
+    if (spec.reuse) {
+      input = this.resolveInput(spec.input);
+      const reused = await this.reuse(spec, await input, who, rerunOf);
+      if (reused) return reused;
+    }
     await this.priorities.check(who, spec.priority, 1);
-    const checked = await this.check(spec);
+    const checked = await this.check(spec, input);
     const row = this.row(spec, spec.parameters, checked, who, null, rerunOf);
     const [stored] = await this.executions.insert([row], who.name);
     await this.enqueue(checked.queue, [row]);
     return stored!;
+  }
+
+  /**
+   * The reuse of an earlier execution for `spec`, recorded (ExecutionStore.insertReused), or null
+   * when the user has no succeeded execution with its reuse key (one index probe).
+   */
+  private async reuse(spec: ExecutionSpec, input: ResolvedInput, who: Identity, rerunOf: string | null): Promise<StoredExecution | null> {
+    const queue = queueForGpus(spec.resources.gpus);
+    const row = this.row(spec, spec.parameters, { queue, input }, who, null, rerunOf);
+    const source = await this.executions.store.reusable(row.reuse_key!, who.id);
+    if (!source) return null;
+    return this.executions.insertReused(row, source, who.name);
   }
 
   /**
@@ -69,6 +92,7 @@ export class Submitter {
   }
 
   private row(spec: BaseSpec, parameters: Parameters, checked: Checked, who: Identity, sweepId: string | null, rerunOf: string | null): NewExecution {
+    const key = reuseKey({ snapshot: spec.snapshot, input: checked.input, parameters, resources: spec.resources, queue: checked.queue, maxRunSeconds: spec.max_run_seconds ?? null });
     return {
       id: randomUUID(),
       project: spec.project,
@@ -84,6 +108,7 @@ export class Submitter {
       sweep_id: sweepId,
       rerun_of: rerunOf,
       priority: priorityRank(spec.priority),
+      reuse_key: key,
     };
   }
 
@@ -102,16 +127,19 @@ export class Submitter {
     }
   }
 
-  /** Runs the three checks at once; reports the first problem in the order snapshot, input, worker. */
-  private async check(spec: BaseSpec): Promise<Checked> {
+  /**
+   * Runs the three checks at once; reports the first problem in the order snapshot, input, worker.
+   * `input`: the input's resolution when already under way.
+   */
+  private async check(spec: BaseSpec, input?: Promise<ResolvedInput>): Promise<Checked> {
     const queue = queueForGpus(spec.resources.gpus);
-    const [snapshot, input, worker] = await Promise.allSettled([
+    const [snapshot, resolved, worker] = await Promise.allSettled([
       this.checkSnapshot(spec.snapshot),
-      this.resolveInput(spec.input),
+      input ?? this.resolveInput(spec.input),
       this.checkWorkers(queue, spec),
     ]);
-    for (const outcome of [snapshot, input, worker]) if (outcome.status === 'rejected') throw outcome.reason;
-    return { queue, input: (input as PromiseFulfilledResult<ResolvedInput>).value };
+    for (const outcome of [snapshot, resolved, worker]) if (outcome.status === 'rejected') throw outcome.reason;
+    return { queue, input: (resolved as PromiseFulfilledResult<ResolvedInput>).value };
   }
 
   private async checkSnapshot(sha256: string): Promise<void> {
