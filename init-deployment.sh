@@ -26,6 +26,14 @@ Options:
   --rotate-secrets         replace the service passwords and keys (database, Redis, MinIO) and
                            the browser session secret (everyone logs in again); the admin API
                            token is kept (revoke tokens through the REST API)
+  --worker-host-bundle NAME
+                           (a deployment with worker hosts: yo plz-deploy --worker-hosts) give the
+                           worker host NAME its own credentials, unless it has them, and write its
+                           join bundle worker-hosts/NAME.bundle (mode 0600: carry it to that host
+                           over a safe channel; it holds secrets)
+  --revoke-worker-host NAME
+                           remove worker host NAME's credentials from Redis, PostgreSQL, MinIO and
+                           NGINX, ending its open connections at once, and delete its bundle
   -h, --help               print this help
 
 TLS choices are remembered in .env: a later run without these options keeps them.
@@ -35,8 +43,19 @@ USAGE
 }
 
 export PLZ_INIT_NGINX_SSL="" PLZ_INIT_POSTGRES_SSL="" PLZ_INIT_ROTATE_SECRETS=""
+export PLZ_INIT_WORKER_HOST_BUNDLE="" PLZ_INIT_REVOKE_WORKER_HOST=""
+# worker_host_name OPTION VALUE: VALUE if it is a worker host's name (scripts/lib/worker-hosts.sh), else exit 2.
+worker_host_name() {
+  if [[ ! ${2:-} =~ ^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$ ]]; then
+    printf 'plz init: %s needs a worker host name: 1-32 lower-case letters, digits and "-", starting with a letter (got "%s")\n' "$1" "${2:-}" >&2
+    exit 2
+  fi
+  printf '%s' "$2"
+}
 while (($# > 0)); do
   case $1 in
+    --worker-host-bundle) PLZ_INIT_WORKER_HOST_BUNDLE=$(worker_host_name "$1" "${2:-}"); shift ;;
+    --revoke-worker-host) PLZ_INIT_REVOKE_WORKER_HOST=$(worker_host_name "$1" "${2:-}"); shift ;;
     --enable-nginx-ssl) PLZ_INIT_NGINX_SSL=on ;;
     --disable-nginx-ssl) PLZ_INIT_NGINX_SSL=off ;;
     --enable-postgres-ssl) PLZ_INIT_POSTGRES_SSL=on ;;
@@ -49,6 +68,14 @@ while (($# > 0)); do
 done
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
+if [[ -n $PLZ_INIT_WORKER_HOST_BUNDLE$PLZ_INIT_REVOKE_WORKER_HOST && ! -f envs/worker-hosts.env ]]; then
+  printf 'plz init: this deployment has no worker hosts: run yo plz-deploy --worker-hosts in this folder first (DEPLOYMENT.md); nothing was changed\n' >&2
+  exit 2
+fi
+if [[ -n $PLZ_INIT_WORKER_HOST_BUNDLE && $PLZ_INIT_WORKER_HOST_BUNDLE == "$PLZ_INIT_REVOKE_WORKER_HOST" ]]; then
+  printf 'plz init: --worker-host-bundle and --revoke-worker-host name the same host; nothing was changed\n' >&2
+  exit 2
+fi
 for step in scripts/init/[0-9][0-9]-*.sh; do
   name=$(basename "$step" .sh)
   printf 'plz init: -- %s\n' "$name" >&2

@@ -7,6 +7,8 @@
 # PLZ_POSTGRES_SSLMODE: the sslmode of the services' database connections, require or disable),
 # which docker-compose.yml reads. Plain HTTP is refused when NGINX's bind
 # address is not loopback, unless the deployment allows it (yo plz-deploy --allow-plain-http).
+# With worker hosts (envs/worker-hosts.env), PostgreSQL's TLS is on and its certificate is the
+# worker-hosts one (step 47), not ssl/db/.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
@@ -27,6 +29,14 @@ case $remembered_nginx in https) remembered_nginx=on ;; http) remembered_nginx=o
 nginx_ssl=${PLZ_INIT_NGINX_SSL:-${remembered_nginx:-$PLZ_DEFAULT_NGINX_SSL}}
 postgres_ssl=${PLZ_INIT_POSTGRES_SSL:-$(plz_env_get PLZ_POSTGRES_SSL)}
 postgres_ssl=${postgres_ssl:-off}
+# With worker hosts, PostgreSQL's TLS is always on, with the worker-hosts certificate (step 47).
+worker_hosts=0
+[[ -f envs/worker-hosts.env ]] && worker_hosts=1
+if ((worker_hosts == 1)); then
+  [[ ${PLZ_INIT_POSTGRES_SSL:-} != off ]] ||
+    plz_die "refusing --disable-postgres-ssl: worker hosts reach PostgreSQL over TLS only (yo plz-deploy --worker-hosts); nothing was changed"
+  postgres_ssl=on
+fi
 
 # Without TLS, API tokens, passwords and session cookies cross the network in clear text: plain HTTP
 # only on loopback, or where the operator said the network is trusted.
@@ -44,7 +54,7 @@ fi
 nginx_alternative=", or run ./init-deployment.sh --disable-nginx-ssl"
 ((plain_http_allowed == 1)) || nginx_alternative=" (plain HTTP is refused on ${PLZ_BIND_ADDRESS:-this address}, which is not loopback: see DEPLOYMENT.md, Security)"
 [[ $nginx_ssl == on ]] && check_pair nginx "$nginx_alternative"
-[[ $postgres_ssl == on ]] && check_pair db ", or run ./init-deployment.sh --disable-postgres-ssl"
+[[ $postgres_ssl == on ]] && ((worker_hosts == 0)) && check_pair db ", or run ./init-deployment.sh --disable-postgres-ssl"
 
 site=http
 [[ $nginx_ssl == on ]] && site=https

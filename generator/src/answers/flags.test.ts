@@ -6,9 +6,9 @@ const declared = [...questions.map((question) => question.flag), 'host-memory', 
 
 describe('unknown options', () => {
   it('are found among the keys yo hands over, in either spelling, internal keys aside', () => {
-    // The keys `yo plz-deploy --worker-hosts x --gpus 0,1 --cpu-workers 2 --force --skip-prompts` gave (yo 7.0.1, yeoman-environment 7).
-    const keys = ['sharedData', 'forwardErrorToEnvironment', 'skipLocalCache', 'workerHosts', 'gpus', 'cpuWorkers', 'force', 'skipPrompts', 'worker-hosts', 'cpu-workers', 'skip-prompts', 'resolved', 'namespace', '_meta', '_', 'skip-cache', 'skip-install', 'force-install', 'ask-answered'];
-    expect(unknownOptions(keys, declared)).toEqual([{ flag: 'worker-hosts', closest: 'cpu-workers' }]);
+    // The keys `yo plz-deploy --gpu-hosts x --gpus 0,1 --cpu-workers 2 --force --skip-prompts` gave (yo 7.0.1, yeoman-environment 7).
+    const keys = ['sharedData', 'forwardErrorToEnvironment', 'skipLocalCache', 'gpuHosts', 'gpus', 'cpuWorkers', 'force', 'skipPrompts', 'gpu-hosts', 'cpu-workers', 'skip-prompts', 'resolved', 'namespace', '_meta', '_', 'skip-cache', 'skip-install', 'force-install', 'ask-answered'];
+    expect(unknownOptions(keys, declared)).toEqual([{ flag: 'gpu-hosts', closest: 'host-gpus' }]);
     expect(unknownOptions(['gpus', 'dryRun', 'env', 'namespaceId'], declared)).toEqual([]);
   });
 
@@ -21,8 +21,8 @@ describe('unknown options', () => {
   });
 
   it('stop the generator with every one named', () => {
-    expect(() => refuseUnknownOptions(['gpu', 'workerHosts', 'cpus'], declared)).toThrow(
-      'unknown options: nothing was written\n  --gpu (did you mean --gpus?)\n  --worker-hosts (did you mean --cpu-workers?)\n  --cpus (did you mean --host-cpus?)\n`yo plz-deploy --help` lists every option.',
+    expect(() => refuseUnknownOptions(['gpu', 'workerHost', 'cpus'], declared)).toThrow(
+      'unknown options: nothing was written\n  --gpu (did you mean --gpus?)\n  --worker-host (did you mean --worker-hosts?)\n  --cpus (did you mean --host-cpus?)\n`yo plz-deploy --help` lists every option.',
     );
     expect(() => refuseUnknownOptions(['gpus', 'force'], declared)).not.toThrow();
   });

@@ -57,8 +57,8 @@ export interface UnknownOption {
 }
 
 /**
- * The known flag closest to `name`: the one sharing most words with it (`worker-hosts` and
- * `cpu-workers` share "worker", a plural counting as its singular), then at the smallest
+ * The known flag closest to `name`: the one sharing most words with it (`worker-host` and
+ * `worker-hosts` share "worker" and "host", a plural counting as its singular), then at the smallest
  * Levenshtein distance (ties: the first in `known`).
  */
 export function closestFlag(name: string, known: readonly string[]): string | undefined {
@@ -102,7 +102,7 @@ export class UnknownOptionsError extends Error {
 
 /**
  * Refuses options nobody declared (a mistyped `--cpu-worker`, a flag of another version such as
- * `--worker-hosts`), which Yeoman would otherwise ignore silently.
+ * `--gpu-hosts`), which Yeoman would otherwise ignore silently.
  *
  * @throws UnknownOptionsError naming each, with the closest declared flag.
  */

@@ -17,6 +17,7 @@ import {
   validatePortsDiffer,
   validateServerName,
   validateSystemdMounts,
+  validateWorkerHostsPort,
   parseWholeNumber,
   type Validation,
 } from './validators.js';
@@ -62,6 +63,11 @@ const withinMax =
     const max = parse(String(answers[maxName] ?? ''));
     return max === undefined ? true : rule(parse(value) ?? 0, max);
   };
+
+/** Whether the worker-hosts questions are asked: after a yes to `--worker-hosts`. */
+function workerHostsAsked(answers: Record<string, unknown>): boolean {
+  return answers['workerHosts'] === true || answers['workerHosts'] === 'true';
+}
 
 const resolvePath = (value: string, cwd: string): string => (value.trim() === '' ? '' : path.resolve(cwd, value.trim()));
 
@@ -154,4 +160,23 @@ export const questions: readonly Question[] = [
   { name: 'fairShareQuantumSeconds', flag: 'fair-share-quantum-seconds', kind: 'text', message: 'Fair share: seconds every execution counts at least (shorter ones take turns)', validate: validateFairShareQuantumSeconds },
   { name: 'maxRunningPerUser', flag: 'max-running-per-user', kind: 'text', message: "Executions of one user that one queue's workers hold at once, preparing or running (0: no cap)", validate: validateMaxRunningPerUser },
   { name: 'highPriorityAllowance', flag: 'high-priority-allowance', kind: 'text', message: 'High-priority executions a user who is not an admin may submit per window (0: admins only)', validate: validateHighPriorityAllowance },
+  {
+    name: 'workerHosts',
+    flag: 'worker-hosts',
+    kind: 'confirm',
+    message: 'Let workers on other hosts join (publishes Redis, PostgreSQL, S3 and MLflow over TLS for them; ./init-deployment.sh --worker-host-bundle NAME writes their credentials)?',
+    validate: () => true,
+  },
+  {
+    name: 'workerHostsAddress',
+    flag: 'worker-hosts-address',
+    kind: 'text',
+    message: 'Host address the worker-hosts ports are published on (127.0.0.1: this machine only; one of the host\'s addresses; 0.0.0.0: every interface)',
+    validate: validateBindAddress,
+    when: workerHostsAsked,
+  },
+  { name: 'workerHostsRedisPort', flag: 'worker-hosts-redis-port', kind: 'text', message: "Worker hosts: Redis's TLS port on the host", validate: (value) => validateWorkerHostsPort('worker-hosts-redis-port', value), when: workerHostsAsked },
+  { name: 'workerHostsPostgresPort', flag: 'worker-hosts-postgres-port', kind: 'text', message: "Worker hosts: PostgreSQL's port on the host (TLS only)", validate: (value) => validateWorkerHostsPort('worker-hosts-postgres-port', value), when: workerHostsAsked },
+  { name: 'workerHostsMinioPort', flag: 'worker-hosts-minio-port', kind: 'text', message: "Worker hosts: HTTPS port of MinIO's S3 API on the host", validate: (value) => validateWorkerHostsPort('worker-hosts-minio-port', value), when: workerHostsAsked },
+  { name: 'workerHostsMlflowPort', flag: 'worker-hosts-mlflow-port', kind: 'text', message: "Worker hosts: HTTPS port of MLflow's REST API on the host", validate: (value) => validateWorkerHostsPort('worker-hosts-mlflow-port', value), when: workerHostsAsked },
 ];

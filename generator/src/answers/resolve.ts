@@ -18,6 +18,8 @@ export interface InputPromptQuestion {
   /** Inquirer passes the answers so far as a second argument (legacy API, kept by inquirer 13). */
   validate: (value: string, answers?: Record<string, unknown>) => true | string;
   filter: (value: string) => string;
+  /** Inquirer asks the question only when this returns true, given the answers so far. */
+  when?: (answers: Record<string, unknown>) => boolean;
 }
 
 /** A yes/no question. */
@@ -109,7 +111,7 @@ export function promptQuestions(base: RawAnswers, flags: RawAnswers, skipPrompts
         const prompt: ConfirmPromptQuestion = { type: 'confirm', name: question.name, message: question.message, default: base[question.name] === true };
         return when ? { ...prompt, when: (answers: Record<string, unknown>) => when({ ...base, ...answers }) } : prompt;
       }
-      return {
+      const input: InputPromptQuestion = {
         type: 'input',
         name: question.name,
         message: question.message,
@@ -117,6 +119,8 @@ export function promptQuestions(base: RawAnswers, flags: RawAnswers, skipPrompts
         filter: (value: string) => normalize(question, value, cwd),
         validate: (value: string, answers?: Record<string, unknown>) => question.validate(normalize(question, value, cwd), { ...base, ...answers }),
       };
+      const when = question.when;
+      return when ? { ...input, when: (answers: Record<string, unknown>) => when({ ...base, ...answers }) } : input;
     });
 }
 

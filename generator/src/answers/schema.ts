@@ -23,6 +23,8 @@ import {
   validateServerName,
   validateSystemdMounts,
   validateWorkerCount,
+  validateWorkerHostsPort,
+  validateWorkerHostsPortsDiffer,
   type Validation,
 } from './validators.js';
 import {
@@ -118,6 +120,18 @@ export const AnswersSchema = z
     fairShareQuantumSeconds: wholeNumber(validateFairShareQuantumSeconds),
     maxRunningPerUser: wholeNumber(validateMaxRunningPerUser),
     highPriorityAllowance: wholeNumber(validateHighPriorityAllowance),
+    /**
+     * Worker hosts (ARCHITECTURE.md §7): whether the controller publishes what workers on other
+     * hosts need, over TLS only (Redis's TLS port, PostgreSQL for the worker-host roles, MinIO's S3
+     * API and MLflow's REST API through NGINX), on `workerHostsAddress` at these ports. Off: nothing
+     * more is published than without them.
+     */
+    workerHosts: flag,
+    workerHostsAddress: text.superRefine(check((value: string) => validateBindAddress(value))),
+    workerHostsRedisPort: wholeNumber((value) => validateWorkerHostsPort('worker-hosts-redis-port', value)),
+    workerHostsPostgresPort: wholeNumber((value) => validateWorkerHostsPort('worker-hosts-postgres-port', value)),
+    workerHostsMinioPort: wholeNumber((value) => validateWorkerHostsPort('worker-hosts-minio-port', value)),
+    workerHostsMlflowPort: wholeNumber((value) => validateWorkerHostsPort('worker-hosts-mlflow-port', value)),
   })
   .superRefine((answers, ctx) => {
     const ports = validatePortsDiffer(answers.httpPort, answers.httpsPort);
@@ -135,7 +149,24 @@ export const AnswersSchema = z
       [validateShmWithinMemory(bytes(answers.jobShmSizeDefault), bytes(answers.jobMemoryDefault)), 'jobShmSizeDefault'],
     ];
     for (const [result, path] of limits) if (result !== true) ctx.addIssue({ code: 'custom', message: result, path: [path] });
+    if (answers.workerHosts) {
+      const clash = validateWorkerHostsPortsDiffer(answers.workerHostsAddress, workerHostsPorts(answers), { bindAddress: answers.bindAddress, http: answers.httpPort, https: answers.httpsPort });
+      if (clash !== true) ctx.addIssue({ code: 'custom', message: clash, path: ['workerHostsMlflowPort'] });
+    }
   });
+
+/** The worker-hosts ports by flag, in the order the questions ask them. */
+export function workerHostsPorts(answers: { workerHostsRedisPort: number; workerHostsPostgresPort: number; workerHostsMinioPort: number; workerHostsMlflowPort: number }): Array<[string, number]> {
+  return [
+    ['worker-hosts-redis-port', answers.workerHostsRedisPort],
+    ['worker-hosts-postgres-port', answers.workerHostsPostgresPort],
+    ['worker-hosts-minio-port', answers.workerHostsMinioPort],
+    ['worker-hosts-mlflow-port', answers.workerHostsMlflowPort],
+  ];
+}
+
+/** Answers stored and rendered only for a deployment with worker hosts (left out of .yo-rc.json otherwise). */
+export const workerHostsAnswerNames = ['workerHosts', 'workerHostsAddress', 'workerHostsRedisPort', 'workerHostsPostgresPort', 'workerHostsMinioPort', 'workerHostsMlflowPort'] as const;
 
 export type Answers = z.infer<typeof AnswersSchema>;
 export type AnswerName = keyof Answers;
@@ -147,7 +178,8 @@ export type AnswerName = keyof Answers;
  * The image tag defaults to `dev` for local builds and to the generator's version with a registry.
  * The job limits are derived from `host` for those workers (deriveJobLimits; baseAnswers derives
  * them again for the actual worker count). Fair share as the services default it: a 24-hour window,
- * a 60-second quantum, no cap per user, high priority for admins only.
+ * a 60-second quantum, no cap per user, high priority for admins only. No worker hosts; when asked
+ * for, they are published on loopback at Redis 6380, PostgreSQL 5432, S3 9443 and MLflow 5443.
  */
 export function defaultAnswers(imageRegistry = '', host: HostFacts = referenceHost): Record<AnswerName, string | number | boolean> {
   return {
@@ -170,7 +202,24 @@ export function defaultAnswers(imageRegistry = '', host: HostFacts = referenceHo
     fairShareQuantumSeconds: 60,
     maxRunningPerUser: 0,
     highPriorityAllowance: 0,
+    workerHosts: false,
+    workerHostsAddress: '127.0.0.1',
+    workerHostsRedisPort: 6380,
+    workerHostsPostgresPort: 5432,
+    workerHostsMinioPort: 9443,
+    workerHostsMlflowPort: 5443,
   };
+}
+
+/**
+ * The answers as .yo-rc.json keeps them: all of them, but without the worker-hosts settings when
+ * worker hosts are off (a deployment without them stores what it stored before they existed).
+ */
+export function storedForm(answers: Answers): Partial<Answers> {
+  if (answers.workerHosts) return answers;
+  const stored: Partial<Answers> = { ...answers };
+  for (const name of workerHostsAnswerNames) delete stored[name];
+  return stored;
 }
 
 /** Answers that failed validation, each message on its own line. */

@@ -214,3 +214,35 @@ export function validateSystemdMounts(value: string): Validation {
 export function splitWords(value: string): string[] {
   return value.split(/[\s,]+/).filter((word) => word !== '');
 }
+
+/**
+ * A port the controller publishes for worker hosts (`--worker-hosts-redis-port` ...): 1-65535.
+ * Not 0: the join bundle names the port, so it must be known when the bundle is written.
+ */
+export function validateWorkerHostsPort(flag: string, value: string | number): Validation {
+  const port = parseWholeNumber(value);
+  if (port === undefined || port < 1 || port > 65535) return `--${flag} "${value}" is not a port number (1-65535; join bundles name it, so Docker cannot choose it)`;
+  return true;
+}
+
+/**
+ * The ports published for worker hosts on one address must all differ, and differ from NGINX's
+ * HTTP and HTTPS ports when those are published on the same address (or on every interface).
+ *
+ * @param ports flag name and port of each worker-hosts port.
+ * @param nginx NGINX's bind address and ports (0: Docker chooses, never a clash).
+ */
+export function validateWorkerHostsPortsDiffer(address: string, ports: ReadonlyArray<[string, number]>, nginx: { bindAddress: string; http: number; https: number }): Validation {
+  const seen = new Map<number, string>();
+  const overlaps = address === nginx.bindAddress || ['0.0.0.0', '::'].includes(address) || ['0.0.0.0', '::'].includes(nginx.bindAddress);
+  if (overlaps) {
+    if (nginx.http !== 0) seen.set(nginx.http, 'http-port');
+    if (nginx.https !== 0) seen.set(nginx.https, 'https-port');
+  }
+  for (const [flag, port] of ports) {
+    const other = seen.get(port);
+    if (other !== undefined) return `the worker-hosts ports clash: --${flag} and --${other} are both ${port} on ${address}; give them different values`;
+    seen.set(port, flag);
+  }
+  return true;
+}

@@ -21,7 +21,7 @@ describe('the deployment scripts', () => {
 
   it('are all found', () => {
     expect(scripts).toEqual(expect.arrayContaining(['init-deployment.sh', 'scripts/lib/common.sh', 'scripts/init/20-create-secrets.sh', 'config/minio/setup.sh']));
-    expect(scripts.filter((file) => file.startsWith('scripts/init/'))).toHaveLength(12);
+    expect(scripts.filter((file) => file.startsWith('scripts/init/'))).toHaveLength(14);
   });
 
   it('pass shellcheck, following what they source', async () => {

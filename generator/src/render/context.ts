@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseGpuGroups } from '../gpus.js';
 import { plzImage, upstreamImages } from '../images.js';
 import { generatorVersion } from '../paths.js';
@@ -15,6 +16,19 @@ export interface WorkerContext {
   devices: string[];
   /** NVIDIA_VISIBLE_DEVICES: the ids joined by `,`, or `none`. */
   visibleDevices: string;
+}
+
+/** What the controller publishes for workers on other hosts (ARCHITECTURE.md §7). */
+export interface WorkerHostsContext {
+  /** Host address the ports are published on. */
+  address: string;
+  ports: { redis: number; postgres: number; s3: number; mlflow: number };
+  /**
+   * Names and addresses the worker-hosts certificate covers (subjectAltName entries such as
+   * `DNS:localhost`, `IP:127.0.0.1`): the server name, the address when it is a single one, the
+   * loopback names, and `db` and `redis` (the services' own names inside the deployment).
+   */
+  subjectAltNames: string[];
 }
 
 /** Everything the templates see: derived from the answers only (STYLE.md, Yeoman generator). */
@@ -55,6 +69,8 @@ export interface DeploymentContext {
   mlflowAllowedHosts: string;
   /** Where users reach the deployment, for messages and DEPLOYMENT.md. */
   urls: { http: string; https: string };
+  /** Worker hosts (`--worker-hosts`), false when off. */
+  workerHosts: WorkerHostsContext | false;
   /** The answers themselves, as stored in .yo-rc.json. */
   answers: Answers;
 }
@@ -85,7 +101,20 @@ export function deploymentContext(answers: Answers): DeploymentContext {
     systemdMounts: answers.systemdMounts === '' ? [] : answers.systemdMounts.split(' '),
     mlflowAllowedHosts: allowedHosts(answers),
     urls: { http: url('http', answers.serverName, answers.httpPort, 80), https: url('https', answers.serverName, answers.httpsPort, 443) },
+    workerHosts: answers.workerHosts ? workerHosts(answers) : false,
     answers,
+  };
+}
+
+function workerHosts(answers: Answers): WorkerHostsContext {
+  const name = (value: string): string => (isIP(value) === 0 ? `DNS:${value}` : `IP:${value}`);
+  const names = [name(answers.serverName)];
+  if (!['0.0.0.0', '::'].includes(answers.workerHostsAddress)) names.push(name(answers.workerHostsAddress));
+  names.push('DNS:localhost', 'IP:127.0.0.1', 'DNS:db', 'DNS:redis');
+  return {
+    address: answers.workerHostsAddress,
+    ports: { redis: answers.workerHostsRedisPort, postgres: answers.workerHostsPostgresPort, s3: answers.workerHostsMinioPort, mlflow: answers.workerHostsMlflowPort },
+    subjectAltNames: [...new Set(names)],
   };
 }
 

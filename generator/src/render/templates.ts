@@ -57,8 +57,14 @@ export function listFiles(directory: string, skipFolder: (name: string) => boole
   return files.sort();
 }
 
+/** Templates of the worker-hosts files (`worker-hosts` in the file name), written only with `--worker-hosts`. */
+export function isWorkerHostsTemplate(file: string): boolean {
+  return path.posix.basename(file).includes('worker-hosts');
+}
+
 /**
- * Renders every template of `templates/bundle` (`X.njk` gives `X`) with the context.
+ * Renders every template of `templates/bundle` (`X.njk` gives `X`) with the context; the
+ * worker-hosts ones only for a deployment with worker hosts (isWorkerHostsTemplate).
  *
  * @throws Error from nunjucks naming the template and the undefined variable or syntax error.
  */
@@ -66,6 +72,7 @@ export function renderBundle(context: DeploymentContext): RenderedFile[] {
   const environment = templateEnvironment();
   return listFiles(bundleTemplatesDirectory)
     .filter((file) => file.endsWith('.njk'))
+    .filter((file) => context.workerHosts !== false || !isWorkerHostsTemplate(file))
     .map((file) => ({ path: file.slice(0, -'.njk'.length), contents: environment.render(file, context) }));
 }
 

@@ -49,12 +49,13 @@ export interface RunningWorker {
 export async function startWorker(config: Config, logger: Logger, overrides: Partial<WorkerSettings> = {}): Promise<RunningWorker> {
   const settings: WorkerSettings = { ...defaultSettings, logDirectory: path.join(tmpdir(), 'plz-worker-logs'), ...overrides };
   const onRedisError = (error: Error) => logger.warn({ err: error }, 'Redis connection error');
-  const redis = redisConnection(config.REDIS_URL, 'commands', { onError: onRedisError });
-  const subscriber = redisConnection(config.REDIS_URL, 'stop-signals', { subscriber: true, onError: onRedisError });
-  const bullmq = redisConnection(config.REDIS_URL, 'bullmq', { forBullmq: true, onError: onRedisError });
-  const db = openDatabase(config.DATABASE_URL);
+  const tls = config.controllerCa === undefined ? {} : { ca: config.controllerCa };
+  const redis = redisConnection(config.REDIS_URL, 'commands', { onError: onRedisError, ...tls });
+  const subscriber = redisConnection(config.REDIS_URL, 'stop-signals', { subscriber: true, onError: onRedisError, ...tls });
+  const bullmq = redisConnection(config.REDIS_URL, 'bullmq', { forBullmq: true, onError: onRedisError, ...tls });
+  const db = openDatabase(config.DATABASE_URL, config.controllerCa);
   const docker = dockerClient(config.DOCKER_HOST);
-  const objects = new ObjectStore({ endpoint: config.S3_ENDPOINT, accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY, region: config.S3_REGION });
+  const objects = new ObjectStore({ endpoint: config.S3_ENDPOINT, accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY, region: config.S3_REGION }, tls);
   const detach = new AbortController();
   const stopSignals = new StopSignals(redis, subscriber);
   const waker = createWaker(bullmq, config.gpus.queue);
@@ -73,7 +74,10 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
     containers: new DockerContainers(docker),
     images: new DockerImages(docker),
     objects,
-    tracking: new MlflowTracking(config.MLFLOW_URL, { logConcurrency: config.MLFLOW_LOG_CONCURRENCY }),
+    tracking: new MlflowTracking(config.MLFLOW_URL, {
+      logConcurrency: config.MLFLOW_LOG_CONCURRENCY,
+      ...(config.MLFLOW_TRACKING_USERNAME && config.MLFLOW_TRACKING_PASSWORD ? { credentials: { username: config.MLFLOW_TRACKING_USERNAME, password: config.MLFLOW_TRACKING_PASSWORD } } : {}),
+    }),
     logStream: new LogStream(redis),
     stopSignals,
     redis,

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { loadConfig } from './config.js';
 
 const valid = {
@@ -27,6 +30,45 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, DATASETS_SOURCE: 'plz-datasets' }).DATASETS_SOURCE).toBe('plz-datasets');
     expect(() => loadConfig({ ...valid, DATASETS_SOURCE: 'relative/path' })).toThrow('DATASETS_SOURCE');
     expect(() => loadConfig({ ...valid, DOCKER_HOST: 'docker.sock' })).toThrow('DOCKER_HOST');
+  });
+
+  it('connects as today without CONTROLLER_CA_FILE, and takes MLflow credentials in pairs only', () => {
+    expect(loadConfig(valid).controllerCa).toBeUndefined();
+    expect(loadConfig({ ...valid, MLFLOW_TRACKING_USERNAME: 'plz-host-h1', MLFLOW_TRACKING_PASSWORD: 'pw' })).toMatchObject({ MLFLOW_TRACKING_USERNAME: 'plz-host-h1', MLFLOW_TRACKING_PASSWORD: 'pw' });
+    expect(() => loadConfig({ ...valid, MLFLOW_TRACKING_USERNAME: 'plz-host-h1' })).toThrow('give both MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD');
+  });
+
+  it('on a worker host (CONTROLLER_CA_FILE), reads the CA and insists on verified TLS for every connection', () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'plz-worker-ca-'));
+    try {
+      const ca = path.join(directory, 'ca.crt');
+      writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      const remote = {
+        ...valid,
+        CONTROLLER_CA_FILE: ca,
+        NODE_EXTRA_CA_CERTS: ca,
+        REDIS_URL: 'rediss://plz-host-h1:pw@controller:6380/0',
+        DATABASE_URL: 'postgres://plz-host-h1:pw@controller:5432/restapi?sslmode=verify-full',
+        S3_ENDPOINT: 'https://controller:9443',
+        MLFLOW_URL: 'https://controller:5443/mlflow',
+      };
+      expect(loadConfig(remote).controllerCa).toContain('BEGIN CERTIFICATE');
+      const problems = (() => {
+        try {
+          loadConfig({ ...remote, REDIS_URL: 'redis://controller:6379', DATABASE_URL: 'postgres://w@controller/restapi?sslmode=require', S3_ENDPOINT: 'http://controller:9000', MLFLOW_URL: 'http://controller/mlflow', NODE_EXTRA_CA_CERTS: '' });
+          return '';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      for (const name of ['REDIS_URL', 'DATABASE_URL', 'S3_ENDPOINT', 'MLFLOW_URL', 'NODE_EXTRA_CA_CERTS']) expect(problems).toContain(`${name}: with CONTROLLER_CA_FILE`);
+      expect(() => loadConfig({ ...remote, CONTROLLER_CA_FILE: path.join(directory, 'missing.crt'), NODE_EXTRA_CA_CERTS: path.join(directory, 'missing.crt') })).toThrow('CONTROLLER_CA_FILE: cannot read');
+      writeFileSync(ca, 'not a certificate');
+      expect(() => loadConfig(remote)).toThrow('holds no PEM certificate');
+      expect(() => loadConfig({ ...remote, CONTROLLER_CA_FILE: 'ca.crt' })).toThrow('CONTROLLER_CA_FILE');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('reads the MLflow log-batch concurrency as an integer from 1 to 16', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ByteSize, type FairShareSettings } from '@plz/contracts';
 import { FairShareEnv, fairShareSettings } from '@plz/lifecycle';
@@ -60,6 +61,23 @@ export const ConfigSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1),
   S3_REGION: z.string().default('us-east-1'),
   MLFLOW_URL: z.string().url(),
+  /**
+   * Basic credentials for MLflow (MLflow's own client variables), both or neither: a worker on a
+   * worker host reaches MLflow's REST API through the controller's NGINX, which asks for the
+   * host's user and password from its join bundle. Unset inside the controller (MLflow directly).
+   */
+  MLFLOW_TRACKING_USERNAME: optional(z.string().min(1)),
+  MLFLOW_TRACKING_PASSWORD: optional(z.string().min(1)),
+  /**
+   * A worker on a worker host (ARCHITECTURE.md §7): absolute path of the PEM certificate of the
+   * controller's CA (the join bundle's `caCertificate`). Set, every connection to the controller
+   * must be TLS verified against it: REDIS_URL `rediss://`, DATABASE_URL with `sslmode=verify-full`,
+   * S3_ENDPOINT and MLFLOW_URL `https://`, and NODE_EXTRA_CA_CERTS naming the same file (Node reads
+   * it at start, for MLflow's fetch). Unset (inside the controller): connections as the URLs say.
+   */
+  CONTROLLER_CA_FILE: optional(z.string().refine((value) => path.isAbsolute(value), 'expected an absolute path')),
+  /** Node's own variable, read here only to check it against CONTROLLER_CA_FILE. */
+  NODE_EXTRA_CA_CERTS: optional(z.string()),
   /**
    * Where users' browsers reach the deployment (WebUrl: `https://host[:port]`), for the link from
    * each MLflow run to its execution page `<WEB_URL>/executions/<id>` (tag `plz.execution_url` and
@@ -129,6 +147,8 @@ const defaultsWithinMaxima = [
 export type Config = Readonly<
   z.infer<typeof ConfigSchema> & {
     gpus: GpuAssignment;
+    /** The PEM text of CONTROLLER_CA_FILE, read at start; undefined without it. */
+    controllerCa: string | undefined;
     /** The deployment's fair-share settings (envs/queue.env, the same file as the REST API's). */
     fairShare: FairShareSettings;
   }
@@ -149,6 +169,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (parsed.data[low] > parsed.data[high]) problems.push(`  ${low}: ${parsed.data[low]} is more than ${high} (${parsed.data[high]})`);
     }
   }
+  let controllerCa: string | undefined;
+  if (parsed.success) {
+    const tls = controllerTlsProblems(parsed.data);
+    problems.push(...tls.problems);
+    controllerCa = tls.ca;
+  }
   let gpus: GpuAssignment | undefined;
   try {
     gpus = gpuAssignment(env['NVIDIA_VISIBLE_DEVICES']);
@@ -156,5 +182,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(`  NVIDIA_VISIBLE_DEVICES: ${(error as Error).message}`);
   }
   if (!parsed.success || !gpus || problems.length > 0) throw new Error(`invalid configuration:\n${problems.join('\n')}`);
-  return Object.freeze({ ...parsed.data, gpus: Object.freeze(gpus), fairShare: Object.freeze(fairShareSettings(parsed.data)) });
+  return Object.freeze({ ...parsed.data, gpus: Object.freeze(gpus), controllerCa, fairShare: Object.freeze(fairShareSettings(parsed.data)) });
+}
+
+/**
+ * The checks of the connection settings of a worker on a worker host (CONTROLLER_CA_FILE set: every
+ * connection TLS, verified against that CA) and of the MLflow credentials (both or neither), and
+ * the CA's PEM text read from its file.
+ */
+function controllerTlsProblems(data: z.infer<typeof ConfigSchema>): { problems: string[]; ca: string | undefined } {
+  const problems: string[] = [];
+  if ((data.MLFLOW_TRACKING_USERNAME === undefined) !== (data.MLFLOW_TRACKING_PASSWORD === undefined)) {
+    problems.push('  MLFLOW_TRACKING_USERNAME: give both MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or neither');
+  }
+  const file = data.CONTROLLER_CA_FILE;
+  if (file === undefined) return { problems, ca: undefined };
+  let ca: string | undefined;
+  try {
+    ca = readFileSync(file, 'utf8');
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) problems.push(`  CONTROLLER_CA_FILE: ${file} holds no PEM certificate`);
+  } catch (error) {
+    problems.push(`  CONTROLLER_CA_FILE: cannot read ${file}: ${(error as Error).message}`);
+  }
+  const scheme = (value: string): string => new URL(value).protocol;
+  if (scheme(data.REDIS_URL) !== 'rediss:') problems.push('  REDIS_URL: with CONTROLLER_CA_FILE, expected rediss:// (Redis over TLS)');
+  if (new URL(data.DATABASE_URL).searchParams.get('sslmode') !== 'verify-full') problems.push('  DATABASE_URL: with CONTROLLER_CA_FILE, expected sslmode=verify-full');
+  if (scheme(data.S3_ENDPOINT) !== 'https:') problems.push('  S3_ENDPOINT: with CONTROLLER_CA_FILE, expected https://');
+  if (scheme(data.MLFLOW_URL) !== 'https:') problems.push('  MLFLOW_URL: with CONTROLLER_CA_FILE, expected https://');
+  if (data.NODE_EXTRA_CA_CERTS !== file) problems.push(`  NODE_EXTRA_CA_CERTS: with CONTROLLER_CA_FILE, expected the same file (${file}), which Node reads at start for MLflow's fetch`);
+  return { problems, ca };
 }

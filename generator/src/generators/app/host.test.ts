@@ -39,8 +39,8 @@ describe('yo plz-deploy on this host', () => {
     keep(rendered(directory));
     const run = helpers
       .run('../generators/app/index.js', { autoCleanup: false, tmpdir: false, cwd: directory })
-      .withOptions({ ...hostIndependent, 'skip-prompts': true, 'worker-hosts': 'gpu1.example.org', workerHosts: 'gpu1.example.org' } as never);
-    await expect(run).rejects.toThrow(/unknown option: nothing was written\n {2}--worker-hosts \(did you mean --cpu-workers\?\)\n`yo plz-deploy --help` lists every option\./);
+      .withOptions({ ...hostIndependent, 'skip-prompts': true, 'worker-host': 'gpu1.example.org', workerHost: 'gpu1.example.org' } as never);
+    await expect(run).rejects.toThrow(/unknown option: nothing was written\n {2}--worker-host \(did you mean --worker-hosts\?\)\n`yo plz-deploy --help` lists every option\./);
     expect(readdirSync(directory)).toEqual([]);
   }, 120_000);
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import Generator from 'yeoman-generator';
 import { questions } from '../../answers/questions.js';
 import { baseAnswers, flagAnswers, hostOptions, promptQuestions, storedAnswers, type RawAnswers } from '../../answers/resolve.js';
-import { parseAnswers, type Answers } from '../../answers/schema.js';
+import { parseAnswers, storedForm, type Answers } from '../../answers/schema.js';
 import { readHostFacts, referenceHost, type HostFacts } from '../../answers/derive.js';
 import { refuseUnknownOptions } from '../../answers/flags.js';
 import { hostCaCertificatesDirectory, missingCaCertificates, type MissingCaCertificate } from '../../host/ca-certificates.js';
@@ -78,7 +78,7 @@ export default class PlzDeployGenerator extends Generator {
   writing(): void {
     const answers = this.answers;
     if (!answers) throw new Error('no answers: prompting did not run');
-    this.config.set(answers);
+    this.config.set(storedForm(answers));
     for (const file of bundleFiles(deploymentContext(answers))) {
       const destination = this.destinationPath(file.path);
       if ('contents' in file) this.fs.write(destination, file.contents);

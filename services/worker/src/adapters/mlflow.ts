@@ -32,9 +32,12 @@ export class MlflowTracking {
   /**
    * @param baseUrl MLflow's base URL (REST API under `<baseUrl>/api/2.0/mlflow/`).
    * @param options.logConcurrency log-batch requests in flight at once (1-16, default 1).
+   * @param options.credentials HTTP Basic user and password (a worker host, through the controller's NGINX).
    */
-  constructor(baseUrl: string, options: { logConcurrency?: number } = {}) {
-    this.#client = new MlflowClient({ baseUrl });
+  constructor(baseUrl: string, options: { logConcurrency?: number; credentials?: { username: string; password: string } } = {}) {
+    const credentials = options.credentials;
+    const headers = credentials ? { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } : undefined;
+    this.#client = new MlflowClient(headers ? { baseUrl, headers } : { baseUrl });
     this.#logConcurrency = options.logConcurrency ?? 1;
   }
 

@@ -7,10 +7,13 @@ export interface ConnectionOptions {
   subscriber?: boolean;
   /** Connection errors (ioredis reconnects by itself; an unhandled 'error' event would be noisy). */
   onError?: (error: Error) => void;
+  /** PEM CA certificate that the server's certificate must chain to (a `rediss://` URL: TLS, host name verified). */
+  ca?: string;
 }
 
 /**
- * A Redis connection for `url` (`redis://:password@host:port/db`). Commands on ordinary
+ * A Redis connection for `url` (`redis://:password@host:port/db`, or `rediss://user:password@...`
+ * over TLS, verified against `options.ca` when given). Commands on ordinary
  * connections fail after a few retries instead of waiting forever while Redis is away.
  */
 export function redisConnection(url: string, name: string, options: ConnectionOptions = {}): Redis {
@@ -18,6 +21,7 @@ export function redisConnection(url: string, name: string, options: ConnectionOp
     connectionName: `plz-worker-${name}`,
     maxRetriesPerRequest: options.forBullmq ? null : 5,
     enableReadyCheck: !options.subscriber,
+    ...(options.ca === undefined ? {} : { tls: { ca: options.ca } }),
   });
   redis.on('error', options.onError ?? (() => undefined));
   return redis;

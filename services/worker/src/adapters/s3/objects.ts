@@ -1,3 +1,4 @@
+import { Agent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -24,8 +25,10 @@ export class ObjectNotFoundError extends Error {
 export class ObjectStore {
   readonly #client: S3Client;
 
-  constructor(settings: S3Settings) {
-    this.#client = new S3Client(minioClientOptions(settings));
+  /** @param tls.ca PEM CA certificate an `https://` endpoint's certificate must chain to (a worker host's controller CA). */
+  constructor(settings: S3Settings, tls: { ca?: string } = {}) {
+    const handler = tls.ca === undefined ? {} : { requestHandler: { httpsAgent: new Agent({ ca: tls.ca, keepAlive: true }) } };
+    this.#client = new S3Client({ ...minioClientOptions(settings), ...handler });
   }
 
   /**
