@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { JobPayload, JobSpec } from '@plz/contracts';
 import { errorEnd, stoppedEnd, type ExecutionEnd, type ExecutionRow } from '@plz/lifecycle';
 import { isTransient, PermanentJobError, TransientJobError } from '../../errors.js';
@@ -8,7 +9,6 @@ import { ensureImage } from '../image/ensureImage.js';
 import { followAndHarvest } from './attach.js';
 import { ensureRun } from './mlflowRun.js';
 import { ExecutionSession } from './session.js';
-import { performance } from 'node:perf_hooks';
 
 /** A BullMQ job as the processor sees it. */
 export interface ExecutionJob {
@@ -235,7 +235,11 @@ async function execute(
           try {
             await harvest();
           } catch (error) {
-            await failed(session, error);
+            // Cut short by a shutdown: the exited container stays, the next start harvests it.
+            if (ctx.detach.aborted) {
+              session.logger.warn({ err: error }, 'the worker shuts down during the harvest: the next start finishes it');
+              await session.detach().catch(() => undefined);
+            } else await failed(session, error);
           } finally {
             session.close();
             await done();
