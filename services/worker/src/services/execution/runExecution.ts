@@ -8,6 +8,7 @@ import { InputMissingError, prepareContainer } from '../container/prepare.js';
 import { ensureImage } from '../image/ensureImage.js';
 import { followAndHarvest } from './attach.js';
 import { ensureRun } from './mlflowRun.js';
+import { persist } from './persist.js';
 import { ExecutionSession } from './session.js';
 
 /** A BullMQ job as the processor sees it. */
@@ -260,9 +261,11 @@ async function execute(
       await running?.catch(() => undefined);
       await session.removeContainer();
       await session.detach();
-      const released = await session
-        .persist('putting the execution back in the queue', () => ctx.executions.release(spec.execution_id, ctx.config.WORKER_ID, backoffMs), 60_000)
-        .catch(() => false);
+      // Tried even when the worker shuts down meanwhile (the container's removal takes a while, and
+      // a shutdown is one reason to put it back): not cut short by ctx.detach.
+      const released = await persist('putting the execution back in the queue', () => ctx.executions.release(spec.execution_id, ctx.config.WORKER_ID, backoffMs), session.logger, {
+        maxMs: 60_000,
+      }).catch(() => false);
       if (released) await ctx.wake(spec.execution_id, backoffMs);
       return false;
     }
