@@ -18,6 +18,7 @@ import { openDatabase } from './repositories/database.js';
 import type { WorkerContext } from './services/context.js';
 import { limitSettings } from './services/container/limits.js';
 import { ImageCache } from './services/image/cache.js';
+import { Finalizations } from './services/execution/finalizations.js';
 import { processJob } from './services/execution/runExecution.js';
 import { recover } from './services/execution/recover.js';
 import { startHeartbeat } from './services/heartbeat.js';
@@ -28,8 +29,8 @@ import { defaultSettings, type WorkerSettings } from './settings.js';
 export interface RunningWorker {
   /**
    * Graceful shutdown (SIGTERM): stops taking jobs, leaves a running job's container running
-   * (re-attached at the next start), waits for BullMQ to close, releases the GPU locks and removes
-   * the heartbeat.
+   * (re-attached at the next start), waits for BullMQ to close and for the finalizations under way,
+   * releases the GPU locks and removes the heartbeat.
    */
   close(): Promise<void>;
   /** Settles when the executions re-attached at start have ended (tests wait on it). */
@@ -84,6 +85,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
     detach: detach.signal,
     busy: new Set(),
     busyChanged: () => undefined,
+    finalizations: new Finalizations(settings.backgroundFinalizations),
   };
   const release = async () => {
     await waker.close().catch(() => undefined);
@@ -168,6 +170,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
       clearInterval(idleWake);
       detach.abort();
       await consumer.close();
+      await ctx.finalizations.settled();
       await Promise.allSettled(attached);
       heartbeat.stop();
       await ctx.imageCache?.settled();

@@ -1,3 +1,5 @@
+import type { PhaseDurations } from './services/execution/timings.js';
+
 /**
  * Tunables of the worker that are not deployment settings (no environment variable): the
  * defaults suit production; tests and benchmarks pass shorter periods to `startWorker`.
@@ -33,10 +35,21 @@ export interface WorkerSettings {
    * came), it adds one, so that nothing waits on the REST API's reconciler alone.
    */
   idleWakeMs: number;
+  /**
+   * Finalizations (harvest and recorded end of an exited job) that may go on in the background
+   * while the worker takes its next execution (execution/finalizations.ts); 0: each one before the
+   * next execution is taken.
+   */
+  backgroundFinalizations: number;
   /** Extra labels put on job containers and images (tests use them to clean up). */
   extraLabels: Record<string, string>;
   /** Folder for the full logs of running executions (one file each, removed after upload). */
   logDirectory: string;
+  /**
+   * Called with the phase durations of each execution this worker ended (ms; execution/timings.ts),
+   * after its end was recorded; benchmarks collect them. Must not throw.
+   */
+  onTimings?: ((executionId: string, phases: PhaseDurations) => void) | undefined;
 }
 
 /** Production values of the tunables (the log directory is chosen by app.ts: the system's temporary folder). */
@@ -50,5 +63,6 @@ export const defaultSettings: Omit<WorkerSettings, 'logDirectory'> = {
   claimAttempts: 5,
   retryBackoffMs: 2_000,
   idleWakeMs: 30_000,
+  backgroundFinalizations: 1,
   extraLabels: {},
 };

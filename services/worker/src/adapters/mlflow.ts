@@ -28,6 +28,8 @@ export type RunEndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 export class MlflowTracking {
   readonly #client: MlflowClient;
   readonly #logConcurrency: number;
+  /** Experiment ids by project, once looked up (an experiment's id never changes). */
+  readonly #experiments = new Map<string, string>();
 
   /**
    * @param baseUrl MLflow's base URL (REST API under `<baseUrl>/api/2.0/mlflow/`).
@@ -45,10 +47,20 @@ export class MlflowTracking {
    * Id of the experiment named after the project (one experiment per project), created when
    * missing with `experimentTags`; an existing experiment that lacks one of them (made by an older
    * plz) gets it, and one that has it keeps its value. This is the one get-by-name request as
-   * before, plus one set-experiment-tag the first time only.
+   * before, plus one set-experiment-tag the first time only; the id is then remembered (no request
+   * for the project's later executions) until `forgetExperiment`.
    */
   async experimentFor(project: string): Promise<string> {
-    return this.#client.getOrCreateExperiment(project, { ...experimentTags });
+    const known = this.#experiments.get(project);
+    if (known !== undefined) return known;
+    const id = await this.#client.getOrCreateExperiment(project, { ...experimentTags });
+    this.#experiments.set(project, id);
+    return id;
+  }
+
+  /** Forgets the remembered experiment of `project` (a run could not be created in it: deleted or restored meanwhile). */
+  forgetExperiment(project: string): void {
+    this.#experiments.delete(project);
   }
 
   /** Creates a RUNNING run with `tags` (starting now, `startTime` in ms). */

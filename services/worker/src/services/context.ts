@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { WorkerSettings } from '../settings.js';
 import type { LimitSettings } from './container/limits.js';
+import type { Finalizations } from './execution/finalizations.js';
 import type { ImageCache } from './image/cache.js';
 
 /** Everything the use cases need, built once by app.ts. */
@@ -43,4 +44,6 @@ export interface WorkerContext {
   busy: Set<string>;
   /** Call after changing `busy`: the heartbeat is written at once. */
   busyChanged(): void;
+  /** Finalizations of exited executions going on while the next one runs. */
+  finalizations: Finalizations;
 }

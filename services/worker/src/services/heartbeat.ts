@@ -38,7 +38,8 @@ export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefine
         worker_id: ctx.config.WORKER_ID,
         queue: ctx.config.gpus.queue,
         gpus: ctx.config.gpus.deviceIds,
-        execution_id: [...ctx.busy][0] ?? null,
+        // the latest taken (the one before may still be finalizing)
+        execution_id: [...ctx.busy].at(-1) ?? null,
         hostname: hostname(),
         started_at: startedAt,
         limits,

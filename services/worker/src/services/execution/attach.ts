@@ -10,11 +10,17 @@ export interface FollowInput {
   maxRunSeconds: number | null | undefined;
   /** Log lines with Docker times up to this (ms) were streamed before a worker restart. */
   streamedUntilMs?: number | undefined;
+  /**
+   * Hands the harvest of the exited container on (to run in the background: Finalizations.start);
+   * resolves when handed on. Absent: the harvest is awaited here.
+   */
+  finalize?: ((harvest: () => Promise<void>) => Promise<void>) | undefined;
 }
 
 /**
  * Follows the session's started job container to its end and harvests it (a fresh start and a
- * re-attach after a restart alike). When the worker shuts down meanwhile, the container is left
+ * re-attach after a restart alike), or hands the harvest to `input.finalize` once the container
+ * has exited. When the worker shuts down meanwhile, the container is left
  * running for the next start to re-attach; a container removed behind the worker's back ends the
  * execution in `error`.
  */
@@ -32,6 +38,7 @@ export async function followAndHarvest(session: ExecutionSession, input: FollowI
     streamedUntilMs: input.streamedUntilMs,
     stopSignal: session.stop.signal,
     logger: session.logger,
+    timings: session.timings,
   });
   if (outcome.kind === 'detached') {
     log.system('the worker is shutting down: the job keeps running and the worker will re-attach to it when it starts again');
@@ -43,5 +50,7 @@ export async function followAndHarvest(session: ExecutionSession, input: FollowI
     await session.end(errorEnd('the job container vanished (removed outside plz)'));
     return;
   }
-  await harvest(session, { measures, exit: outcome, maxRunSeconds: input.maxRunSeconds });
+  const harvesting = () => harvest(session, { measures, exit: outcome, maxRunSeconds: input.maxRunSeconds });
+  if (input.finalize) await input.finalize(harvesting);
+  else await harvesting();
 }

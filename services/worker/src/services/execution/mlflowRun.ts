@@ -66,15 +66,23 @@ export function runTags(payload: JobSpec, workerId: string, gpus: readonly strin
  */
 export async function ensureRun(ctx: WorkerContext, payload: JobSpec, row: Pick<ExecutionRow, 'name' | 'mlflow_run_id'>): Promise<TrackedRun> {
   if (row.mlflow_run_id) return ctx.tracking.getRun(row.mlflow_run_id);
-  const experimentId = await ctx.tracking.experimentFor(payload.project);
-  const run = await ctx.tracking.createRun({
-    experimentId,
-    runName: row.name ?? payload.execution_id,
-    startTime: Date.now(),
-    tags: runTags(payload, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds, ctx.config.WEB_URL),
-  });
-  await ctx.executions.recordRun(payload.execution_id, run.experimentId, run.runId);
+  const create = async () =>
+    ctx.tracking.createRun({
+      experimentId: await ctx.tracking.experimentFor(payload.project),
+      runName: row.name ?? payload.execution_id,
+      startTime: Date.now(),
+      tags: runTags(payload, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds, ctx.config.WEB_URL),
+    });
+  let run: TrackedRun;
+  try {
+    run = await create();
+  } catch {
+    // The remembered experiment may have been deleted in MLflow since: look it up again, once.
+    ctx.tracking.forgetExperiment(payload.project);
+    run = await create();
+  }
+  // Recording the run and its params are independent: both at once.
   const params = flattenParams(payload.parameters);
-  if (params.length > 0) await ctx.tracking.log(run.runId, { params });
+  await Promise.all([ctx.executions.recordRun(payload.execution_id, run.experimentId, run.runId), params.length > 0 ? ctx.tracking.log(run.runId, { params }) : undefined]);
   return run;
 }

@@ -1,5 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import { JobPayload, JobSpec } from '@plz/contracts';
-import { errorEnd, stoppedEnd, type ExecutionRow } from '@plz/lifecycle';
+import { errorEnd, stoppedEnd, type ExecutionEnd, type ExecutionRow } from '@plz/lifecycle';
 import { isTransient, PermanentJobError, TransientJobError } from '../../errors.js';
 import type { WorkerContext } from '../context.js';
 import { describeLimits, resolveLimits } from '../container/limits.js';
@@ -7,6 +8,7 @@ import { InputMissingError, prepareContainer } from '../container/prepare.js';
 import { ensureImage } from '../image/ensureImage.js';
 import { followAndHarvest } from './attach.js';
 import { ensureRun } from './mlflowRun.js';
+import { persist } from './persist.js';
 import { ExecutionSession } from './session.js';
 
 /** A BullMQ job as the processor sees it. */
@@ -36,6 +38,7 @@ const issues = (error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: s
 export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise<void> {
   const parsed = JobPayload.safeParse(job.data);
   if (!parsed.success) throw new PermanentJobError(`invalid job payload: ${issues(parsed.error)}`);
+  const claimStarted = performance.now();
   const claimed = await ctx.dispatcher.claimNext(ctx.config.gpus.queue, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds);
   if (!claimed) {
     ctx.logger.debug({ job_id: job.id, submitted: parsed.data.execution_id }, 'nothing to take now (taken by another worker, in backoff, or its user at the cap)');
@@ -52,13 +55,20 @@ export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise
   const lastAttempt = claimed.attempts >= ctx.settings.claimAttempts;
   ctx.busy.add(id);
   ctx.busyChanged();
-  try {
-    await execute(ctx, spec.data, claimed, job.signal, lastAttempt);
-  } finally {
+  let ended = false;
+  const done = async () => {
+    if (ended) return;
+    ended = true;
     ctx.busy.delete(id);
     ctx.busyChanged();
+    await wakeForCappedUser(ctx, claimed);
+  };
+  let handedOn = false;
+  try {
+    handedOn = await execute(ctx, spec.data, claimed, job.signal, lastAttempt, claimStarted, done);
+  } finally {
+    if (!handedOn) await done();
   }
-  await wakeForCappedUser(ctx, claimed);
 }
 
 /**
@@ -95,32 +105,65 @@ async function endUnrun(ctx: WorkerContext, id: string, reason: string): Promise
 }
 
 /**
- * Runs a claimed execution in its session: MLflow run and job image (cached or built) at once, the
- * container created with the configuration and input copied in, started (`running`), followed and
- * harvested. Every end (a stop request, a refused limit, a failed build, a missing input, Docker
+ * Runs a claimed execution in its session: the MLflow run created while the job image is found (or
+ * built) and the container created with the configuration and input copied in, then started
+ * (`running`) and followed to its exit; its harvest and recorded end go on in the background
+ * (ctx.finalizations) while the worker takes its next execution, and `done` is called after them.
+ * Every end (a stop request, a refused limit, a failed build, a missing input, Docker
  * refusing the container, an unexpected failure) goes through the session's one end path. A
  * transient failure (PostgreSQL, MinIO, MLflow or Redis unavailable) before the job started puts
  * the execution back in the queue for another attempt, unless this was the job's last attempt.
  */
-async function execute(ctx: WorkerContext, spec: JobSpec, row: ExecutionRow, jobSignal: AbortSignal | undefined, lastAttempt: boolean): Promise<void> {
-  const session = await ExecutionSession.open(ctx, spec.execution_id);
+async function execute(
+  ctx: WorkerContext,
+  spec: JobSpec,
+  row: ExecutionRow,
+  jobSignal: AbortSignal | undefined,
+  lastAttempt: boolean,
+  claimStarted: number,
+  done: () => Promise<void>,
+): Promise<boolean> {
+  const opened = performance.now();
+  const session = await ExecutionSession.open(ctx, spec.execution_id, { startedAt: claimStarted });
+  const { timings } = session;
+  timings.add('claim', opened - claimStarted);
+  const openDone = timings.since('open');
   session.relay(jobSignal);
   const { log } = session;
   const gpus = ctx.config.gpus.deviceIds;
   log.system(`worker ${ctx.config.WORKER_ID} took the execution${gpus.length ? ` on GPU ${gpus.join(',')}` : ''}`);
   let started = false;
+  let handedOn = false;
+  // The MLflow run, once asked for: recorded on the session before any end, so that the end closes it.
+  let running: Promise<PromiseSettledResult<Awaited<ReturnType<typeof ensureRun>>>> | undefined;
+  const awaitRun = async () => {
+    if (!running) return;
+    const result = await running;
+    running = undefined;
+    if (result.status === 'rejected') throw result.reason;
+    session.run = result.value;
+  };
+  /** Ends the execution before its job ran (the MLflow run, if asked for, ended too). */
+  const endEarly = async (what: ExecutionEnd): Promise<false> => {
+    await awaitRun().catch((error: unknown) => session.logger.warn({ err: error }, 'the MLflow run could not be created'));
+    await session.end(what);
+    return false;
+  };
   try {
-    if (await session.stopRequested()) return void (await session.end(stoppedEnd()));
+    if (await session.stopRequested()) return endEarly(stoppedEnd());
     // Refused before anything is built or recorded in MLflow: the request is over a maximum.
     const resolved = resolveLimits(spec, ctx.limits);
-    if (!resolved.ok) return void (await session.end(errorEnd(resolved.reason)));
+    if (!resolved.ok) return endEarly(errorEnd(resolved.reason));
     const limits = resolved.limits;
     log.system(describeLimits(limits));
-    // The MLflow run and the image do not depend on each other: both at once (a cached image then
-    // costs nothing while MLflow answers). A build ends early on a stop request or a shutdown.
+    openDone();
+    // The MLflow run does not depend on the image nor the container: it is created meanwhile (a
+    // cached image and the container then cost nothing while MLflow answers). A build ends early on
+    // a stop request or a shutdown.
+    const prepared = timings.since('prepare');
+    running = settle(timings.time('mlflow_run', () => ensureRun(ctx, spec, row)));
     const building = AbortSignal.any([session.stop.signal, ctx.detach]);
-    const [runResult, imageResult] = await Promise.allSettled([
-      ensureRun(ctx, spec, row),
+    const image = await timings.time('image', () =>
       ensureImage(
         {
           images: ctx.images,
@@ -135,41 +178,43 @@ async function execute(ctx: WorkerContext, spec: JobSpec, row: ExecutionRow, job
         log,
         building,
       ),
-    ]);
-    if (runResult.status === 'rejected') throw runResult.reason;
-    session.run = runResult.value;
-    if (imageResult.status === 'rejected') throw imageResult.reason;
-    const image = imageResult.value;
+    );
     if (ctx.detach.aborted) throw new TransientJobError('the worker shuts down while preparing the execution');
-    if (await session.stopRequested()) return void (await session.end(stoppedEnd()));
-    if (!image.ok) return void (await session.end(errorEnd(image.reason)));
+    if (await session.stopRequested()) return endEarly(stoppedEnd());
+    if (!image.ok) return endEarly(errorEnd(image.reason));
     try {
       session.containerId = `plz-job-${spec.execution_id}`;
-      session.containerId = await prepareContainer({ containers: ctx.containers, objects: ctx.objects }, spec, {
-        executionId: spec.execution_id,
-        workerId: ctx.config.WORKER_ID,
-        snapshot: spec.snapshot,
-        image: image.tag,
-        deviceIds: gpus,
-        resources: spec.resources,
-        limits,
-        network: ctx.config.JOBS_NETWORK,
-        datasetsSource: ctx.config.DATASETS_SOURCE,
-        stopGraceSeconds: ctx.settings.stopGraceSeconds,
-        extraLabels: ctx.settings.extraLabels,
-      });
+      session.containerId = await timings.time('container', () =>
+        prepareContainer({ containers: ctx.containers, objects: ctx.objects }, spec, {
+          executionId: spec.execution_id,
+          workerId: ctx.config.WORKER_ID,
+          snapshot: spec.snapshot,
+          image: image.tag,
+          deviceIds: gpus,
+          resources: spec.resources,
+          limits,
+          network: ctx.config.JOBS_NETWORK,
+          datasetsSource: ctx.config.DATASETS_SOURCE,
+          stopGraceSeconds: ctx.settings.stopGraceSeconds,
+          extraLabels: ctx.settings.extraLabels,
+        }),
+      );
     } catch (error) {
-      if (error instanceof InputMissingError) return void (await session.end(errorEnd(error.message)));
+      if (error instanceof InputMissingError) return endEarly(errorEnd(error.message));
       if (isTransient(error)) throw error;
-      return void (await session.end(errorEnd(`cannot create the job container: ${(error as Error).message}`)));
+      return endEarly(errorEnd(`cannot create the job container: ${(error as Error).message}`));
     }
-    if (await session.stopRequested()) return void (await session.end(stoppedEnd()));
+    await awaitRun();
+    prepared();
+    if (await session.stopRequested()) return endEarly(stoppedEnd());
     try {
-      await ctx.containers.start(session.containerId);
+      const containerId = session.containerId;
+      await timings.time('start', () => ctx.containers.start(containerId));
     } catch (error) {
-      return void (await session.end(errorEnd(`cannot start the job container: ${(error as Error).message}`)));
+      return endEarly(errorEnd(`cannot start the job container: ${(error as Error).message}`));
     }
     started = true;
+    const markedRunning = timings.since('mark_running');
     const state = await ctx.containers.inspect(session.containerId);
     const startedAt = state && !state.startedAt.startsWith('0001') ? new Date(state.startedAt) : new Date();
     if (!(await session.persist('recording the start', () => ctx.executions.markRunning(spec.execution_id, ctx.config.WORKER_ID, startedAt), Number.POSITIVE_INFINITY))) {
@@ -177,26 +222,70 @@ async function execute(ctx: WorkerContext, spec: JobSpec, row: ExecutionRow, job
       await ctx.containers.stop(session.containerId, ctx.settings.stopGraceSeconds);
       await session.removeContainer();
       await session.detach();
-      return;
+      return false;
     }
+    markedRunning();
     log.system('the job container started');
-    await followAndHarvest(session, { startedAtMs: startedAt.getTime(), maxRunSeconds: limits.maxRunSeconds });
+    await followAndHarvest(session, {
+      startedAtMs: startedAt.getTime(),
+      maxRunSeconds: limits.maxRunSeconds,
+      // The container has exited: its harvest and end go on while the worker takes the next execution.
+      finalize: (harvest) => {
+        handedOn = true;
+        return ctx.finalizations.start(async () => {
+          try {
+            await harvest();
+          } catch (error) {
+            // Cut short by a shutdown: the exited container stays, the next start harvests it.
+            if (ctx.detach.aborted) {
+              session.logger.warn({ err: error }, 'the worker shuts down during the harvest: the next start finishes it');
+              await session.detach().catch(() => undefined);
+            } else await failed(session, error);
+          } finally {
+            session.close();
+            await done();
+          }
+        });
+      },
+    });
+    return handedOn;
   } catch (error) {
+    if (handedOn) {
+      session.logger.error({ err: error }, 'following the execution failed after its harvest was handed on');
+      return true;
+    }
     if (!started && ((isTransient(error) && !lastAttempt) || ctx.detach.aborted)) {
       // Nothing of the job ran: back to the queue (its place kept) after a backoff, unless the worker shuts down.
       const backoffMs = ctx.detach.aborted ? 0 : ctx.settings.retryBackoffMs * 2 ** Math.max(0, row.attempts - 1);
       log.system(`preparing stopped (${(error as Error).message}): the execution goes back to the queue`);
+      await running?.catch(() => undefined);
       await session.removeContainer();
       await session.detach();
-      const released = await session
-        .persist('putting the execution back in the queue', () => ctx.executions.release(spec.execution_id, ctx.config.WORKER_ID, backoffMs), 60_000)
-        .catch(() => false);
+      // Tried even when the worker shuts down meanwhile (the container's removal takes a while, and
+      // a shutdown is one reason to put it back): not cut short by ctx.detach.
+      const released = await persist('putting the execution back in the queue', () => ctx.executions.release(spec.execution_id, ctx.config.WORKER_ID, backoffMs), session.logger, {
+        maxMs: 60_000,
+      }).catch(() => false);
       if (released) await ctx.wake(spec.execution_id, backoffMs);
-      return;
+      return false;
     }
-    session.logger.error({ err: error }, 'the execution failed in the worker');
-    await session.end(errorEnd(`worker failure: ${(error as Error).message}`)).catch((cause: unknown) => session.logger.error({ err: cause }, 'cannot record the failure'));
+    await awaitRun().catch(() => undefined);
+    await failed(session, error);
+    return false;
   } finally {
-    session.close();
+    if (!handedOn) session.close();
   }
 }
+
+/** Records an unexpected failure of the worker as the execution's end (`error`); never throws. */
+async function failed(session: ExecutionSession, error: unknown): Promise<void> {
+  session.logger.error({ err: error }, 'the execution failed in the worker');
+  await session.end(errorEnd(`worker failure: ${(error as Error).message}`)).catch((cause: unknown) => session.logger.error({ err: cause }, 'cannot record the failure'));
+}
+
+/** `promise`'s outcome, never rejecting (so that it may wait unobserved). */
+const settle = <T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> =>
+  promise.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );

@@ -8,6 +8,7 @@ import type { WorkerContext } from '../context.js';
 import { ExecutionLog } from '../run/executionLog.js';
 import { describeEnd, runStatusOf, withNotes } from './finish.js';
 import { persist } from './persist.js';
+import { PhaseTimings } from './timings.js';
 
 /**
  * One execution in this worker, from the moment it is claimed (or re-attached at start) to its
@@ -22,6 +23,8 @@ export class ExecutionSession {
   containerId: string | undefined;
   /** Aborted by a stop request for this execution (or BullMQ cancelling its job). */
   readonly stop = new AbortController();
+  /** Where this execution's time in the worker goes (logged at debug level at its end). */
+  readonly timings: PhaseTimings;
   #unsubscribe: () => void = () => undefined;
   #ending: Promise<boolean> | undefined;
 
@@ -30,16 +33,20 @@ export class ExecutionSession {
     readonly id: string,
     readonly logger: Logger,
     readonly log: ExecutionLog,
-  ) {}
+    startedAt: number | undefined,
+  ) {
+    this.timings = new PhaseTimings(startedAt);
+  }
 
   /**
    * Opens the session: the execution's log file (appended to with `append`, as after a restart) and
-   * its stop subscription.
+   * its stop subscription. `startedAt` (performance.now(), ms): when the work on it began (its
+   * claim), for its timings; default now.
    */
-  static async open(ctx: WorkerContext, id: string, options: { append?: boolean } = {}): Promise<ExecutionSession> {
+  static async open(ctx: WorkerContext, id: string, options: { append?: boolean; startedAt?: number } = {}): Promise<ExecutionSession> {
     const logger = ctx.logger.child({ execution_id: id });
     const log = await ExecutionLog.open(ctx.settings.logDirectory, id, ctx.logStream, logger, { maxBytes: ctx.config.JOB_LOG_MAX_BYTES, append: options.append ?? false });
-    const session = new ExecutionSession(ctx, id, logger, log);
+    const session = new ExecutionSession(ctx, id, logger, log, options.startedAt);
     session.#unsubscribe = ctx.stopSignals.onStop(id, () => session.stop.abort());
     return session;
   }
@@ -66,8 +73,8 @@ export class ExecutionSession {
    * else in place: the log closed and uploaded as the run's `logs/execution.log`, the MLflow run
    * tagged and ended (each tried again while MinIO or MLflow is down, for recordRetryMs; what could
    * not be stored is added to the end's `error`), then the row's terminal state (tried until
-   * PostgreSQL answers; conditional: a row another path ended is left alone), then the live log's
-   * `end` entry, and only then the container and the log file are removed. When the end cannot be
+   * PostgreSQL answers; conditional: a row another path ended is left alone), and only then the
+   * live log's `end` entry and the container's removal (at once), and the log file's. When the end cannot be
    * recorded (the worker shuts down meanwhile, or PostgreSQL refuses it), the container and the
    * log file stay for the next start to finish the job. Called twice, the second call gets the
    * first's outcome.
@@ -83,13 +90,16 @@ export class ExecutionSession {
   async #record(end: ExecutionEnd): Promise<boolean> {
     const { ctx, log, run } = this;
     const notes = log.truncatedAt === undefined ? [] : [`the log was truncated at ${log.truncatedAt} bytes (JOB_LOG_MAX_BYTES)`];
+    const { timings } = this;
     log.system(describeEnd(withNotes(end, notes)));
+    const logUploaded = timings.since('log_upload');
     await log.close();
     if (run) {
       await this.persist('storing the full log', () =>
         ctx.objects.write(buckets.mlflow, `${run.artifactRoot}/${artifactPaths.log}`, createReadStream(log.filePath), 'text/plain; charset=utf-8'),
       ).catch((error: unknown) => notes.push(`the full log could not be stored: ${(error as Error).message}`));
     }
+    logUploaded();
     const recorded = withNotes(end, notes);
     if (run) {
       const tags = [
@@ -97,31 +107,50 @@ export class ExecutionSession {
         ...(recorded.exitCode !== null ? [{ key: 'plz.exit_code', value: String(recorded.exitCode) }] : []),
         ...(recorded.error ? [{ key: 'plz.error', value: recorded.error.slice(0, 8000) }] : []),
       ];
-      await this.persist('ending the MLflow run', async () => {
-        await ctx.tracking.log(run.runId, { tags });
-        await ctx.tracking.endRun(run.runId, runStatusOf(recorded.state), Date.now());
-      }).catch((error: unknown) => this.logger.error({ err: error }, 'cannot end the MLflow run'));
+      const endTime = Date.now();
+      // tags and status are independent writes: both at once
+      await timings.time('mlflow_end', () =>
+        this.persist('ending the MLflow run', () => Promise.all([ctx.tracking.log(run.runId, { tags }), ctx.tracking.endRun(run.runId, runStatusOf(recorded.state), endTime)])).catch(
+          (error: unknown) => this.logger.error({ err: error }, 'cannot end the MLflow run'),
+        ),
+      );
     }
     let changed: boolean;
     try {
-      changed = await this.persist('recording the end', () => ctx.executions.finish(this.id, recorded, ctx.config.WORKER_ID), Number.POSITIVE_INFINITY);
+      changed = await timings.time('finish', () => this.persist('recording the end', () => ctx.executions.finish(this.id, recorded, ctx.config.WORKER_ID), Number.POSITIVE_INFINITY));
     } catch (error) {
       this.logger.error({ err: error, state: recorded.state }, 'cannot record the end: the container and the log file are kept for the next start');
       this.close();
       throw error;
     }
+    // The end is recorded: the live log's end entry and the container's removal, at once.
+    const removing = this.containerId ? timings.time('remove', () => this.removeContainer()) : Promise.resolve();
     if (changed) {
-      await this.persist('ending the live log', () => ctx.logStream.end(this.id, recorded.state), 60_000).catch((error: unknown) =>
-        this.logger.error({ err: error }, 'cannot end the live log'),
+      await timings.time('log_end', () =>
+        this.persist('ending the live log', () => ctx.logStream.end(this.id, recorded.state), 60_000).catch((error: unknown) =>
+          this.logger.error({ err: error }, 'cannot end the live log'),
+        ),
       );
       this.logger.info({ state: recorded.state, exit_code: recorded.exitCode, error: recorded.error }, 'execution ended');
     } else {
       this.logger.warn({ state: recorded.state }, 'the execution had already ended; its end is left as it was');
     }
-    if (this.containerId) await this.removeContainer();
+    await removing;
     await unlink(log.filePath).catch(() => undefined);
     this.close();
+    this.#reportTimings();
     return changed;
+  }
+
+  /** Logs the execution's phase durations (debug) and hands them to WorkerSettings.onTimings. */
+  #reportTimings(): void {
+    const phases = this.timings.snapshot();
+    this.logger.debug({ phases_ms: phases }, 'execution timings');
+    try {
+      this.ctx.settings.onTimings?.(this.id, phases);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'the timings callback failed');
+    }
   }
 
   /** Removes the job container (a failure is logged: the container is labelled, an operator can find it). */

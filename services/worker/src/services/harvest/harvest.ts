@@ -44,7 +44,7 @@ export function endOf(input: Pick<HarvestInput, 'exit' | 'maxRunSeconds'>, probl
 /**
  * Harvests the session's exited job container, once: claims the `harvesting` state (a row that
  * ended or belongs to another worker is left alone), uploads the output folder, reads the measures
- * and the summary (saved in the row and, numeric leaves, as MLflow metrics), each tried again while
+ * and the summary (the three at once) (saved in the row and, numeric leaves, as MLflow metrics), each tried again while
  * MinIO or MLflow is down (the worker's recordRetryMs), then records the end through the session
  * (ExecutionSession.end: log artifact, MLflow run status, terminal state, live log end, and only
  * then the container removed). What could not be kept turns the end into `error` with the reason.
@@ -53,7 +53,11 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
   const { ctx, id: executionId, log, logger } = session;
   const containerId = session.containerId!;
   const run = session.run!;
-  if (!(await session.persist('claiming the harvest', () => ctx.executions.markHarvesting(executionId, ctx.config.WORKER_ID), Number.POSITIVE_INFINITY))) {
+  const { timings } = session;
+  const claimed = await timings.time('harvest_claim', () =>
+    session.persist('claiming the harvest', () => ctx.executions.markHarvesting(executionId, ctx.config.WORKER_ID), Number.POSITIVE_INFINITY),
+  );
+  if (!claimed) {
     const row = await ctx.executions.get(executionId);
     logger.warn({ state: row?.state, worker: row?.worker_id }, 'not harvesting: the execution ended or is not this worker\'s');
     await session.detach();
@@ -61,50 +65,62 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
     return;
   }
   log.system('harvesting the output, measures and summary');
-  const problems: string[] = [];
   const onSkip = (path: string, reason: string) => log.system(`skipped ${path}: ${reason}`);
   const overCap: string[] = [];
-  try {
-    const maxBytes = ctx.config.JOB_OUTPUT_MAX_BYTES;
-    const outputs = await session.persist('uploading the output', () => uploadOutputs(ctx.containers, ctx.objects, containerId, run.artifactRoot, onSkip, maxBytes));
-    log.system(`kept the output: ${outputs.files} file(s), ${outputs.bytes} bytes${outputs.skipped ? `, ${outputs.skipped} skipped` : ''}`);
-    if (outputs.leftOut.length > 0) {
-      const leftBytes = outputs.leftOut.reduce((sum, file) => sum + file.bytes, 0);
-      const reason = `the output is ${outputs.totalBytes} bytes, more than JOB_OUTPUT_MAX_BYTES = ${maxBytes} (${formatBytes(maxBytes)}): kept ${outputs.files} file(s) (${outputs.bytes} bytes) that fit, left out ${outputs.leftOut.length} file(s) (${leftBytes} bytes), listed in the log`;
-      log.system(reason);
-      for (const file of outputs.leftOut.slice(0, maxListed)) log.system(`left out of the output: ${file.path} (${file.bytes} bytes)`);
-      if (outputs.leftOut.length > maxListed) log.system(`… and ${outputs.leftOut.length - maxListed} more file(s) left out of the output`);
-      overCap.push(reason);
-    }
-  } catch (error) {
-    logger.error({ err: error }, 'uploading the output failed');
-    problems.push(`output: ${(error as Error).message}`);
-  }
-  let measures: Record<string, unknown> | null = null;
   const notes: string[] = [];
-  try {
-    const files = await input.measures.read(containerId);
-    if (input.measures.capped.length > 0) {
-      notes.push(`${input.measures.capped.length} measure file(s) were not read: past JOB_MEASURES_MAX_BYTES = ${ctx.config.JOB_MEASURES_MAX_BYTES} bytes (listed in the log)`);
+  // The output, the measures and the summary are read from the container and stored independently:
+  // all three at once. Each returns its problem (undefined when none), reported in this order.
+  const keepOutput = async (): Promise<string | undefined> => {
+    try {
+      const maxBytes = ctx.config.JOB_OUTPUT_MAX_BYTES;
+      const outputs = await session.persist('uploading the output', () => uploadOutputs(ctx.containers, ctx.objects, containerId, run.artifactRoot, onSkip, maxBytes));
+      log.system(`kept the output: ${outputs.files} file(s), ${outputs.bytes} bytes${outputs.skipped ? `, ${outputs.skipped} skipped` : ''}`);
+      if (outputs.leftOut.length > 0) {
+        const leftBytes = outputs.leftOut.reduce((sum, file) => sum + file.bytes, 0);
+        const reason = `the output is ${outputs.totalBytes} bytes, more than JOB_OUTPUT_MAX_BYTES = ${maxBytes} (${formatBytes(maxBytes)}): kept ${outputs.files} file(s) (${outputs.bytes} bytes) that fit, left out ${outputs.leftOut.length} file(s) (${leftBytes} bytes), listed in the log`;
+        log.system(reason);
+        for (const file of outputs.leftOut.slice(0, maxListed)) log.system(`left out of the output: ${file.path} (${file.bytes} bytes)`);
+        if (outputs.leftOut.length > maxListed) log.system(`… and ${outputs.leftOut.length - maxListed} more file(s) left out of the output`);
+        overCap.push(reason);
+      }
+      return undefined;
+    } catch (error) {
+      logger.error({ err: error }, 'uploading the output failed');
+      return `output: ${(error as Error).message}`;
     }
-    measures = measuresObject(files);
-    await session.persist('sending the measures', () => input.measures.send(files));
-  } catch (error) {
-    logger.error({ err: error }, 'reading or sending the measures failed');
-    problems.push(`measures: ${(error as Error).message}`);
-  }
+  };
+  let measures: Record<string, unknown> | null = null;
+  const keepMeasures = async (): Promise<string | undefined> => {
+    try {
+      const files = await input.measures.read(containerId);
+      if (input.measures.capped.length > 0) {
+        notes.push(`${input.measures.capped.length} measure file(s) were not read: past JOB_MEASURES_MAX_BYTES = ${ctx.config.JOB_MEASURES_MAX_BYTES} bytes (listed in the log)`);
+      }
+      measures = measuresObject(files);
+      await session.persist('sending the measures', () => input.measures.send(files));
+      return undefined;
+    } catch (error) {
+      logger.error({ err: error }, 'reading or sending the measures failed');
+      return `measures: ${(error as Error).message}`;
+    }
+  };
   let summary: unknown = null;
-  try {
-    const archive = await ctx.containers.getArchive(containerId, containerPaths.summary);
-    const read = archive ? await readSummary(archive, ctx.settings.maxMeasureFileBytes, onSkip) : undefined;
-    if (read) {
-      summary = read.summary;
-      const metrics = summaryMetrics(read.summary, read.mtimeMs);
-      if (metrics.length > 0) await session.persist('sending the summary', () => ctx.tracking.log(run.runId, { metrics }));
+  const keepSummary = async (): Promise<string | undefined> => {
+    try {
+      const archive = await ctx.containers.getArchive(containerId, containerPaths.summary);
+      const read = archive ? await readSummary(archive, ctx.settings.maxMeasureFileBytes, onSkip) : undefined;
+      if (read) {
+        summary = read.summary;
+        const metrics = summaryMetrics(read.summary, read.mtimeMs);
+        if (metrics.length > 0) await session.persist('sending the summary', () => ctx.tracking.log(run.runId, { metrics }));
+      }
+      return undefined;
+    } catch (error) {
+      logger.error({ err: error }, 'reading or sending the summary failed');
+      return `summary: ${(error as Error).message}`;
     }
-  } catch (error) {
-    logger.error({ err: error }, 'reading or sending the summary failed');
-    problems.push(`summary: ${(error as Error).message}`);
-  }
+  };
+  const results = await Promise.all([timings.time('output', keepOutput), timings.time('measures', keepMeasures), timings.time('summary', keepSummary)]);
+  const problems = results.filter((problem): problem is string => problem !== undefined);
   await session.end(withNotes({ ...endOf(input, problems, overCap), measures, summary }, notes));
 }

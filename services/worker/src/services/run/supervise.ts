@@ -3,6 +3,7 @@ import type { WorkerContext } from '../context.js';
 import type { MeasuresCollector } from '../measures/collector.js';
 import { splitTimestamp } from './dockerLogs.js';
 import type { ExecutionLog } from './executionLog.js';
+import type { PhaseTimings } from '../execution/timings.js';
 
 /** Why the worker stopped a container: a user's request, or the execution's maximum run time. */
 export type StopReason = 'user' | 'timeout';
@@ -27,6 +28,8 @@ export interface SuperviseInput {
   stopSignal: AbortSignal;
   /** The execution's logger (its session's). */
   logger: Logger;
+  /** The execution's timings (`run`, `log_drain`, `exit_state`). */
+  timings?: PhaseTimings | undefined;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts (its listener removed either way). */
@@ -59,6 +62,7 @@ export async function supervise(ctx: WorkerContext, input: SuperviseInput): Prom
     ctx.containers.stop(containerId, ctx.settings.stopGraceSeconds).catch((error: unknown) => logger.error({ err: error }, 'cannot stop the container'));
   };
 
+  const ran = input.timings?.since('run');
   const follow = await ctx.containers.followLogs(containerId, (stream, message) => {
     const { timeMs, text } = splitTimestamp(message.toString('utf8'));
     const live = input.streamedUntilMs === undefined || timeMs === undefined || timeMs > input.streamedUntilMs;
@@ -102,10 +106,17 @@ export async function supervise(ctx: WorkerContext, input: SuperviseInput): Prom
       follow.close();
       return { kind: result };
     }
+    ran?.();
     // The log stream ends when the container stops; wait a little for its last lines.
+    const drained = input.timings?.since('log_drain');
     await Promise.race([logsDone, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    drained?.();
     follow.close();
+    // Exit code 0 needs nothing more (the OOM killer and the memory limit matter only to a failure).
+    if (result === 0) return { kind: 'exited', exitCode: 0, oomKilled: false, memoryBytes: 0, stoppedFor };
+    const inspected = input.timings?.since('exit_state');
     const state = await ctx.containers.inspect(containerId);
+    inspected?.();
     if (!state) return { kind: 'vanished' };
     return { kind: 'exited', exitCode: state.exitCode, oomKilled: state.oomKilled, memoryBytes: state.memoryBytes, stoppedFor };
   } finally {

@@ -1,0 +1,94 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Phases of one execution in the worker, in the order they happen (tools/bench/sweep-pace.mjs
+ * prints them): what each one times.
+ *
+ * - `claim`: the dispatcher's claim (a transaction in PostgreSQL);
+ * - `open`: the session opened (log file, stop subscription, first checks);
+ * - `mlflow_run`: the MLflow run created or read back, with its params (runs beside `image`);
+ * - `image`: the job image found in Docker's cache, or built;
+ * - `prepare`: until both of the above are done (the longer of the two);
+ * - `container`: the job container created and `/plz` (configuration, input) copied in;
+ * - `start`: Docker's start of the container;
+ * - `mark_running`: the container's start time read and `preparing → running` recorded;
+ * - `run`: from the recorded start to the container's exit (the job itself);
+ * - `log_drain`: after the exit, until Docker's log stream has ended;
+ * - `exit_state`: the exited container inspected (exit code, OOM);
+ * - `harvest_claim`: `running → harvesting` recorded;
+ * - `output`, `measures`, `summary`: the output uploaded, the measures and summary read and sent;
+ * - `log_upload`: the log closed (live lines sent) and uploaded as the run's artifact;
+ * - `mlflow_end`: the MLflow run's tags and status;
+ * - `finish`: the terminal state recorded;
+ * - `log_end`: the live log's end entry;
+ * - `remove`: the container removed;
+ * - `total`: from the start of the claim to the end of everything above.
+ */
+export type Phase =
+  | 'claim'
+  | 'open'
+  | 'mlflow_run'
+  | 'image'
+  | 'prepare'
+  | 'container'
+  | 'start'
+  | 'mark_running'
+  | 'run'
+  | 'log_drain'
+  | 'exit_state'
+  | 'harvest_claim'
+  | 'output'
+  | 'measures'
+  | 'summary'
+  | 'log_upload'
+  | 'mlflow_end'
+  | 'finish'
+  | 'log_end'
+  | 'remove'
+  | 'total';
+
+/** Phase durations of one execution, ms (a phase that happened twice counts both). */
+export type PhaseDurations = Partial<Record<Phase, number>>;
+
+/**
+ * Times the phases of one execution in the worker (Phase), on the monotonic clock. Cheap enough to
+ * be always on: the worker logs the durations at debug level when the execution ends, and hands them
+ * to WorkerSettings.onTimings (benchmarks).
+ */
+export class PhaseTimings {
+  readonly #durations: PhaseDurations = {};
+  readonly #startedAt: number;
+
+  /** @param startedAt when the execution's first phase began (performance.now(), ms); default now. */
+  constructor(startedAt: number = performance.now()) {
+    this.#startedAt = startedAt;
+  }
+
+  /** Adds `ms` to `phase`. */
+  add(phase: Phase, ms: number): void {
+    this.#durations[phase] = (this.#durations[phase] ?? 0) + ms;
+  }
+
+  /** Runs `work`, adding its duration to `phase` whether it resolves or rejects. */
+  async time<T>(phase: Phase, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.add(phase, performance.now() - started);
+    }
+  }
+
+  /** A stopwatch started now: calling it adds the time since to `phase`. */
+  since(phase: Phase): () => void {
+    const started = performance.now();
+    return () => this.add(phase, performance.now() - started);
+  }
+
+  /** The durations so far, with `total` from the start until now, each rounded to 0.1 ms. */
+  snapshot(): PhaseDurations {
+    const all: PhaseDurations = { ...this.#durations, total: performance.now() - this.#startedAt };
+    for (const key of Object.keys(all) as Phase[]) all[key] = Math.round(all[key]! * 10) / 10;
+    return all;
+  }
+}
