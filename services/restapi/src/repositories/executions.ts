@@ -1,7 +1,7 @@
 import type { ExecutionState, ExecutionStatus } from '@plz/contracts';
 import { ExecutionStore, type NewExecution } from '@plz/lifecycle';
 import type { Knex } from 'knex';
-import { cursorAtSql, recordColumns, statusColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
+import { cursorAtSql, recordColumns, recordColumnsWithoutMeasures, statusColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
 
 export type { NewExecution } from '@plz/lifecycle';
 
@@ -16,6 +16,11 @@ export interface ExecutionFilter {
   since?: Date;
   until?: Date;
   sweepId?: string;
+}
+
+/** What a read of records leaves out: `measures: false` reads them as null (pages that do not show them). */
+export interface ReadOptions {
+  measures?: boolean;
 }
 
 /** Position after the last row of a page: its created_at (text, microseconds) and id. */
@@ -36,8 +41,10 @@ export class ExecutionsRepository {
     this.store = new ExecutionStore(db);
   }
 
-  private records() {
-    return this.db('executions').join('users', 'users.id', 'executions.user_id').select(...recordColumns);
+  /** Records joined with their user; `measures: false` reads every column but measures (then null). */
+  private records(measures = true) {
+    const query = this.db('executions').join('users', 'users.id', 'executions.user_id');
+    return measures ? query.select(...recordColumns) : query.select(...recordColumnsWithoutMeasures, this.db.raw('NULL::jsonb AS measures'));
   }
 
   /**
@@ -78,10 +85,11 @@ export class ExecutionsRepository {
 
   /**
    * One page of executions matching `filter`, newest first, starting after `after`; fetches one
-   * row more than `limit` to tell whether another page exists.
+   * row more than `limit` to tell whether another page exists. `options.measures: false` leaves
+   * measures out (null).
    */
-  async list(filter: ExecutionFilter, limit: number, after?: ListPosition): Promise<{ rows: StoredExecution[]; next: ListPosition | null }> {
-    const query = this.records().select(this.db.raw(cursorAtSql));
+  async list(filter: ExecutionFilter, limit: number, after?: ListPosition, options: ReadOptions = {}): Promise<{ rows: StoredExecution[]; next: ListPosition | null }> {
+    const query = this.records(options.measures ?? true).select(this.db.raw(cursorAtSql));
     if (filter.project) query.where('executions.project', filter.project);
     // The user's id first (names are unique), so that the (user_id, created_at) index gives the
     // page in order; a join condition on users.name read and sorted every execution of the user.
@@ -121,9 +129,9 @@ export class ExecutionsRepository {
     }
   }
 
-  /** Executions of a sweep in creation order (parameter-set order). */
-  async ofSweep(sweepId: string): Promise<StoredExecution[]> {
-    const rows = (await this.records().where('executions.sweep_id', sweepId).orderBy([
+  /** Executions of a sweep in creation order (parameter-set order); `options.measures: false` leaves measures out (null). */
+  async ofSweep(sweepId: string, options: ReadOptions = {}): Promise<StoredExecution[]> {
+    const rows = (await this.records(options.measures ?? true).where('executions.sweep_id', sweepId).orderBy([
       { column: 'executions.created_at', order: 'asc' },
       { column: 'executions.id', order: 'asc' },
     ])) as ExecutionRow[];
