@@ -3,6 +3,7 @@ import * as initial from './001_initial.js';
 import * as identity from './002_identity.js';
 import * as fairShare from './003_fair_share.js';
 import * as listOrder from './004_list_order.js';
+import * as listKeys from './005_list_keys.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['002_identity', identity],
   ['003_fair_share', fairShare],
   ['004_list_order', listOrder],
+  ['005_list_keys', listKeys],
 ];
 
 /** A knex migration source over the list above. */

@@ -89,20 +89,32 @@ export class ExecutionsRepository {
    * measures out (null).
    */
   async list(filter: ExecutionFilter, limit: number, after?: ListPosition, options: ReadOptions = {}): Promise<{ rows: StoredExecution[]; next: ListPosition | null }> {
-    const query = this.records(options.measures ?? true).select(this.db.raw(cursorAtSql));
-    if (filter.project) query.where('executions.project', filter.project);
-    // The user's id first (names are unique), so that the (user_id, created_at) index gives the
-    // page in order; a join condition on users.name read and sorted every execution of the user.
-    if (filter.user) query.where('executions.user_id', this.db('users').select('id').where('name', filter.user));
-    if (filter.states?.length) query.whereIn('executions.state', filter.states);
-    if (filter.since) query.where('executions.created_at', '>=', filter.since);
-    if (filter.until) query.where('executions.created_at', '<', filter.until);
-    if (filter.sweepId) query.where('executions.sweep_id', filter.sweepId);
-    if (after) query.whereRaw('(executions.created_at, executions.id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
-    const rows = (await query.orderBy([
-      { column: 'executions.created_at', order: 'desc' },
-      { column: 'executions.id', order: 'desc' },
-    ]).limit(limit + 1)) as ExecutionRow[];
+    // The page's keys first, then its rows (a deferred join): the keys come from an index-only scan
+    // of the index that matches the filters (migrations 004 and 005_list_keys), whose planner cost
+    // does not depend on how the matching rows lie in the table; a query of whole rows would walk
+    // (created_at, id) and filter whenever the table's creation order makes that look cheaper,
+    // reading every newer row of other projects (tools/bench/growth.mjs).
+    const keys = this.db('executions').select('id');
+    if (filter.project) keys.where('project', filter.project);
+    // The user's id first (names are unique), so that an index on user_id gives the page in order;
+    // a join condition on users.name read and sorted every execution of the user.
+    if (filter.user) keys.where('user_id', this.db('users').select('id').where('name', filter.user));
+    if (filter.states?.length) keys.whereIn('state', filter.states);
+    if (filter.since) keys.where('created_at', '>=', filter.since);
+    if (filter.until) keys.where('created_at', '<', filter.until);
+    if (filter.sweepId) keys.where('sweep_id', filter.sweepId);
+    if (after) keys.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
+    keys.orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ]).limit(limit + 1);
+    const rows = (await this.records(options.measures ?? true)
+      .select(this.db.raw(cursorAtSql))
+      .join(keys.as('page'), 'page.id', 'executions.id')
+      .orderBy([
+        { column: 'executions.created_at', order: 'desc' },
+        { column: 'executions.id', order: 'desc' },
+      ])) as ExecutionRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const next = rows.length > limit && last ? { createdAt: last.cursor_at!, id: last.id } : null;
