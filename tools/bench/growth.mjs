@@ -7,6 +7,7 @@
 //
 //   npx tsc --build && node tools/bench/growth.mjs [--executions 100000] [--requests 200] [--warm-up 20] [--history-runs 3] [--plans]
 //   node tools/bench/growth.mjs --only history          # only the scenarios whose names contain these
+//   node tools/bench/growth.mjs --only history --cli OTHER/cli/dist/index.js   # another build of the CLI (a before)
 //
 // Starts PostgreSQL, Redis and MinIO with the built testkit (or reuses those named by the PLZ_TEST_*
 // variables), fills a fresh database with the seeded executions of executions-fill.mjs (the same rows
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     'history-runs': { type: 'string', default: '3' },
     plans: { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
+    cli: { type: 'string', default: 'cli/dist/index.js' },
   },
 });
 
@@ -213,7 +215,7 @@ async function bench() {
     // History: the project closest to HISTORY_SIZE executions, and the largest one.
     const histories = [];
     if (wanted('history')) {
-      const cliEntry = path.resolve('cli/dist/index.js');
+      const cliEntry = path.resolve(args.cli);
       const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CACHE_HOME: path.join(home, 'cache'), PLZ_URL: base, PLZ_TOKEN: adminToken };
       for (const [name, size] of [history, bySize.at(-1)]) {
         const expected = rows.filter((row) => row.project === name).map((row) => row.id);
