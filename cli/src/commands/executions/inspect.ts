@@ -1,6 +1,9 @@
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { ExecutionList, ExecutionRecord, ExecutionStatus, History, Identity, MeasuresResponse, QueuesResponse, StopResult, WorkerInfo, WorkersResponse } from '@plz/contracts';
+import { HistoryLine, type ExecutionList, type ExecutionRecord, type ExecutionStatus, type History, type HistoryEntry, type Identity, type MeasuresResponse, type QueuesResponse, type StopResult, type WorkerInfo, type WorkersResponse } from '@plz/contracts';
 import { ApiClientError, type ApiClient } from '../../api/client.js';
 import { ConfigError } from '../../errors.js';
 import { formatAgo, formatTable } from '../../output.js';
@@ -48,7 +51,11 @@ export function measuresCommand(): Command {
     });
 }
 
-/** `plz history`: a JSON object from execution id to metadata, parameters and measures, for jq. */
+/**
+ * `plz history`: a JSON object from execution id to metadata, parameters and measures, for jq.
+ * Printed as it arrives: the server sends one entry a line (historyEntries), so neither side holds
+ * the whole history; a server older than that sends the object at once, printed the same way.
+ */
 export function historyCommand(): Command {
   return new Command('history')
     .description("print the project's executions as one JSON object (id → metadata, parameters, measures), for jq")
@@ -58,8 +65,31 @@ export function historyCommand(): Command {
       const { config, api, printer } = openServerSession(this);
       const name = project ?? config.project;
       if (!name) throw new ConfigError('which project? There is no plz.config.json here', 'run it in a project folder, or give --project NAME', 'no_project');
-      printer.result(withSummaryInMeasures(await api.json<History>('GET', '/api/v1/history', { query: { project: name } })));
+      await printer.resultObject(historyEntries(api, name));
     });
+}
+
+/**
+ * The history of `project` as `[execution id, entry]` pairs, oldest first, each entry's summary
+ * also at `measures.summary` (withSummaryInMeasures). Asks for lines (`Accept:
+ * application/x-ndjson`, one HistoryLine each) and yields each as it is read; a server that
+ * answers with the whole JSON object (older than lines) is read at once.
+ *
+ * @throws ApiClientError as ApiClient.request; a ZodError or SyntaxError for a malformed line.
+ */
+export async function* historyEntries(api: ApiClient, project: string): AsyncGenerator<[string, HistoryEntry]> {
+  const response = await api.request('GET', '/api/v1/history', { query: { project }, headers: { accept: 'application/x-ndjson, application/json;q=0.5' } });
+  if (!(response.headers.get('content-type') ?? '').startsWith('application/x-ndjson')) {
+    yield* Object.entries(withSummaryInMeasures((await response.json()) as History));
+    return;
+  }
+  if (!response.body) return;
+  const lines = createInterface({ input: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line) continue;
+    const { id, entry } = HistoryLine.parse(JSON.parse(line));
+    yield [id, summaryInMeasures(entry)];
+  }
 }
 
 /** `plz stop [ID]`. */
@@ -96,11 +126,14 @@ export function executionsTable(executions: readonly ExecutionRecord[], now: Dat
  */
 export function withSummaryInMeasures(history: History): History {
   const result: History = {};
-  for (const [id, entry] of Object.entries(history)) {
-    const measures = entry.measures ?? {};
-    result[id] = entry.summary === null || entry.summary === undefined || 'summary' in measures ? entry : { ...entry, measures: { ...measures, summary: entry.summary } };
-  }
+  for (const [id, entry] of Object.entries(history)) result[id] = summaryInMeasures(entry);
   return result;
+}
+
+/** One history entry with its summary copied to `measures.summary` (withSummaryInMeasures). */
+export function summaryInMeasures(entry: HistoryEntry): HistoryEntry {
+  const measures = entry.measures ?? {};
+  return entry.summary === null || entry.summary === undefined || 'summary' in measures ? entry : { ...entry, measures: { ...measures, summary: entry.summary } };
 }
 
 /** `plz list`: the project's latest executions. */

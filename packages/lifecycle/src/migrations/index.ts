@@ -4,6 +4,7 @@ import * as identity from './002_identity.js';
 import * as fairShare from './003_fair_share.js';
 import * as listOrder from './004_list_order.js';
 import * as reuse from './005_reuse.js';
+import * as listKeys from './006_list_keys.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['003_fair_share', fairShare],
   ['004_list_order', listOrder],
   ['005_reuse', reuse],
+  ['006_list_keys', listKeys],
 ];
 
 /** A knex migration source over the list above. */

@@ -10,7 +10,7 @@ describe('runMigrations', () => {
     const b = knex({ client: 'pg', connection: url, pool: { min: 0, max: 3 } });
     try {
       const [first, second] = await Promise.all([runMigrations(a), runMigrations(b)]);
-      expect([...first, ...second]).toEqual(['001_initial', '002_identity', '003_fair_share', '004_list_order', '005_reuse']);
+      expect([...first, ...second]).toEqual(['001_initial', '002_identity', '003_fair_share', '004_list_order', '005_reuse', '006_list_keys']);
       const { rows } = await a.raw<{ rows: Array<{ table_name: string }> }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('users','tokens','sweeps','executions') ORDER BY 1",
       );

@@ -16,6 +16,16 @@ export const recordColumns = [
   'users.id as user_id',
 ] as const;
 
+/**
+ * Columns of `executions` but `measures`, which the pages that list executions do not show and
+ * which are the largest column (a few KiB of JSON a row, parsed by pg on every read); read as NULL.
+ */
+export const recordColumnsWithoutMeasures = [
+  ...['id', 'project', 'name', 'tags', 'state', 'queue', 'snapshot', 'input', 'parameters', 'resources', 'max_run_seconds', 'sweep_id', 'rerun_of', 'priority', 'exit_code', 'error', 'worker_id', 'gpus', 'mlflow_experiment_id', 'mlflow_run_id', 'summary', 'created_at', 'started_at', 'finished_at'].map((column) => `executions.${column}`),
+  'users.name as user',
+  'users.id as user_id',
+] as const;
+
 /** SQL giving created_at as UTC text with microseconds (a Date would lose them). */
 export const cursorAtSql = `to_char(executions.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`;
 

@@ -1,7 +1,7 @@
 import type { ExecutionState, ExecutionStatus } from '@plz/contracts';
 import { ExecutionStore, type NewExecution } from '@plz/lifecycle';
 import type { Knex } from 'knex';
-import { cursorAtSql, recordColumns, statusColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
+import { cursorAtSql, recordColumns, recordColumnsWithoutMeasures, statusColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
 
 export type { NewExecution } from '@plz/lifecycle';
 
@@ -16,6 +16,11 @@ export interface ExecutionFilter {
   since?: Date;
   until?: Date;
   sweepId?: string;
+}
+
+/** What a read of records leaves out: `measures: false` reads them as null (pages that do not show them). */
+export interface ReadOptions {
+  measures?: boolean;
 }
 
 /** Position after the last row of a page: its created_at (text, microseconds) and id. */
@@ -36,8 +41,10 @@ export class ExecutionsRepository {
     this.store = new ExecutionStore(db);
   }
 
-  private records() {
-    return this.db('executions').join('users', 'users.id', 'executions.user_id').select(...recordColumns);
+  /** Records joined with their user; `measures: false` reads every column but measures (then null). */
+  private records(measures = true) {
+    const query = this.db('executions').join('users', 'users.id', 'executions.user_id');
+    return measures ? query.select(...recordColumns) : query.select(...recordColumnsWithoutMeasures, this.db.raw('NULL::jsonb AS measures'));
   }
 
   /**
@@ -86,23 +93,36 @@ export class ExecutionsRepository {
 
   /**
    * One page of executions matching `filter`, newest first, starting after `after`; fetches one
-   * row more than `limit` to tell whether another page exists.
+   * row more than `limit` to tell whether another page exists. `options.measures: false` leaves
+   * measures out (null).
    */
-  async list(filter: ExecutionFilter, limit: number, after?: ListPosition): Promise<{ rows: StoredExecution[]; next: ListPosition | null }> {
-    const query = this.records().select(this.db.raw(cursorAtSql));
-    if (filter.project) query.where('executions.project', filter.project);
-    // The user's id first (names are unique), so that the (user_id, created_at) index gives the
-    // page in order; a join condition on users.name read and sorted every execution of the user.
-    if (filter.user) query.where('executions.user_id', this.db('users').select('id').where('name', filter.user));
-    if (filter.states?.length) query.whereIn('executions.state', filter.states);
-    if (filter.since) query.where('executions.created_at', '>=', filter.since);
-    if (filter.until) query.where('executions.created_at', '<', filter.until);
-    if (filter.sweepId) query.where('executions.sweep_id', filter.sweepId);
-    if (after) query.whereRaw('(executions.created_at, executions.id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
-    const rows = (await query.orderBy([
-      { column: 'executions.created_at', order: 'desc' },
-      { column: 'executions.id', order: 'desc' },
-    ]).limit(limit + 1)) as ExecutionRow[];
+  async list(filter: ExecutionFilter, limit: number, after?: ListPosition, options: ReadOptions = {}): Promise<{ rows: StoredExecution[]; next: ListPosition | null }> {
+    // The page's keys first, then its rows (a deferred join): the keys come from an index-only scan
+    // of the index that matches the filters (migrations 004 and 006_list_keys), whose planner cost
+    // does not depend on how the matching rows lie in the table; a query of whole rows would walk
+    // (created_at, id) and filter whenever the table's creation order makes that look cheaper,
+    // reading every newer row of other projects (tools/bench/growth.mjs).
+    const keys = this.db('executions').select('id');
+    if (filter.project) keys.where('project', filter.project);
+    // The user's id first (names are unique), so that an index on user_id gives the page in order;
+    // a join condition on users.name read and sorted every execution of the user.
+    if (filter.user) keys.where('user_id', this.db('users').select('id').where('name', filter.user));
+    if (filter.states?.length) keys.whereIn('state', filter.states);
+    if (filter.since) keys.where('created_at', '>=', filter.since);
+    if (filter.until) keys.where('created_at', '<', filter.until);
+    if (filter.sweepId) keys.where('sweep_id', filter.sweepId);
+    if (after) keys.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
+    keys.orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ]).limit(limit + 1);
+    const rows = (await this.records(options.measures ?? true)
+      .select(this.db.raw(cursorAtSql))
+      .join(keys.as('page'), 'page.id', 'executions.id')
+      .orderBy([
+        { column: 'executions.created_at', order: 'desc' },
+        { column: 'executions.id', order: 'desc' },
+      ])) as ExecutionRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const next = rows.length > limit && last ? { createdAt: last.cursor_at!, id: last.id } : null;
@@ -129,9 +149,9 @@ export class ExecutionsRepository {
     }
   }
 
-  /** Executions of a sweep in creation order (parameter-set order). */
-  async ofSweep(sweepId: string): Promise<StoredExecution[]> {
-    const rows = (await this.records().where('executions.sweep_id', sweepId).orderBy([
+  /** Executions of a sweep in creation order (parameter-set order); `options.measures: false` leaves measures out (null). */
+  async ofSweep(sweepId: string, options: ReadOptions = {}): Promise<StoredExecution[]> {
+    const rows = (await this.records(options.measures ?? true).where('executions.sweep_id', sweepId).orderBy([
       { column: 'executions.created_at', order: 'asc' },
       { column: 'executions.id', order: 'asc' },
     ])) as ExecutionRow[];

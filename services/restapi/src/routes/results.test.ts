@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { logStreamKey } from '@plz/contracts';
+import { HistoryLine, logStreamKey } from '@plz/contracts';
 import { s3Client, testServices } from '@plz/testkit';
 import tar from 'tar-stream';
 import { startTestApi, type TestApi } from '../testing/harness.js';
@@ -273,5 +273,37 @@ describe('measures and history', () => {
     const answer = await api.call('GET', '/api/v1/history?project=large', { token: api.admin.token });
     const values = Object.values(answer.json) as Array<{ parameters: { i: number } }>;
     expect(values.map((value) => value.parameters.i)).toEqual(rows.map((_, i) => i));
+  });
+
+  it('streams a history as lines, every execution once and in order across batches, ties of created_at included', async () => {
+    // 1,203 executions over 3 batches of 500; 20 share one created_at across the first batch's end,
+    // so the key (created_at, id) has to order and page them by id.
+    const tie = new Date(Date.UTC(2024, 0, 1, 12));
+    const rows = Array.from({ length: 1203 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      project: 'lines',
+      user_id: api.admin.identity.id,
+      state: 'succeeded',
+      queue: 'cpu',
+      snapshot,
+      parameters: JSON.stringify({ i }),
+      summary: i % 2 ? JSON.stringify({ accuracy: i / 1203 }) : null,
+      created_at: i >= 490 && i < 510 ? tie : new Date(Date.UTC(2024, 0, 1) + i * 1000),
+    }));
+    await api.runtime.db.batchInsert('executions', rows, 500);
+    const order = rows.map((row, i) => ({ ...row, i })).sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.id < b.id ? -1 : 1));
+    const answer = await api.call('GET', '/api/v1/history?project=lines', { token: api.admin.token, headers: { accept: 'application/x-ndjson' } });
+    expect([answer.status, answer.headers.get('content-type')]).toEqual([200, 'application/x-ndjson; charset=utf-8']);
+    expect(answer.text.endsWith('\n')).toBe(true);
+    const lines = answer.text.trimEnd().split('\n').map((line) => HistoryLine.parse(JSON.parse(line)));
+    expect(lines.map((line) => line.id)).toEqual(order.map((row) => row.id));
+    expect(lines.map((line) => (line.entry.parameters as { i: number }).i)).toEqual(order.map((row) => row.i));
+    // The same entries as the JSON object, which stays the answer without that Accept.
+    const object = await api.call('GET', '/api/v1/history?project=lines', { token: api.admin.token });
+    expect(object.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(Object.keys(object.json)).toEqual(order.map((row) => row.id));
+    expect(Object.fromEntries(lines.map((line) => [line.id, line.entry]))).toEqual(object.json);
+    const empty = await api.call('GET', '/api/v1/history?project=nothing-here', { token: api.admin.token, headers: { accept: 'application/x-ndjson' } });
+    expect([empty.status, empty.text]).toEqual([200, '']);
   });
 });

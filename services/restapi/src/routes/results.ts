@@ -1,4 +1,4 @@
-import { History, MeasuresResponse } from '@plz/contracts';
+import { History, MeasuresResponse, type HistoryEntry, type HistoryLine } from '@plz/contracts';
 import { z } from 'zod';
 import { clientGone, pipeToResponse, writeChunks } from '../http/streaming.js';
 import { route, type AnyRoute } from '../http/route.js';
@@ -23,6 +23,41 @@ const LogsQuery = z
 const OutputQuery = z.object({ path: OutputPath.optional() }).strict();
 const MeasuresQuery = z.object({ summary: Flag.default(false) }).strict();
 const HistoryQuery = z.object({ project: z.string().min(1).max(100) }).strict();
+
+/** Media type of the history as lines (newline-delimited JSON, one HistoryLine each). */
+const historyLinesType = 'application/x-ndjson';
+
+/** The history as one JSON object keyed by execution id. The first batch is read before anything is written, so a failing read is still a clean error. */
+async function* historyObject(entries: AsyncGenerator<[string, HistoryEntry]>): AsyncGenerator<string> {
+  let next = await entries.next();
+  yield '{';
+  for (let first = true; !next.done; first = false, next = await entries.next()) {
+    const [id, entry] = next.value;
+    yield `${first ? '' : ','}${JSON.stringify(id)}:${JSON.stringify(entry)}`;
+  }
+  yield '}';
+}
+
+/** The history as lines: `{"id":…,"entry":…}\n` each (HistoryLine); the first batch read before anything is written. */
+async function* historyLines(entries: AsyncGenerator<[string, HistoryEntry]>): AsyncGenerator<string> {
+  for await (const [id, entry] of entries) yield `${JSON.stringify({ id, entry } satisfies HistoryLine)}\n`;
+}
+
+/**
+ * Joins small chunks into writes of about `bytes` (64 KiB), so that a history of 10,000 entries is
+ * some hundreds of socket writes rather than 10,000; never holds more than one such write.
+ */
+async function* coalesce(chunks: AsyncIterable<string>, bytes = 64 * 1024): AsyncGenerator<string> {
+  let pending = '';
+  for await (const chunk of chunks) {
+    pending += chunk;
+    if (pending.length >= bytes) {
+      yield pending;
+      pending = '';
+    }
+  }
+  if (pending) yield pending;
+}
 
 /** Logs, output files, measures and the history of a project. */
 export function resultRoutes(services: Services): AnyRoute[] {
@@ -86,24 +121,18 @@ export function resultRoutes(services: Services): AnyRoute[] {
       path: '/api/v1/history',
       tag: 'results',
       summary: 'Every execution of a project: an object from execution id to metadata, parameters, measures and summary',
+      description:
+        'Streamed, oldest first, read in batches by key (memory stays flat whatever the size). With `Accept: application/x-ndjson` ' +
+        'the same entries come as one JSON object a line, `{"id": ..., "entry": {...}}` (HistoryLine), which a client can print ' +
+        'as it reads; otherwise one JSON object keyed by execution id.',
       access: 'user',
       query: HistoryQuery,
       responses: { 200: { description: 'Keyed by execution id, oldest first', schema: History }, ...errors(400, 401) },
-      handle: async ({ query, res }) => {
+      handle: async ({ query, req, res }) => {
+        const lines = req.accepts(['application/json', historyLinesType]) === historyLinesType;
         res.status(200);
-        res.setHeader('Content-Type', 'application/json; charset=utf-8');
-        const entries = services.history(query.project);
-        // The first batch is read before anything is written, so a failing read is still a clean error.
-        async function* json(): AsyncGenerator<string> {
-          let next = await entries.next();
-          yield '{';
-          for (let first = true; !next.done; first = false, next = await entries.next()) {
-            const [id, entry] = next.value;
-            yield `${first ? '' : ','}${JSON.stringify(id)}:${JSON.stringify(entry)}`;
-          }
-          yield '}';
-        }
-        await writeChunks(res, json());
+        res.setHeader('Content-Type', lines ? `${historyLinesType}; charset=utf-8` : 'application/json; charset=utf-8');
+        await writeChunks(res, coalesce(lines ? historyLines(services.history(query.project)) : historyObject(services.history(query.project))));
       },
     }),
   ];

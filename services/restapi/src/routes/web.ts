@@ -120,8 +120,8 @@ async function executionView(services: Services, id: string, identity: Identity)
   const execution = await services.queries.get(id);
   const [status, log, outputs] = await Promise.all([
     execution.state === 'queued' ? services.queries.status(id, true) : null,
-    services.logs.tail(id),
-    services.outputs.list(id, 200),
+    services.logs.tailOf(execution),
+    services.outputs.listOf(execution, 200),
   ]);
   return { identity, execution, position: status?.queue_position ?? null, log, outputs: outputs.files, moreOutputs: outputs.more };
 }
@@ -168,7 +168,7 @@ export function webRoutes(services: Services, options: { cliPackage?: string } =
         const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'filter'}: ${issue.message}`).join('; ');
         throw new AppError('bad_request', `These filters cannot be used: ${problems}.`);
       }
-      const list = await services.queries.list(parsed.data);
+      const list = await services.queries.list(parsed.data, { measures: false }); // the page shows no measures
       send(
         res,
         200,

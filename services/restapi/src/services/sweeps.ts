@@ -47,7 +47,7 @@ export class Sweeps {
   /** The sweep, counts of its executions per state and each execution's state. @throws AppError `not_found`. */
   async status(id: string): Promise<SweepStatus> {
     const sweep = await this.find(id);
-    const executions = await this.executions.ofSweep(id);
+    const executions = await this.executions.ofSweep(id, { measures: false });
     const counts: Record<string, number> = {};
     for (const execution of executions) counts[execution.state] = (counts[execution.state] ?? 0) + 1;
     return {
@@ -61,12 +61,12 @@ export class Sweeps {
   }
 
   /**
-   * The sweep and its executions whole (parameters, summary, times), in submission order: what the
-   * web view's sweep page compares side by side. @throws AppError `not_found`.
+   * The sweep and its executions (parameters, summary, times; measures left out, as null), in
+   * submission order: what the web view's sweep page compares side by side. @throws AppError `not_found`.
    */
   async detail(id: string): Promise<{ sweep: Omit<SweepSummary, 'size'>; executions: StoredExecution[] }> {
     const sweep = await this.find(id);
-    const executions = await this.executions.ofSweep(id);
+    const executions = await this.executions.ofSweep(id, { measures: false });
     return { sweep: { id: sweep.id, project: sweep.project, user: sweep.user, created_at: sweep.created_at }, executions };
   }
 
@@ -84,7 +84,7 @@ export class Sweeps {
     if (who.role !== 'admin' && sweep.user_id !== who.id) {
       throw new AppError('forbidden', `sweep ${id} belongs to ${sweep.user}: only its owner or an admin can stop it`);
     }
-    const running = (await this.executions.ofSweep(id)).filter((execution) => !isTerminal(execution.state));
+    const running = (await this.executions.ofSweep(id, { measures: false })).filter((execution) => !isTerminal(execution.state));
     const results = [];
     for (const execution of running) {
       try {

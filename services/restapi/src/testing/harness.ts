@@ -109,7 +109,7 @@ export async function startTestApi(
     const response = await fetch(`${url}${path}`, init);
     const text = await response.text();
     let json: unknown;
-    if ((response.headers.get('content-type') ?? '').includes('json') && text) json = JSON.parse(text);
+    if (/^application\/([\w.-]+\+)?json\b/.test(response.headers.get('content-type') ?? '') && text) json = JSON.parse(text); // not x-ndjson (lines)
     return { status: response.status, headers: response.headers, text, json };
   };
 

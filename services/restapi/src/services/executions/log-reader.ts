@@ -103,6 +103,12 @@ export class LogReader {
   async tail(id: string, maxBytes = 64 * 1024, maxLines = 1000): Promise<{ text: string; truncated: boolean }> {
     const execution = await this.executions.find(id);
     if (!execution) throw notFound('execution', id);
+    return this.tailOf(execution, maxBytes, maxLines);
+  }
+
+  /** `tail` of an execution already read (the web view's execution page reads it once for all its parts). */
+  async tailOf(execution: StoredExecution, maxBytes = 64 * 1024, maxLines = 1000): Promise<{ text: string; truncated: boolean }> {
+    const id = execution.id;
     if (isTerminal(execution.state) && execution.mlflow_experiment_id && execution.mlflow_run_id) {
       const key = `${runArtifactPrefix(execution.mlflow_experiment_id, execution.mlflow_run_id)}${artifactPaths.log}`;
       const end = await this.store.readEnd(this.mlflowBucket, key, maxBytes);

@@ -66,6 +66,11 @@ export class OutputArchive {
   async list(id: string, max = 500): Promise<{ files: { path: string; size: number }[]; more: boolean }> {
     const execution = await this.executions.find(id);
     if (!execution) throw notFound('execution', id);
+    return this.listOf(execution, max);
+  }
+
+  /** `list` of an execution already read (the web view's execution page reads it once for all its parts). */
+  async listOf(execution: StoredExecution, max = 500): Promise<{ files: { path: string; size: number }[]; more: boolean }> {
     const files = await this.files(execution, undefined);
     return { files: files.slice(0, max).map((file) => ({ path: file.name, size: file.size })), more: files.length > max };
   }

@@ -1,7 +1,7 @@
 import { ExecutionState, type ExecutionStatus, type MeasuresResponse } from '@plz/contracts';
 import { z } from 'zod';
 import { AppError, notFound } from '../../errors.js';
-import type { ExecutionFilter, ExecutionsRepository, ListPosition, StoredExecution } from '../../repositories/executions.js';
+import type { ExecutionFilter, ExecutionsRepository, ListPosition, ReadOptions, StoredExecution } from '../../repositories/executions.js';
 import type { QueueView } from './queue-view.js';
 
 /** Query of `GET /api/v1/executions`. */
@@ -69,8 +69,8 @@ export class ExecutionQueries {
     return position ? { ...found, queue_position: position } : ((await this.executions.status(id)) ?? found);
   }
 
-  /** A page of executions, newest first, and the cursor of the next page (null on the last). */
-  async list(query: ListQuery): Promise<{ executions: StoredExecution[]; next_cursor: string | null }> {
+  /** A page of executions, newest first, and the cursor of the next page (null on the last); `options.measures: false` leaves measures out (null: the web view's list). */
+  async list(query: ListQuery, options: ReadOptions = {}): Promise<{ executions: StoredExecution[]; next_cursor: string | null }> {
     const filter: ExecutionFilter = {
       ...(query.project ? { project: query.project } : {}),
       ...(query.user ? { user: query.user } : {}),
@@ -80,7 +80,7 @@ export class ExecutionQueries {
       ...(query.sweep_id ? { sweepId: query.sweep_id } : {}),
     };
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const { rows, next } = await this.executions.list(filter, query.limit, after);
+    const { rows, next } = await this.executions.list(filter, query.limit, after, options);
     return { executions: rows, next_cursor: next ? encodeCursor(next) : null };
   }
 
