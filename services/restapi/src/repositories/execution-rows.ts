@@ -21,7 +21,8 @@ export const recordColumns = [
  * which are the largest column (a few KiB of JSON a row, parsed by pg on every read); read as NULL.
  */
 export const recordColumnsWithoutMeasures = [
-  ...['id', 'project', 'name', 'tags', 'state', 'queue', 'snapshot', 'input', 'parameters', 'resources', 'max_run_seconds', 'sweep_id', 'rerun_of', 'priority', 'exit_code', 'error', 'worker_id', 'gpus', 'mlflow_experiment_id', 'mlflow_run_id', 'summary', 'created_at', 'started_at', 'finished_at'].map((column) => `executions.${column}`),
+  // Every column toRecord maps but measures (a column added to the table and to toRecord goes here too).
+  ...['id', 'project', 'name', 'tags', 'state', 'queue', 'snapshot', 'input', 'parameters', 'resources', 'max_run_seconds', 'sweep_id', 'rerun_of', 'reused_from', 'priority', 'exit_code', 'error', 'worker_id', 'gpus', 'mlflow_experiment_id', 'mlflow_run_id', 'summary', 'created_at', 'started_at', 'finished_at'].map((column) => `executions.${column}`),
   'users.name as user',
   'users.id as user_id',
 ] as const;
