@@ -145,7 +145,7 @@ async function execute(ctx: WorkerContext, spec: JobSpec, row: ExecutionRow, job
     if (!image.ok) return void (await session.end(errorEnd(image.reason)));
     try {
       session.containerId = `plz-job-${spec.execution_id}`;
-      session.containerId = await prepareContainer({ containers: ctx.containers, objects: ctx.objects }, spec, {
+      session.containerId = await prepareContainer({ containers: ctx.containers, objects: ctx.objects, inputCache: ctx.inputCache, onInput: (message) => log.system(message) }, spec, {
         executionId: spec.execution_id,
         workerId: ctx.config.WORKER_ID,
         snapshot: spec.snapshot,
