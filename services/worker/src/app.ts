@@ -19,7 +19,7 @@ import type { WorkerContext } from './services/context.js';
 import { limitSettings } from './services/container/limits.js';
 import { ImageCache } from './services/image/cache.js';
 import { InputCache } from './services/inputs/cache.js';
-import { buckets, inputObjectKey } from '@plz/contracts';
+import { buckets, inputObjectKey, snapshotObjectKey } from '@plz/contracts';
 import { processJob } from './services/execution/runExecution.js';
 import { recover } from './services/execution/recover.js';
 import { startHeartbeat } from './services/heartbeat.js';
@@ -196,6 +196,7 @@ async function openInputCache(docker: Parameters<typeof hostPathOf>[0], ctx: Wor
   const cache = new InputCache(
     {
       read: (sha256) => ctx.objects.read(buckets.inputs, inputObjectKey(sha256)),
+      readSnapshot: (sha256) => ctx.objects.read(buckets.snapshots, snapshotObjectKey(sha256)),
       mountSourcesInUse: () => ctx.containers.mountSourcesInUse(),
       logger,
     },

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import tar from 'tar-stream';
-import { buckets, inputObjectKey } from '@plz/contracts';
+import { buckets, inputObjectKey, jobImageTag, snapshotObjectKey } from '@plz/contracts';
 import { dockerClient } from '../adapters/docker/client.js';
 import { DockerContainers } from '../adapters/docker/containers.js';
 import { createLogger } from '../logger.js';
@@ -132,6 +132,19 @@ describe('worker: the input cache (inputs extracted once, mounted read-only, LRU
     expect(existsSync(path.join(cacheDir, 'inputs', name))).toBe(false);
     expect(readdirSync(path.join(cacheDir, 'tmp'))).toEqual([]);
   }, 300_000);
+
+  it("keeps a snapshot's build context: after its image is removed, the next build reads it from the cache, not from MinIO", async () => {
+    const snapshot = await bed.snapshot(probeSnapshot(`${bed.runId}-context`));
+    const first = await bed.submit({ snapshot });
+    expect(await bed.waitForState(first.id)).toMatchObject({ state: 'succeeded' });
+    await run(dockerCli, ['rmi', '-f', jobImageTag(snapshot)]);
+    // garbage in the store: a download would fail its hash check
+    await bed.objects.write(buckets.snapshots, snapshotObjectKey(snapshot), 'garbage');
+    const second = await bed.submit({ snapshot });
+    expect(await bed.waitForState(second.id)).toMatchObject({ state: 'succeeded', error: null });
+    expect((await bed.logEntries(second.id)).map((entry) => entry['line'])).toContain(`building the image ${jobImageTag(snapshot)} from snapshot ${snapshot}`);
+    expect(statSync(path.join(cacheDir, 'snapshots', snapshot, 'context.tar.gz')).mode & 0o777).toBe(0o444);
+  }, 300_000);
 });
 
 describe('the input cache against MinIO and Docker: eviction, entries in use, damaged entries, refused archives', () => {
@@ -154,21 +167,25 @@ describe('the input cache against MinIO and Docker: eviction, entries in use, da
     await bed?.close();
   }, 60_000);
 
-  /** A cache of its own in a new folder, with `capBytes`, counting the objects it reads. */
+  /** What a cache here reads from (MinIO, counting the objects in `reads`) and asks Docker. */
+  const cacheDeps = (): ConstructorParameters<typeof InputCache>[0] => ({
+    read: (hash) => {
+      reads.push(hash);
+      return bed.objects.read(buckets.inputs, inputObjectKey(hash));
+    },
+    readSnapshot: (hash) => {
+      reads.push(`snapshot ${hash}`);
+      return bed.objects.read(buckets.snapshots, snapshotObjectKey(hash));
+    },
+    mountSourcesInUse: () => containers.mountSourcesInUse(),
+    logger,
+  });
+
+  /** A cache of its own in a new folder, with `capBytes`. */
   async function newCache(capBytes: number): Promise<InputCache> {
     const dir = path.join(root, `cache-${(serial += 1)}`);
     mkdirSync(dir);
-    const cache = new InputCache(
-      {
-        read: (hash) => {
-          reads.push(hash);
-          return bed.objects.read(buckets.inputs, inputObjectKey(hash));
-        },
-        mountSourcesInUse: () => containers.mountSourcesInUse(),
-        logger,
-      },
-      { dir, hostDir: dir, capBytes },
-    );
+    const cache = new InputCache(cacheDeps(), { dir, hostDir: dir, capBytes });
     await cache.start();
     reads = [];
     return cache;
@@ -251,6 +268,32 @@ describe('the input cache against MinIO and Docker: eviction, entries in use, da
     expect(reads).toEqual([input]);
     expect(readdirSync(held.hostPath).sort()).toEqual(['second.txt', 'whole.txt']);
     expect(statSync(path.join(held.hostPath, 'whole.txt')).size).toBe('whole content'.length);
+  });
+
+  it('downloads a snapshot once (checked against its sha256), evicted like inputs, readable while it is removed', async () => {
+    const cache = await newCache(10 * 1024 ** 2);
+    const snapshot = await bed.snapshot({ Dockerfile: `# ${bed.runId}-unit\nFROM python:3.11-slim-bookworm\n` });
+    const text = async (stream: NodeJS.ReadableStream) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    };
+    const original = await text(await bed.objects.read(buckets.snapshots, snapshotObjectKey(snapshot)));
+    expect(await text(await cache.readSnapshot(snapshot))).toEqual(original);
+    const open = await cache.readSnapshot(snapshot);
+    expect(reads).toEqual([`snapshot ${snapshot}`]);
+    expect(cache.counters).toMatchObject({ snapshotDownloads: 1, snapshotHits: 1 });
+    // over a cap of 0 the snapshot goes, while the stream opened before still reads it whole
+    const tight = new InputCache(cacheDeps(), { ...cache.settings, capBytes: 0 });
+    await tight.prune();
+    expect(readdirSync(path.join(cache.settings.dir, 'snapshots'))).toEqual([]);
+    expect(await text(open)).toEqual(original);
+
+    const damaged = await bed.snapshot({ Dockerfile: 'FROM scratch\n' });
+    await bed.objects.write(buckets.snapshots, snapshotObjectKey(damaged), 'garbage');
+    await expect(cache.readSnapshot(damaged)).rejects.toThrow('the stored object is damaged');
+    expect(readdirSync(path.join(cache.settings.dir, 'snapshots'))).toEqual([]);
+    expect(readdirSync(path.join(cache.settings.dir, 'tmp'))).toEqual([]);
   });
 
   it('refuses archives with absolute names, "..", links leaving the input, devices, and writes nothing outside', async () => {

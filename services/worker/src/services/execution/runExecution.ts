@@ -128,6 +128,7 @@ async function execute(ctx: WorkerContext, spec: JobSpec, row: ExecutionRow, job
           caCertificatesDir: ctx.config.EXTRA_CA_CERTIFICATES_DIR,
           extraLabels: ctx.settings.extraLabels,
           cache: ctx.imageCache,
+          snapshots: ctx.inputCache,
           // the build counts as part of the job: its memory and CPUs, on the jobs network
           buildLimits: { memoryBytes: limits.memoryBytes, cpus: limits.cpus, network: ctx.config.JOBS_NETWORK, timeoutSeconds: ctx.config.JOB_BUILD_TIMEOUT_SECONDS },
         },
