@@ -111,7 +111,7 @@ export const ConfigSchema = z.object({
    * once and mounted read-only at /plz/input; unset, or not mounted from the host, each input is
    * copied into its container. The folder belongs to this worker alone.
    */
-  INPUT_CACHE_DIR: optional(z.string().refine((value) => path.isAbsolute(value) && path.normalize(value) === value && value !== '/', 'expected an absolute, normalised path other than /')),
+  INPUT_CACHE_DIR: optional(z.string().refine((value) => path.isAbsolute(value) && path.normalize(value) === value && !value.endsWith('/'), 'expected an absolute, normalised path other than /')),
   /** GiB of extracted inputs kept in INPUT_CACHE_DIR: past it the least recently used are removed (never one a container mounts); 0: no cache. */
   INPUT_CACHE_GIB: withDefault(z.coerce.number().min(0), 20),
   /**
