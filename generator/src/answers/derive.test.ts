@@ -3,7 +3,7 @@ import { deriveJobLimits, isJobLimit, readHostFacts, referenceHost } from './der
 import { parseAnswers, defaultAnswers } from './schema.js';
 
 const GiB = 1024 ** 3;
-const fixed = { jobPidsLimit: 4096, jobMaxRunSecondsDefault: 259200, jobMaxRunSecondsMax: 2592000, jobImageCacheGib: 50 };
+const fixed = { jobPidsLimit: 4096, jobMaxRunSecondsDefault: 259200, jobMaxRunSecondsMax: 2592000, jobImageCacheGib: 50, inputCacheGib: 20 };
 
 describe('deriveJobLimits', () => {
   it('gives one worker of a 16 GiB, 4-CPU host what the services leave: 12 GiB, 4 CPUs', () => {

@@ -22,6 +22,8 @@ export interface JobLimitAnswers {
   jobMaxRunSecondsDefault: number;
   jobMaxRunSecondsMax: number;
   jobImageCacheGib: number;
+  /** GiB of extracted inputs each worker keeps (INPUT_CACHE_GIB). */
+  inputCacheGib: number;
 }
 
 const GiB = 1024 ** 3;
@@ -84,5 +86,6 @@ export function deriveJobLimits({ hostMemoryBytes, hostCpus, workers }: { hostMe
     jobMaxRunSecondsDefault: 3 * 24 * 3600,
     jobMaxRunSecondsMax: 30 * 24 * 3600,
     jobImageCacheGib: 50,
+    inputCacheGib: 20,
   };
 }

@@ -65,6 +65,11 @@ export function validateJobImageCacheGib(value: string | number): Validation {
   return parseWholeNumber(value) === undefined ? `--job-image-cache-gib "${value}" is not a whole number of GiB (0 keeps every job image)` : true;
 }
 
+/** GiB of extracted inputs each worker keeps (--input-cache-gib): a whole number, 0 turning the cache off. */
+export function validateInputCacheGib(value: string | number): Validation {
+  return parseWholeNumber(value) === undefined ? `--input-cache-gib "${value}" is not a whole number of GiB (0: inputs are copied into each job, not kept)` : true;
+}
+
 /**
  * A default must not exceed its maximum (the worker refuses to start otherwise, config.ts).
  *

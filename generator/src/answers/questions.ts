@@ -29,6 +29,7 @@ import {
   validateDefaultWithinMax,
   validateJobCpus,
   validateJobImageCacheGib,
+  validateInputCacheGib,
   validateJobMemory,
   validateJobPidsLimit,
   validateJobRunSeconds,
@@ -150,6 +151,7 @@ export const questions: readonly Question[] = [
     ),
   },
   { name: 'jobImageCacheGib', flag: 'job-image-cache-gib', kind: 'text', message: 'GiB of job images kept on this host (least recently used removed beyond it; 0 keeps them all)', validate: validateJobImageCacheGib },
+  { name: 'inputCacheGib', flag: 'input-cache-gib', kind: 'text', message: 'GiB of inputs each worker keeps extracted for the next job (least recently used removed beyond it; 0 keeps none)', validate: validateInputCacheGib },
   {
     name: 'fairShareWindowHours',
     flag: 'fair-share-window-hours',

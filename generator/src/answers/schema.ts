@@ -34,6 +34,7 @@ import {
   validateDefaultWithinMax,
   validateJobCpus,
   validateJobImageCacheGib,
+  validateInputCacheGib,
   validateJobMemory,
   validateJobPidsLimit,
   validateJobRunSeconds,
@@ -110,6 +111,8 @@ export const AnswersSchema = z
     jobMaxRunSecondsMax: wholeNumber((value) => validateJobRunSeconds('job-max-run-seconds-max', value)),
     /** GiB of job images kept on the Docker host (JOB_IMAGE_CACHE_GIB); 0 keeps them all. */
     jobImageCacheGib: wholeNumber(validateJobImageCacheGib),
+    /** GiB of extracted inputs kept by each worker (INPUT_CACHE_GIB); 0: none kept. */
+    inputCacheGib: wholeNumber(validateInputCacheGib),
     /**
      * Fair sharing of the queues (envs/queue.env, read by the REST API and every worker;
      * packages/lifecycle/src/dispatch/settings.ts): the window in hours, the quantum in seconds,

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkDatasetsSource, checkDocker, dockerClient, dockerCpuCount, dockerEngineId } from './adapters/docker/client.js';
+import { checkDatasetsSource, checkDocker, dockerClient, dockerCpuCount, dockerEngineId, hostPathOf } from './adapters/docker/client.js';
 import { DockerContainers } from './adapters/docker/containers.js';
 import { ensureJobsNetwork, isolateJobsFromHost, ownImage } from './adapters/docker/jobsNetwork.js';
 import { DockerImages } from './adapters/docker/images.js';
@@ -19,6 +19,8 @@ import type { WorkerContext } from './services/context.js';
 import { limitSettings } from './services/container/limits.js';
 import { ImageCache } from './services/image/cache.js';
 import { Finalizations } from './services/execution/finalizations.js';
+import { InputCache } from './services/inputs/cache.js';
+import { buckets, inputObjectKey, snapshotObjectKey } from '@plz/contracts';
 import { processJob } from './services/execution/runExecution.js';
 import { recover } from './services/execution/recover.js';
 import { startHeartbeat } from './services/heartbeat.js';
@@ -116,6 +118,7 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
         labels: settings.extraLabels,
       },
     );
+    ctx.inputCache = await openInputCache(docker, ctx, config, logger);
     if (config.gpus.deviceIds.length > 0) {
       locks = new DeviceLocks(redis, engineId, config.WORKER_ID, config.gpus.deviceIds, 30_000);
       await locks.take();
@@ -174,10 +177,40 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
       await Promise.allSettled(attached);
       heartbeat.stop();
       await ctx.imageCache?.settled();
+      await ctx.inputCache?.settled();
       await locks?.release().catch(() => undefined);
       await removeHeartbeat(redis, config.WORKER_ID).catch(() => undefined);
       await release();
       logger.info('worker stopped');
     },
   };
+}
+
+/**
+ * The worker's input cache when INPUT_CACHE_DIR is set and INPUT_CACHE_GIB is above 0, with the
+ * folder's host path (hostPathOf: what job containers mount); undefined (each input copied into
+ * its container, as without a cache) when the folder is not given, or is not on the host (then
+ * a warning says so).
+ */
+async function openInputCache(docker: Parameters<typeof hostPathOf>[0], ctx: WorkerContext, config: Config, logger: Logger): Promise<InputCache | undefined> {
+  const dir = config.INPUT_CACHE_DIR;
+  if (!dir || config.INPUT_CACHE_GIB <= 0) return undefined;
+  const hostDir = await hostPathOf(docker, dir);
+  if (!hostDir) {
+    logger.warn({ dir }, 'INPUT_CACHE_DIR is not mounted from the host into the worker\'s container: inputs are copied into each job instead of kept');
+    return undefined;
+  }
+  const cache = new InputCache(
+    {
+      read: (sha256) => ctx.objects.read(buckets.inputs, inputObjectKey(sha256)),
+      readSnapshot: (sha256) => ctx.objects.read(buckets.snapshots, snapshotObjectKey(sha256)),
+      mountSourcesInUse: () => ctx.containers.mountSourcesInUse(),
+      logger,
+    },
+    { dir, hostDir, capBytes: Math.round(config.INPUT_CACHE_GIB * 1024 ** 3) },
+  );
+  await cache.start();
+  void cache.prune();
+  logger.info({ dir, host_dir: hostDir, cap_gib: config.INPUT_CACHE_GIB }, 'input cache ready');
+  return cache;
 }

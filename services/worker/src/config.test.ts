@@ -71,6 +71,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes the input cache folder (absolute, normalised, not /) and its cap in GiB, 20 by default; unset means no cache', () => {
+    expect(loadConfig(valid).INPUT_CACHE_DIR).toBeUndefined();
+    expect(loadConfig(valid).INPUT_CACHE_GIB).toBe(20);
+    expect(loadConfig({ ...valid, INPUT_CACHE_DIR: '/var/cache/plz/worker-cpu-0', INPUT_CACHE_GIB: '2.5' })).toMatchObject({ INPUT_CACHE_DIR: '/var/cache/plz/worker-cpu-0', INPUT_CACHE_GIB: 2.5 });
+    expect(loadConfig({ ...valid, INPUT_CACHE_DIR: '' }).INPUT_CACHE_DIR).toBeUndefined();
+    for (const bad of ['cache', '/', '/var/cache/../tmp', '/var/cache/']) expect(() => loadConfig({ ...valid, INPUT_CACHE_DIR: bad })).toThrow('INPUT_CACHE_DIR');
+    expect(() => loadConfig({ ...valid, INPUT_CACHE_GIB: '-1' })).toThrow('INPUT_CACHE_GIB');
+  });
+
   it('reads the MLflow log-batch concurrency as an integer from 1 to 16', () => {
     expect(loadConfig({ ...valid, MLFLOW_LOG_CONCURRENCY: '4' }).MLFLOW_LOG_CONCURRENCY).toBe(4);
     for (const bad of ['0', '17', '1.5', 'two']) expect(() => loadConfig({ ...valid, MLFLOW_LOG_CONCURRENCY: bad })).toThrow('MLFLOW_LOG_CONCURRENCY');

@@ -123,6 +123,16 @@ export const ConfigSchema = z.object({
    */
   JOB_IMAGE_CACHE_GIB: withDefault(z.coerce.number().min(0), 50),
   /**
+   * The worker's input cache (services/inputs/cache.ts): an absolute folder of the worker, which
+   * must be a host folder (or a named volume) mounted there when the worker runs in a container,
+   * so that job containers can bind-mount an extracted input from it. Inputs are extracted there
+   * once and mounted read-only at /plz/input; unset, or not mounted from the host, each input is
+   * copied into its container. The folder belongs to this worker alone.
+   */
+  INPUT_CACHE_DIR: optional(z.string().refine((value) => path.isAbsolute(value) && path.normalize(value) === value && !value.endsWith('/'), 'expected an absolute, normalised path other than /')),
+  /** GiB of extracted inputs kept in INPUT_CACHE_DIR: past it the least recently used are removed (never one a container mounts); 0: no cache. */
+  INPUT_CACHE_GIB: withDefault(z.coerce.number().min(0), 20),
+  /**
    * Size cap of an execution's log (build lines and job output), bytes: past it the log is
    * truncated with a `[plz]` line saying so, the job goes on, and the execution keeps its own
    * outcome with the truncation noted in its `error` (services/run/executionLog.ts).

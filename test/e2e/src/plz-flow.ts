@@ -206,6 +206,35 @@ export function plzFlow(context: () => FlowContext): void {
     expect(readFileSync(path.join(context().datasets(), 'digits', 'labels.csv'), 'utf8')).toBe('id,label\n1,7\n');
   }, 600_000);
 
+  it("keeps an input in the worker's cache (a folder of the input-cache volume) and mounts it read-only: not extracted again", async () => {
+    const probe = user.project({
+      'plz.config.json': JSON.stringify({ project: 'input-cache-check', image: 'python:3.11-slim-bookworm', command: ['python', 'main.py'], input: 'file://data', excluded_paths: ['data'] }),
+      'main.py': [
+        'import errno, json, os',
+        'config = json.load(open(os.environ["CONFIGURATION_FILE"]))',
+        'root = config["input_directory"]',
+        'print("input sums to", sum(int(line) for line in open(os.path.join(root, "values.txt"))), flush=True)',
+        'try:',
+        '    open(os.path.join(root, "values.txt"), "w").write("0")',
+        '    print("write: allowed")',
+        'except OSError as error:',
+        '    print("write: refused", "read-only" if error.errno == errno.EROFS else errno.errorcode[error.errno])',
+      ].join('\n'),
+      'data/values.txt': '1\n2\n3\n',
+    });
+    // Three runs on two workers: one worker runs it twice, from its cache the second time.
+    const outputs: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const result = await user.plz(probe, ['run']);
+      if (result.status !== 0) throw new Error(`plz run exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+      expect(result.stdout).toContain('input sums to 6');
+      expect(result.stdout).toContain('write: refused read-only');
+      expect(result.stdout).toMatch(/input [0-9a-f]{64} (extracted into|from) the worker's cache \(mounted read-only\)/);
+      outputs.push(result.stdout);
+    }
+    expect(outputs.filter((output) => output.includes("from the worker's cache")).length).toBeGreaterThanOrEqual(1);
+  }, 600_000);
+
   it('renders the MLflow UI (the run, its metrics per epoch) and the API docs through NGINX in headless Chromium', async () => {
     mkdirSync(screenshotDir, { recursive: true });
     const execution = await user.json<Described>(digits, ['describe', first]);

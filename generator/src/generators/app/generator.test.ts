@@ -14,7 +14,7 @@ const restapiVariables = [
   'MAX_RUNNING_PER_USER', 'MAX_SNAPSHOT_BYTES', 'MLFLOW_URL', 'PORT', 'RECONCILE_INTERVAL_SECONDS', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'SESSION_SECRET_FILE', 'SESSION_TTL', 'WORKER_LOST_SECONDS',
 ];
 const workerVariables = [
-  'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'FAIR_SHARE_QUANTUM_SECONDS', 'FAIR_SHARE_WINDOW_HOURS', 'HEARTBEAT_FILE', 'HIGH_PRIORITY_ALLOWANCE', 'JOBS_NETWORK',
+  'DATABASE_URL', 'DATASETS_SOURCE', 'DOCKER_HOST', 'EXTRA_CA_CERTIFICATES_DIR', 'FAIR_SHARE_QUANTUM_SECONDS', 'FAIR_SHARE_WINDOW_HOURS', 'HEARTBEAT_FILE', 'HIGH_PRIORITY_ALLOWANCE', 'INPUT_CACHE_DIR', 'INPUT_CACHE_GIB', 'JOBS_NETWORK',
   'JOB_BUILD_TIMEOUT_SECONDS', 'JOB_CPUS_DEFAULT', 'JOB_CPUS_MAX', 'JOB_IMAGE_CACHE_GIB', 'JOB_LOG_MAX_BYTES', 'JOB_MAX_RUN_SECONDS_DEFAULT', 'JOB_MAX_RUN_SECONDS_MAX',
   'JOB_MEASURES_MAX_BYTES', 'JOB_MEMORY_DEFAULT', 'JOB_MEMORY_MAX', 'JOB_OUTPUT_MAX_BYTES', 'JOB_PIDS_LIMIT', 'JOB_SHM_SIZE_DEFAULT', 'LOG_LEVEL', 'MAX_RUNNING_PER_USER', 'MLFLOW_LOG_CONCURRENCY', 'MLFLOW_URL',
   'NVIDIA_VISIBLE_DEVICES', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_REGION', 'S3_SECRET_ACCESS_KEY', 'WEB_URL', 'WORKER_ID',
@@ -45,7 +45,7 @@ async function expectValidDeployment(deployment: Rendered, bindAddress: string):
   expect(file.networks['internal']).toMatchObject({ name: `${file.name}-internal`, internal: true });
   // The jobs network is the workers' own (JOBS_NETWORK), not compose's.
   expect(file.networks['jobs']).toBeUndefined();
-  expect(Object.values(file.volumes).map((volume) => volume.name)).toEqual(['db-data', 'db-tls', 'redis-data', 'minio-data'].map((volume) => `${file.name}-${volume}`));
+  expect(Object.values(file.volumes).map((volume) => volume.name)).toEqual(['db-data', 'db-tls', 'redis-data', 'minio-data', 'input-cache'].map((volume) => `${file.name}-${volume}`));
   return file;
 }
 
@@ -90,6 +90,19 @@ describe('yo plz-deploy', () => {
       expect(resolved.services['db']?.command).toEqual(expect.arrayContaining(['ssl=off', 'hba_file=/etc/plz/db-config/pg_hba-ssl-off.conf']));
       expect(resolved.services['worker-cpu-0']?.environment).toMatchObject({ JOBS_NETWORK: 'plz-jobs', DATASETS_SOURCE: '', NVIDIA_VISIBLE_DEVICES: 'none' });
       expect(resolved.services['worker-cpu-0']?.group_add).toEqual(['999']);
+    });
+
+    it('gives each worker its own folder of the input-cache volume (INPUT_CACHE_DIR), 20 GiB by default', async () => {
+      const resolved = await deployment.resolved();
+      const workerServices = Object.entries(resolved.services).filter(([name]) => name.startsWith('worker-'));
+      const folders = workerServices.map(([, service]) => service.environment?.['INPUT_CACHE_DIR']);
+      expect(new Set(folders).size).toBe(workerServices.length);
+      for (const [, service] of workerServices) {
+        expect(service.environment?.['INPUT_CACHE_DIR']).toBe(`/var/cache/plz/${service.environment?.['WORKER_ID']}`);
+        expect(service.environment?.['INPUT_CACHE_GIB']).toBe('20');
+        expect(JSON.stringify(service.volumes)).toContain('"target":"/var/cache/plz"');
+      }
+      expect(resolved.volumes['input-cache']?.name).toBe('plz-input-cache');
     });
 
     it("gives the workers the deployment's web URL that init keeps in .env (PLZ_WEB_URL), empty before init wrote it", async () => {
@@ -248,17 +261,17 @@ describe('yo plz-deploy', () => {
   it('writes the job limits given by flag into envs/worker.env and .yo-rc.json', async () => {
     const deployment = await make({
       'job-memory-max': '24G', 'job-memory-default': '6g', 'job-cpus-max': '12', 'job-cpus-default': '1.5', 'job-shm-size-default': '512m', 'job-pids-limit': '2048',
-      'job-max-run-seconds-default': '3600', 'job-max-run-seconds-max': '86400', 'job-image-cache-gib': '0',
+      'job-max-run-seconds-default': '3600', 'job-max-run-seconds-max': '86400', 'job-image-cache-gib': '0', 'input-cache-gib': '5',
     });
     await expectValidDeployment(deployment, '127.0.0.1');
     const env = deployment.read('envs/worker.env');
-    for (const line of ['JOB_MEMORY_MAX=24g', 'JOB_MEMORY_DEFAULT=6g', 'JOB_CPUS_MAX=12', 'JOB_CPUS_DEFAULT=1.5', 'JOB_SHM_SIZE_DEFAULT=512m', 'JOB_PIDS_LIMIT=2048', 'JOB_MAX_RUN_SECONDS_DEFAULT=3600', 'JOB_MAX_RUN_SECONDS_MAX=86400', 'JOB_IMAGE_CACHE_GIB=0']) {
+    for (const line of ['JOB_MEMORY_MAX=24g', 'JOB_MEMORY_DEFAULT=6g', 'JOB_CPUS_MAX=12', 'JOB_CPUS_DEFAULT=1.5', 'JOB_SHM_SIZE_DEFAULT=512m', 'JOB_PIDS_LIMIT=2048', 'JOB_MAX_RUN_SECONDS_DEFAULT=3600', 'JOB_MAX_RUN_SECONDS_MAX=86400', 'JOB_IMAGE_CACHE_GIB=0', 'INPUT_CACHE_GIB=5']) {
       expect(env).toContain(`\n${line}\n`);
     }
     const stored = JSON.parse(deployment.read('.yo-rc.json')) as Record<string, Record<string, unknown>>;
-    expect(stored['generator-plz-deploy']).toMatchObject({ jobMemoryMax: '24g', jobMemoryDefault: '6g', jobCpusMax: 12, jobCpusDefault: 1.5, jobShmSizeDefault: '512m', jobPidsLimit: 2048, jobImageCacheGib: 0 });
+    expect(stored['generator-plz-deploy']).toMatchObject({ jobMemoryMax: '24g', jobMemoryDefault: '6g', jobCpusMax: 12, jobCpusDefault: 1.5, jobShmSizeDefault: '512m', jobPidsLimit: 2048, jobImageCacheGib: 0, inputCacheGib: 5 });
     const resolved = await deployment.resolved();
-    expect(resolved.services['worker-cpu-0']?.environment).toMatchObject({ JOB_MEMORY_MAX: '24g', JOB_CPUS_DEFAULT: '1.5', JOB_IMAGE_CACHE_GIB: '0' });
+    expect(resolved.services['worker-cpu-0']?.environment).toMatchObject({ JOB_MEMORY_MAX: '24g', JOB_CPUS_DEFAULT: '1.5', JOB_IMAGE_CACHE_GIB: '0', INPUT_CACHE_GIB: '5' });
   }, 120_000);
 
   it('writes the fair-share settings given by flag into envs/queue.env, read by the REST API and every worker, and .yo-rc.json', async () => {

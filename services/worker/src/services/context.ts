@@ -10,6 +10,7 @@ import type { WorkerSettings } from '../settings.js';
 import type { LimitSettings } from './container/limits.js';
 import type { Finalizations } from './execution/finalizations.js';
 import type { ImageCache } from './image/cache.js';
+import type { InputCache } from './inputs/cache.js';
 
 /** Everything the use cases need, built once by app.ts. */
 export interface WorkerContext {
@@ -32,6 +33,8 @@ export interface WorkerContext {
   images: DockerImages;
   /** Job image uses and pruning (set at start, once the Docker engine's id is known). */
   imageCache?: ImageCache | undefined;
+  /** Extracted inputs kept on the worker's disk and mounted read-only (set at start; undefined: inputs are copied into each container). */
+  inputCache?: InputCache | undefined;
   objects: ObjectStore;
   tracking: MlflowTracking;
   logStream: LogStream;

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import path from 'node:path';
 import Docker from 'dockerode';
 
 /**
@@ -75,4 +77,30 @@ export async function checkDatasetsSource(docker: Docker, source: string | undef
     }
     throw new Error(`cannot inspect the datasets volume "${source}": ${dockerMessage(error)}`, { cause: error });
   }
+}
+
+/**
+ * The Docker host's path of a folder of the worker (where job containers can bind-mount it from):
+ * when the worker runs in a container (found by its host name, as Docker sets it: GET
+ * /containers/{hostname}/json), the folder under the `Source` of the mount whose `Destination`
+ * holds it (the longest one; a bind's host path, or a named volume's `Mountpoint`); when it does
+ * not run in a container, `folder` itself.
+ *
+ * @param folder absolute and normalised.
+ * @returns undefined when the worker is in a container that does not mount `folder` or a parent
+ *   of it (it lies in the container's own file system, which the host cannot give to others).
+ */
+export async function hostPathOf(docker: Docker, folder: string): Promise<string | undefined> {
+  let info: { Mounts?: Array<{ Source?: string; Destination?: string }> };
+  try {
+    info = (await docker.getContainer(hostname()).inspect()) as typeof info;
+  } catch (error) {
+    if (dockerStatus(error) === 404) return folder;
+    throw error;
+  }
+  const holding = (info.Mounts ?? [])
+    .filter((mount) => mount.Source && mount.Destination && (folder === mount.Destination || folder.startsWith(`${mount.Destination.replace(/\/+$/, '')}/`)))
+    .sort((a, b) => b.Destination!.length - a.Destination!.length)[0];
+  if (!holding) return undefined;
+  return path.posix.join(holding.Source!, path.posix.relative(holding.Destination!, folder));
 }

@@ -165,6 +165,12 @@ export class DockerContainers {
     return new Set(listed.map((container) => container.ImageID));
   }
 
+  /** Host paths that containers mount, running or not (GET /containers/json?all=1, `Mounts[].Source`). */
+  async mountSourcesInUse(): Promise<Set<string>> {
+    const listed = await this.docker.listContainers({ all: true });
+    return new Set(listed.flatMap((container) => (container.Mounts ?? []).map((mount) => mount.Source)));
+  }
+
   /** GET /containers/json?all=1&filters={"label":["key=value"]}. */
   async listByLabel(key: string, value: string): Promise<ListedContainer[]> {
     const listed = await this.docker.listContainers({ all: true, filters: { label: [`${key}=${value}`] } });

@@ -3,12 +3,18 @@ import { buckets, containerPaths, inputObjectKey, jobConfiguration, type JobSpec
 import tar from 'tar-stream';
 import type { DockerContainers } from '../../adapters/docker/containers.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../adapters/s3/objects.js';
+import type { InputCache } from '../inputs/cache.js';
+import { InputArchiveError } from '../inputs/extract.js';
 import { executionOutputArchive } from './inputArchive.js';
 import { containerSpec, jobContainerName, type ContainerSpecInput } from './spec.js';
 
 export interface PrepareDeps {
   containers: DockerContainers;
   objects: ObjectStore;
+  /** The worker's input cache (INPUT_CACHE_DIR); undefined: inputs are copied into each container. */
+  inputCache?: InputCache | undefined;
+  /** Told whether the input came from the cache (for the execution's log). */
+  onInput?: ((message: string) => void) | undefined;
 }
 
 /** Raised when the execution's input cannot be found: an error of the request, not of the worker. */
@@ -19,14 +25,16 @@ export class InputMissingError extends Error {}
  * `jobConfiguration`) and the input, output and measures folders. `/plz` is sticky and world-writable
  * (like /tmp) and output and measures are world-writable, so a job whose image runs as another user
  * can still write its output, measures and summary; the input and configuration are read-only to it.
+ * With `inputMounted` the input folder is left out (it is a read-only bind mount).
  */
-export function skeletonArchive(configuration: string): Readable {
+export function skeletonArchive(configuration: string, options: { inputMounted?: boolean } = {}): Readable {
   const pack = tar.pack();
   const mtime = new Date();
   const dir = (name: string, mode: number) => pack.entry({ name, type: 'directory', mode, mtime });
   const root = containerPaths.root.slice(1);
   dir(`${root}/`, 0o1777);
-  dir(`${containerPaths.input.slice(1)}/`, 0o755);
+  // a mounted input's folder is the read-only mount point: no entry may touch it
+  if (!options.inputMounted) dir(`${containerPaths.input.slice(1)}/`, 0o755);
   dir(`${containerPaths.output.slice(1)}/`, 0o777);
   dir(`${containerPaths.measures.slice(1)}/`, 0o777);
   pack.entry({ name: containerPaths.configurationFile.slice(1), mode: 0o644, mtime }, configuration);
@@ -36,18 +44,41 @@ export function skeletonArchive(configuration: string): Readable {
 
 /**
  * Creates the job container of an execution (removing a leftover one of the same name, from a
- * preparation cut short) and copies in, before it starts, the configuration file and the input:
- * `plz-inputs/<sha256>.tar` streamed into /plz/input, or an earlier execution's output.
+ * preparation cut short) and gives it, before it starts, the configuration file and the input.
+ * An input `plz-inputs/<sha256>.tar` comes from the worker's input cache when there is one
+ * (extracted once, bind-mounted read-only at /plz/input: nothing copied; the entry is held until
+ * the container exists, which then keeps it from eviction), else is streamed into /plz/input. An
+ * earlier execution's output is always streamed in (not cached: it is read from MLflow's objects).
  *
  * @returns the container id.
- * @throws InputMissingError when the input object or the earlier output does not exist.
+ * @throws InputMissingError when the input object or the earlier output does not exist, or the
+ *   input's archive cannot be used (damaged bytes, refused entries).
  */
 export async function prepareContainer(deps: PrepareDeps, payload: JobSpec, spec: ContainerSpecInput): Promise<string> {
   await deps.containers.remove(jobContainerName(payload.execution_id));
-  const id = await deps.containers.create(containerSpec(spec));
-  const configuration = jobConfiguration(payload.execution_id, payload.parameters, Boolean(spec.datasetsSource));
-  await deps.containers.putArchive(id, '/', skeletonArchive(`${JSON.stringify(configuration, null, 2)}\n`));
   const input = payload.input;
+  const configuration = jobConfiguration(payload.execution_id, payload.parameters, Boolean(spec.datasetsSource));
+  const skeleton = (inputMounted: boolean) => skeletonArchive(`${JSON.stringify(configuration, null, 2)}\n`, { inputMounted });
+  if (input?.kind === 'input' && deps.inputCache) {
+    let held;
+    try {
+      held = await deps.inputCache.hold(input.sha256);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) throw new InputMissingError(`input ${input.sha256} is not in the object store`);
+      if (error instanceof InputArchiveError) throw new InputMissingError(`input ${input.sha256} cannot be used: ${error.message}`);
+      throw error;
+    }
+    try {
+      deps.onInput?.(held.hit ? `input ${input.sha256} from the worker's cache (mounted read-only)` : `input ${input.sha256} extracted into the worker's cache (mounted read-only)`);
+      const id = await deps.containers.create(containerSpec({ ...spec, inputSource: held.hostPath }));
+      await deps.containers.putArchive(id, '/', skeleton(true));
+      return id;
+    } finally {
+      held.release();
+    }
+  }
+  const id = await deps.containers.create(containerSpec(spec));
+  await deps.containers.putArchive(id, '/', skeleton(false));
   if (input?.kind === 'input') {
     let archive;
     try {

@@ -54,6 +54,16 @@ describe('containerSpec', () => {
     expect(containerSpec(base).HostConfig).not.toHaveProperty('Mounts');
   });
 
+  it('mounts a cached input read-only at /plz/input: only its own folder, next to the datasets', () => {
+    const inputSource = '/var/lib/docker/volumes/plz-input-cache-cpu-0/_data/inputs/' + 'a'.repeat(64) + '/data';
+    expect(containerSpec({ ...base, inputSource }).HostConfig.Mounts).toEqual([{ Type: 'bind', Source: inputSource, Target: '/plz/input', ReadOnly: true }]);
+    expect(containerSpec({ ...base, datasetsSource: '/srv/datasets', inputSource }).HostConfig.Mounts).toEqual([
+      { Type: 'bind', Source: '/srv/datasets', Target: '/datasets', ReadOnly: true },
+      { Type: 'bind', Source: inputSource, Target: '/plz/input', ReadOnly: true },
+    ]);
+    expect(() => containerSpec({ ...base, inputSource: 'relative/data' })).toThrow('must be absolute');
+  });
+
   it('labels the container with the execution, the worker and the snapshot, and names it after the execution', () => {
     const spec = containerSpec({ ...base, extraLabels: { 'org.plz.test': 'x', [labels.worker]: 'spoofed' } });
     expect(spec.Labels).toEqual({

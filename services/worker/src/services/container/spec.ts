@@ -60,6 +60,11 @@ export interface ContainerSpecInput {
   network: string;
   /** DATASETS_SOURCE: an absolute host path (bind) or a volume name; undefined for none. */
   datasetsSource?: string | undefined;
+  /**
+   * Absolute host path of the extracted input in the worker's input cache (services/inputs),
+   * bind-mounted read-only at /plz/input; undefined when the input is copied in (or there is none).
+   */
+  inputSource?: string | undefined;
   stopGraceSeconds: number;
   extraLabels?: Record<string, string>;
 }
@@ -94,9 +99,10 @@ export const jobContainerName = (executionId: string): string => `plz-job-${exec
  * HostConfig fields, applied on cgroup v1 and v2): `limits.cpus` → NanoCpus, `limits.memoryBytes` →
  * Memory = MemorySwap (no swap), `limits.shmBytes` → ShmSize, `limits.pidsLimit` → PidsLimit; the
  * maximum run time goes in the label `org.plz.max-run-seconds` (the worker enforces it). The datasets source
- * is mounted read-only at /datasets. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
+ * is mounted read-only at /datasets, and a cached input's folder (`inputSource`, only that entry's
+ * data folder, not the cache) read-only at /plz/input. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
  * (`void` for a CPU job; see visibleDevices). No privileges: not privileged, capabilities dropped,
- * no-new-privileges, no Docker socket (no mount but the datasets).
+ * no-new-privileges, no Docker socket (no mount but the datasets and the input).
  *
  * @throws Error when the request asks for more GPUs than the worker has, or GPUs of a CPU worker.
  */
@@ -124,10 +130,16 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
     // https://docs.docker.com/engine/api/v1.41/#tag/Container/operation/ContainerCreate (HostConfig.DeviceRequests)
     hostConfig.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: [...deviceIds], Capabilities: [['gpu']] }];
   }
+  const mounts: NonNullable<ContainerSpec['HostConfig']['Mounts']> = [];
   if (input.datasetsSource) {
     const bind = path.isAbsolute(input.datasetsSource);
-    hostConfig.Mounts = [{ Type: bind ? 'bind' : 'volume', Source: input.datasetsSource, Target: containerPaths.datasets, ReadOnly: true }];
+    mounts.push({ Type: bind ? 'bind' : 'volume', Source: input.datasetsSource, Target: containerPaths.datasets, ReadOnly: true });
   }
+  if (input.inputSource !== undefined) {
+    if (!path.isAbsolute(input.inputSource)) throw new Error(`the input's host path must be absolute: ${input.inputSource}`);
+    mounts.push({ Type: 'bind', Source: input.inputSource, Target: containerPaths.input, ReadOnly: true });
+  }
+  if (mounts.length > 0) hostConfig.Mounts = mounts;
   return {
     name: jobContainerName(input.executionId),
     Image: input.image,

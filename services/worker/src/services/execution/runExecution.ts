@@ -171,6 +171,7 @@ async function execute(
           caCertificatesDir: ctx.config.EXTRA_CA_CERTIFICATES_DIR,
           extraLabels: ctx.settings.extraLabels,
           cache: ctx.imageCache,
+          snapshots: ctx.inputCache,
           // the build counts as part of the job: its memory and CPUs, on the jobs network
           buildLimits: { memoryBytes: limits.memoryBytes, cpus: limits.cpus, network: ctx.config.JOBS_NETWORK, timeoutSeconds: ctx.config.JOB_BUILD_TIMEOUT_SECONDS },
         },
@@ -185,7 +186,7 @@ async function execute(
     try {
       session.containerId = `plz-job-${spec.execution_id}`;
       session.containerId = await timings.time('container', () =>
-        prepareContainer({ containers: ctx.containers, objects: ctx.objects }, spec, {
+        prepareContainer({ containers: ctx.containers, objects: ctx.objects, inputCache: ctx.inputCache, onInput: (message) => log.system(message) }, spec, {
           executionId: spec.execution_id,
           workerId: ctx.config.WORKER_ID,
           snapshot: spec.snapshot,

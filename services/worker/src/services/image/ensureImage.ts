@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import type { ImageCache } from './cache.js';
 import { caBundle } from './caCertificates.js';
 import { refusal } from './baseImages.js';
 import { readDockerfile, writeBuildContext } from './buildContext.js';
+import { InputArchiveError } from '../inputs/extract.js';
 
 export interface ImageDeps {
   images: DockerImages;
@@ -19,6 +21,11 @@ export interface ImageDeps {
   extraLabels: Record<string, string>;
   /** Memory, CPUs, network and time limit of the build's RUN steps. */
   buildLimits: BuildLimits;
+  /**
+   * The worker's cache of build contexts (services/inputs/cache.ts `readSnapshot`): a snapshot is
+   * downloaded once and read from the worker's disk at the next build (none: read from MinIO).
+   */
+  snapshots?: { readSnapshot(sha256: string): Promise<Readable> } | undefined;
   /** Records the image's use and prunes after a build (none: nothing recorded). */
   cache?: Pick<ImageCache, 'used' | 'prune'> | undefined;
 }
@@ -28,7 +35,8 @@ export type ImageResult = { ok: true; tag: string; cached: boolean } | { ok: fal
 
 /**
  * Makes sure the job image of `snapshot` exists: reuses the image tagged `jobImageTag(snapshot)`
- * when there is one, else reads the snapshot from `plz-snapshots/<sha256>.tar.gz`, writes the
+ * when there is one, else reads the snapshot from `plz-snapshots/<sha256>.tar.gz` (through the
+ * worker's cache of build contexts when there is one: `snapshots`), writes the
  * build context to a temporary file (with the deployment's CA certificates, see caCertificates.ts)
  * and builds it under `buildLimits`, each output line going to the log's `build` stream. A
  * Dockerfile that starts from another execution's image (baseImages.ts `refusal`: the `plz-job`
@@ -52,10 +60,11 @@ export async function ensureImage(deps: ImageDeps, snapshot: string, log: Execut
   try {
     const contextFile = path.join(folder, 'context.tar');
     try {
-      const source = await deps.objects.read(buckets.snapshots, snapshotObjectKey(snapshot));
+      const source = deps.snapshots ? await deps.snapshots.readSnapshot(snapshot) : await deps.objects.read(buckets.snapshots, snapshotObjectKey(snapshot));
       await writeBuildContext(source, contextFile, await caBundle(deps.caCertificatesDir));
     } catch (error) {
       if (error instanceof ObjectNotFoundError) return { ok: false, reason: `snapshot ${snapshot} is not in the object store` };
+      if (error instanceof InputArchiveError) return { ok: false, reason: error.message };
       if (/incorrect header check|unexpected end of file|Invalid tar header|Unexpected end of data/i.test((error as Error).message)) {
         return { ok: false, reason: `snapshot ${snapshot} is not a valid tar.gz: ${(error as Error).message}` };
       }
