@@ -21,7 +21,7 @@ export const previousRelease = 'fde8541';
 export interface PreviousRelease {
   /** The worktree's folder: `node_modules/.bin/yo` there runs that release's generator. */
   checkout: string;
-  /** That release's CLI entry point (`cli/dist/index.js`), for PlzUser. */
+  /** That release's CLI entry point (`cli/dist/index.js`, once {@link buildPreviousCli} ran), for PlzUser. */
   cliEntry: string;
   /** Seconds each preparation step took, for the log of the run. */
   timings: Record<string, number>;
@@ -34,19 +34,14 @@ const expectSuccess = (result: Result, what: string): void => {
 /**
  * Checks the previous release out with `git worktree add --detach CHECKOUT fde8541` (from this
  * repository), installs its dependencies (`npm ci --prefer-offline`: the npm cache serves what this
- * checkout's install already fetched) and builds its generator and CLI (`tsc --build generator cli`,
- * which builds the packages they reference). Throws with a clear message when the commit is not in
+ * checkout's install already fetched) and builds its generator (`tsc --build generator`); its CLI is
+ * built by {@link buildPreviousCli}, which may run while that release's images build. Throws with a clear message when the commit is not in
  * this clone (a shallow clone lacks it) and with the output of the step that failed otherwise.
  * Remove the worktree with {@link removePreviousRelease}.
  */
 export async function checkOutPreviousRelease(checkout: string): Promise<PreviousRelease> {
   const timings: Record<string, number> = {};
-  const timed = async (what: string, step: () => Promise<Result>): Promise<void> => {
-    const started = Date.now();
-    const result = await step();
-    timings[what] = Math.round((Date.now() - started) / 100) / 10;
-    expectSuccess(result, what);
-  };
+  const timed = timer(timings);
   const known = await runCommand('git', ['-C', root, 'cat-file', '-e', `${previousRelease}^{commit}`]);
   if (known.status !== 0) {
     throw new Error(
@@ -58,12 +53,30 @@ export async function checkOutPreviousRelease(checkout: string): Promise<Previou
   const bin = path.dirname(process.execPath);
   const env = { PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: process.env['HOME'] ?? '/root', NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false' };
   await timed('npm ci', () => runCommand(path.join(bin, 'npm'), ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: checkout, env, timeoutMs: 900_000 }));
-  await timed('tsc --build generator cli', () =>
-    runCommand(process.execPath, [path.join(checkout, 'node_modules/typescript/bin/tsc'), '--build', 'generator', 'cli'], { cwd: checkout, env, timeoutMs: 900_000 }),
-  );
-  const cliEntry = path.join(checkout, 'cli/dist/index.js');
-  if (!existsSync(cliEntry)) throw new Error(`the previous release's CLI was not built: ${cliEntry} is missing`);
-  return { checkout, cliEntry, timings };
+  await timed('tsc --build generator', () => tsc(checkout, 'generator'));
+  return { checkout, cliEntry: path.join(checkout, 'cli/dist/index.js'), timings };
+}
+
+/** Builds the previous release's CLI in its checkout (`tsc --build cli`, with the packages it references); its time goes into `timings`. */
+export async function buildPreviousCli(previous: PreviousRelease): Promise<void> {
+  await timer(previous.timings)('tsc --build cli', () => tsc(previous.checkout, 'cli'));
+  if (!existsSync(previous.cliEntry)) throw new Error(`the previous release's CLI was not built: ${previous.cliEntry} is missing`);
+}
+
+/** Runs `step`, records its seconds under `what` in `timings`, and throws with its output when it failed. */
+function timer(timings: Record<string, number>) {
+  return async (what: string, step: () => Promise<Result>): Promise<void> => {
+    const started = Date.now();
+    const result = await step();
+    timings[what] = Math.round((Date.now() - started) / 100) / 10;
+    expectSuccess(result, what);
+  };
+}
+
+/** `tsc --build PROJECT` with the checkout's own TypeScript. */
+function tsc(checkout: string, project: string): Promise<Result> {
+  const env = { PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, HOME: process.env['HOME'] ?? '/root' };
+  return runCommand(process.execPath, [path.join(checkout, 'node_modules/typescript/bin/tsc'), '--build', project], { cwd: checkout, env, timeoutMs: 900_000 });
 }
 
 /** `git worktree remove --force CHECKOUT` (its node_modules and builds go with it), then `git worktree prune`. Never throws. */
