@@ -35,8 +35,9 @@ const expectSuccess = (result: Result, what: string): void => {
  * Checks the previous release out with `git worktree add --detach CHECKOUT fde8541` (from this
  * repository), installs its dependencies (`npm ci --prefer-offline`: the npm cache serves what this
  * checkout's install already fetched) and builds its generator (`tsc --build generator`); its CLI is
- * built by {@link buildPreviousCli}, which may run while that release's images build. Throws with a clear message when the commit is not in
- * this clone (a shallow clone lacks it) and with the output of the step that failed otherwise.
+ * built by {@link buildPreviousCli}, which may run while that release's images build. Throws with a
+ * clear message when the commit is not in this clone (a shallow clone lacks it), and with the output
+ * of the step that failed otherwise.
  * Remove the worktree with {@link removePreviousRelease}.
  */
 export async function checkOutPreviousRelease(checkout: string): Promise<PreviousRelease> {
@@ -52,7 +53,8 @@ export async function checkOutPreviousRelease(checkout: string): Promise<Previou
   await timed('git worktree add', () => runCommand('git', ['-C', root, 'worktree', 'add', '--detach', checkout, previousRelease]));
   const bin = path.dirname(process.execPath);
   const env = { PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: process.env['HOME'] ?? '/root', NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false' };
-  await timed('npm ci', () => runCommand(path.join(bin, 'npm'), ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: checkout, env, timeoutMs: 900_000 }));
+  // npm beside the node running the tests, else the first on PATH.
+  await timed('npm ci', () => runCommand('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: checkout, env, timeoutMs: 900_000 }));
   await timed('tsc --build generator', () => tsc(checkout, 'generator'));
   return { checkout, cliEntry: path.join(checkout, 'cli/dist/index.js'), timings };
 }
@@ -81,8 +83,8 @@ function tsc(checkout: string, project: string): Promise<Result> {
 
 /** `git worktree remove --force CHECKOUT` (its node_modules and builds go with it), then `git worktree prune`. Never throws. */
 export async function removePreviousRelease(checkout: string): Promise<void> {
-  await runCommand('git', ['-C', root, 'worktree', 'remove', '--force', checkout]);
-  await runCommand('git', ['-C', root, 'worktree', 'prune']);
+  await runCommand('git', ['-C', root, 'worktree', 'remove', '--force', checkout]).catch(() => undefined);
+  await runCommand('git', ['-C', root, 'worktree', 'prune']).catch(() => undefined);
 }
 
 /** What the upgrade flow needs from the deployment that the enclosing describe brought up with the previous release. */
