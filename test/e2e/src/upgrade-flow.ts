@@ -155,7 +155,7 @@ function currentMigrations(): string[] {
  * that release's CLI runs an execution with an input, a sweep of two and a plain execution (each with
  * logs, output and measures), and queues one more while the workers are stopped; then the current
  * generator runs again in the same folder (`--force`: the answers come from .yo-rc.json and the same
- * flags), `./init-deployment.sh`, `docker compose up -d --wait --build --remove-orphans`. After it
+ * flags), `./init-deployment.sh`, `docker compose up -d --wait --build --remove-orphans --force-recreate`. After it
  * the database holds every current migration, every execution, log, output, measure, history and MLflow
  * run of the previous release is as it was (fields the new release added aside), the current CLI reads
  * them, and the execution queued before the upgrade runs to success. The tests after this flow run on
@@ -249,7 +249,7 @@ export function upgradeFlow(context: () => UpgradeContext): void {
     });
   }, 600_000);
 
-  it('upgrades in place: the current generator again in the folder, ./init-deployment.sh, up --wait --build --remove-orphans; every migration applied', async () => {
+  it('upgrades in place: the current generator again in the folder, ./init-deployment.sh, up --wait --build --remove-orphans --force-recreate; every migration applied, NGINX on the new routes', async () => {
     const { directory, generateFlags, project } = context();
     const started = Date.now();
     const step: Record<string, number> = {};
@@ -263,9 +263,14 @@ export function upgradeFlow(context: () => UpgradeContext): void {
       // What the previous release's copy held and the current one does not is gone (an image build would compile it).
       expect(existsSync(path.join(directory, 'services', 'restapi', 'src', 'migrations', '001_initial.ts'))).toBe(false);
       await timed('init', () => context().init());
-      await timed('up', () => project.compose(['up', '-d', '--wait', '--build', '--remove-orphans'], 1_500_000));
-      await context().refreshUrl();
+      // --force-recreate: NGINX and PostgreSQL read configuration files bind-mounted from the folder,
+      // which compose does not compare: without it, an NGINX whose service did not change keeps
+      // serving the previous release's routes (MLflow without the identity check, seen in this test).
+      await timed('up', () => project.compose(['up', '-d', '--wait', '--build', '--remove-orphans', '--force-recreate'], 1_500_000));
+      const url = await context().refreshUrl();
       await context().expectAllHealthy();
+      // NGINX serves the current release's routes: MLflow behind the identity check.
+      expect((await fetch(`${url}/mlflow/api/2.0/mlflow/experiments/search?max_results=1`)).status).toBe(401);
       expect(migrationsBefore).toEqual(currentMigrations().slice(0, migrationsBefore.length));
       expect(await migrations()).toEqual(currentMigrations());
     });
