@@ -13,15 +13,18 @@ import { cliInstallFlow } from './cli-install-flow.js';
 import { containmentFlow } from './containment-flow.js';
 import { fairShareFlow } from './fair-share-flow.js';
 import { ComposeProject, dockerBinary, dockerEnv } from './docker.js';
-import { generateDeployment as generate } from './generate.js';
+import { generateWith } from './generate.js';
 import { PlzUser, runCommand, type Result } from './plz-cli.js';
 import { datasetsProbe, plzFlow } from './plz-flow.js';
+import { buildPreviousCli, checkOutPreviousRelease, previousRelease, removePreviousRelease, upgradeFlow, type PreviousRelease } from './upgrade-flow.js';
 import { webFlow } from './web-flow.js';
 
 /**
- * The whole thing for real: `yo plz-deploy` with two CPU workers, `./init-deployment.sh
+ * The whole thing for real, starting as the previous release upgraded in place (issue 18): the
+ * previous release's `yo plz-deploy` with two CPU workers, `./init-deployment.sh
  * --enable-postgres-ssl` (certificate made here with openssl), `docker compose up -d --wait`
- * (building the plz images from the copied sources), every service healthy and reachable through
+ * (building the plz images from the copied sources), executions made with that release's CLI, then the
+ * current generator, init and `up` in the same folder (upgrade-flow.ts); on the upgraded deployment every service healthy and reachable through
  * NGINX and on PostgreSQL over TLS, the plz flow, the containment of jobs (issue 14: network,
  * limits, fork bomb, image cache), fair sharing of the queues (issue 20), the web view in Chromium (issue 16), the CLI installed from the deployment, a backup restored after
  * `down -v` into a new folder that the tests after it then use (issue 18), init again on the running deployment, then the
@@ -49,6 +52,8 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
   let url = '';
   let datasets = '';
   let generateFlags: string[] = [];
+  let previous: PreviousRelease | undefined;
+  let previousImages: string[] = [];
 
   beforeAll(async () => {
     base = mkdtempSync(path.join(tmpdir(), 'plz-e2e-stack-'));
@@ -60,7 +65,13 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     writeFileSync(path.join(datasets, 'digits', 'labels.csv'), 'id,label\n1,7\n');
     chmodSync(base, 0o755);
     generateFlags = ['--name', slug, '--image-tag', imageTag, '--cpu-workers', '2', '--http-port', '0', '--https-port', '0', '--datasets-directory', datasets];
-    await generate(directory, generateFlags);
+    // The deployment starts life as the previous release (its generator, its sources, its images),
+    // and is upgraded in place by the first tests (upgradeFlow): every test after them runs on the
+    // upgraded deployment. The previous release's generator knows these flags too.
+    const started = Date.now();
+    previous = await checkOutPreviousRelease(path.join(base, 'previous-release'));
+    const generated = Date.now();
+    await generateWith(previous.checkout, directory, generateFlags);
     // As an operator behind a TLS-re-signing proxy would: the machine's extra CAs, for npm in the image builds.
     const authorities = path.join(root, 'ssl', 'ca-certificates');
     for (const name of readdirSync(authorities).filter((entry) => entry.endsWith('.crt'))) {
@@ -70,12 +81,22 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     const made = await runCommand('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=db',
       '-addext', 'subjectAltName=DNS:db', '-keyout', path.join(directory, 'ssl', 'db', 'server.key'), '-out', path.join(directory, 'ssl', 'db', 'server.crt')]);
     if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
-    await init('--enable-postgres-ssl');
-    await project.withDiagnostics(async () => {
-      await project.compose(['up', '-d', '--wait', '--build'], 1_500_000);
-      url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
-    });
-  }, 1_800_000);
+    // Its CLI builds while its images do.
+    await Promise.all([
+      buildPreviousCli(previous),
+      (async () => {
+        await init('--enable-postgres-ssl');
+        await project.withDiagnostics(async () => {
+          await project.compose(['up', '-d', '--wait', '--build'], 1_500_000);
+          url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
+        });
+      })(),
+    ]);
+    process.stderr.write(
+      `deployment-stack: previous release ${previousRelease} checked out and its generator built in ${((generated - started) / 1000).toFixed(1)} s ` +
+        `(${Object.entries(previous.timings).map(([what, s]) => `${what} ${s} s`).join(', ')}), generated, initialised and up in ${((Date.now() - generated) / 1000).toFixed(1)} s\n`,
+    );
+  }, 2_700_000);
 
   afterAll(async () => {
     // The workers' jobs network is not compose's: it goes after compose's down, with the host rule closing it.
@@ -90,6 +111,12 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     if (nfsVolume) await runCommand(dockerBinary, ['volume', 'rm', '--force', nfsVolume], { env: dockerEnv() });
     // Only the tags: the layers stay in the build cache for the next run.
     await runCommand(dockerBinary, ['image', 'rm', ...['restapi', 'worker', 'mlflow'].map((name) => `plz-${name}:${imageTag}`)], { env: dockerEnv() });
+    // The previous release's images, whose tags the upgrade moved: by ID, only those left without a tag.
+    for (const id of previousImages) {
+      const tags = await runCommand(dockerBinary, ['image', 'inspect', '--format', '{{len .RepoTags}}', id], { env: dockerEnv() });
+      if (tags.status === 0 && tags.stdout.trim() === '0') await runCommand(dockerBinary, ['image', 'rm', id], { env: dockerEnv() });
+    }
+    if (previous) await removePreviousRelease(previous.checkout);
     if (base) rmSync(base, { recursive: true, force: true });
   }, 300_000);
 
@@ -99,6 +126,30 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
       ['db', 'minio', 'mlflow', 'nginx', 'redis', 'restapi', 'worker-cpu-0', 'worker-cpu-1'].map((service) => `${service} running healthy`),
     );
   };
+
+  const refreshUrl = async () => {
+    url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
+  };
+
+  // Issue 18: the deployment of the previous release, used, then upgraded in place.
+  upgradeFlow(() => ({
+    url,
+    token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(),
+    project,
+    directory,
+    previous: previous!,
+    generateFlags,
+    imageTag,
+    init,
+    async refreshUrl() {
+      await refreshUrl();
+      return url;
+    },
+    expectAllHealthy,
+    keepImages(ids: string[]) {
+      previousImages = ids;
+    },
+  }));
 
   it('brings every service up healthy', async () => {
     await project.withDiagnostics(expectAllHealthy);
@@ -121,9 +172,6 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     });
   });
 
-  const refreshUrl = async () => {
-    url = `http://${(await project.compose(['port', 'nginx', '80'])).stdout.trim()}`;
-  };
   /** `<user> <TLS version or "plain">` of every database connection of restapi, worker and mlflow, after a request that makes restapi and mlflow hold one. */
   const databaseConnections = async (): Promise<string[]> => {
     const token = readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim();

@@ -8,20 +8,22 @@ import { runCommand, type Result } from '@plz/test-harness';
 export { runCommand, type Result };
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cliEntry = path.join(root, 'cli/dist/index.js');
+const currentCli = path.join(root, 'cli/dist/index.js');
 
 /** The `plz` CLI pointed at one deployment, as a user on this machine would run it. */
 export class PlzUser {
   private readonly home = mkdtempSync(path.join(tmpdir(), 'plz-e2e-user-'));
 
+  /** `cliEntry`: the CLI's compiled entry point; this checkout's by default, another release's to run that one. */
   constructor(
     readonly url: string,
     readonly token: string,
+    readonly cliEntry: string = currentCli,
   ) {}
 
   /** Runs `plz ARGS` in `cwd`. */
   plz(cwd: string, args: string[], timeoutMs = 900_000, env: Record<string, string> = {}): Promise<Result> {
-    return runCommand(process.execPath, [cliEntry, ...args], {
+    return runCommand(process.execPath, [this.cliEntry, ...args], {
       cwd,
       timeoutMs,
       env: { PATH: process.env['PATH'] ?? '', HOME: this.home, XDG_CACHE_HOME: path.join(this.home, 'cache'), PLZ_URL: this.url, PLZ_TOKEN: this.token, ...env },

@@ -20,6 +20,9 @@ export function runCommand(command: string, args: string[], options: { cwd?: str
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
     child.on('error', reject);
+    // A command that exits without reading its stdin (git worktree remove did, once) makes the write
+    // below fail with EPIPE: harmless, the exit status says how it went.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compose, dummySecrets } from '../../testing/docker.js';
@@ -319,5 +319,22 @@ describe('yo plz-deploy', () => {
     expect(workers(file).map(([name]) => name)).toEqual(['worker-gpu-0', 'worker-gpu-1', 'worker-cpu-0', 'worker-cpu-1', 'worker-cpu-2']);
     const stored = JSON.parse(readFileSync(path.join(first.directory, '.yo-rc.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     expect(stored['generator-plz-deploy']).toMatchObject({ name: 'lab', gpus: '0,1', httpPort: 8080, httpsPort: 8443, cpuWorkers: 3 });
+  }, 120_000);
+
+  it("removes, run again, the sources an earlier release's copy held that the current one lacks, and nothing else", async () => {
+    const first = await make();
+    const stale = ['services/restapi/src/migrations/001_initial.ts', 'services/worker/Dockerfile', 'packages/gone/src/index.ts'];
+    for (const file of stale) {
+      mkdirSync(path.dirname(path.join(first.directory, file)), { recursive: true });
+      writeFileSync(path.join(first.directory, file), '// from an earlier release\n');
+    }
+    writeFileSync(path.join(first.directory, 'docker-compose.override.yml'), 'services: {}\n');
+    const result = await helpers
+      .run('../generators/app/index.js', { autoCleanup: false, tmpdir: false, cwd: first.directory })
+      .withOptions({ ...hostIndependent, 'skip-prompts': true, force: true } as never);
+    result.restore();
+    expect(stale.filter((file) => existsSync(path.join(first.directory, file)))).toEqual([]);
+    expect(existsSync(path.join(first.directory, 'services', 'Dockerfile'))).toBe(true);
+    expect(existsSync(path.join(first.directory, 'docker-compose.override.yml'))).toBe(true);
   }, 120_000);
 });

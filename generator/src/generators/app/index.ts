@@ -10,6 +10,7 @@ import { bundleTemplatesDirectory } from '../../paths.js';
 import { deploymentContext } from '../../render/context.js';
 import { nextSteps } from '../../render/messages.js';
 import { bundleFiles } from '../../render/bundle.js';
+import { staleSourceFiles } from '../../render/sources.js';
 
 /**
  * `yo plz-deploy [destination]`: writes (or updates) a plz deployment folder.
@@ -79,10 +80,16 @@ export default class PlzDeployGenerator extends Generator {
     const answers = this.answers;
     if (!answers) throw new Error('no answers: prompting did not run');
     this.config.set(storedForm(answers));
-    for (const file of bundleFiles(deploymentContext(answers))) {
+    const context = deploymentContext(answers);
+    const files = bundleFiles(context);
+    for (const file of files) {
       const destination = this.destinationPath(file.path);
       if ('contents' in file) this.fs.write(destination, file.contents);
       else this.fs.copy(file.source, destination);
+    }
+    // Run again over an earlier release's folder (an upgrade): its copy of the sources goes whole.
+    if (context.images.build) {
+      for (const stale of staleSourceFiles(this.destinationRoot(), new Set(files.map((file) => file.path)))) this.fs.delete(this.destinationPath(stale));
     }
     if (this.caCertificates.copy) {
       for (const certificate of this.caCertificates.missing) this.fs.copy(certificate.source, this.destinationPath('ssl', 'ca-certificates', certificate.name));
