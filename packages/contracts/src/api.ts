@@ -243,6 +243,7 @@ export const WorkerInfo = z.object({
   queue: z.string(),
   gpus: z.array(z.string()),
   execution_id: z.string().nullable(),
+  /** The host the worker runs on: a worker host's name (WORKER_HOST), else its Docker engine's host name; null from workers that publish none. */
   hostname: z.string().nullable(),
   started_at: z.string().nullable(),
   heartbeat_at: z.string(),

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkDatasetsSource, checkDocker, dockerClient, dockerCpuCount, dockerEngineId, hostPathOf } from './adapters/docker/client.js';
+import { checkDatasetsSource, checkDocker, dockerClient, dockerCpuCount, dockerEngineId, dockerHostName, hostPathOf } from './adapters/docker/client.js';
 import { DockerContainers } from './adapters/docker/containers.js';
 import { ensureJobsNetwork, isolateJobsFromHost, ownImage } from './adapters/docker/jobsNetwork.js';
 import { DockerImages } from './adapters/docker/images.js';
@@ -130,7 +130,8 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
   }
   const gpuDetails = await readGpuDetails(config.gpus.deviceIds);
   if (config.gpus.deviceIds.length > 0) logger.info({ gpus: gpuDetails }, gpuDetails.length ? 'GPU models and memory read with nvidia-smi' : 'nvidia-smi gave no model and memory for the GPUs');
-  const heartbeat = startHeartbeat(ctx, locks, gpuDetails);
+  const host = config.WORKER_HOST ?? (await dockerHostName(docker));
+  const heartbeat = startHeartbeat(ctx, locks, host, gpuDetails);
   ctx.busyChanged = () => void heartbeat.beat();
   await heartbeat.beat();
 

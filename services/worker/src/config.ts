@@ -52,6 +52,12 @@ export const WebUrl = z.string().transform((value, ctx) => {
 export const ConfigSchema = z.object({
   /** Names the worker in heartbeats, container labels and executions (stable across restarts). */
   WORKER_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected 1-63 letters, digits, ".", "_" or "-"'),
+  /**
+   * The host the worker runs on, as heartbeats publish it (`hostname`, shown by `plz workers` and
+   * the workers page): a worker host's name from its join bundle (yo plz-deploy --role worker sets
+   * it). Unset: the Docker engine's host name (GET /info `Name`). 1-63 letters, digits, ".", "_", "-".
+   */
+  WORKER_HOST: optional(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected 1-63 letters, digits, ".", "_" or "-"')),
   /** The worker's GPUs (NVIDIA container toolkit syntax); unset or `none` for a CPU worker. */
   NVIDIA_VISIBLE_DEVICES: optional(z.string()),
   DATABASE_URL: z.string().url(),

@@ -182,14 +182,14 @@ export function gpuText(worker: Pick<WorkerInfo, 'gpus' | 'gpu_details'>): strin
 }
 
 /**
- * Live workers for people: one line each (id, queue, GPUs with their model and memory where known
+ * Live workers for people: one line each (id, host, queue, GPUs with their model and memory where known
  * (gpuText), what it runs, heartbeat age, then its job limits as formatLimits writes them, `-` for
  * a worker that publishes none).
  */
 export function workersText(answer: WorkersResponse): string {
   const lines = answer.workers.map((w) => {
     const limits = (w as { limits?: Parameters<typeof formatLimits>[0] }).limits; // absent from deployments older than limits
-    return `${w.worker_id}  ${w.queue.padEnd(8)} ${gpuText(w)}  ${w.execution_id ? `running ${w.execution_id}` : 'idle'}  (${w.heartbeat_age_seconds.toFixed(0)} s ago)  ${formatLimits(limits)}`;
+    return `${w.worker_id}  ${w.hostname ? `on ${w.hostname}  ` : ''}${w.queue.padEnd(8)} ${gpuText(w)}  ${w.execution_id ? `running ${w.execution_id}` : 'idle'}  (${w.heartbeat_age_seconds.toFixed(0)} s ago)  ${formatLimits(limits)}`;
   });
   const queues = Object.entries(answer.queues).map(([name, c]) => `queue ${name}: ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed`);
   return [...(lines.length ? lines : ['no live worker']), ...queues].join('\n');

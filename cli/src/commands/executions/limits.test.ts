@@ -49,15 +49,16 @@ describe('workersText', () => {
       queues: { cpu: { waiting: 0, active: 0, delayed: 0 } },
     } as WorkersResponse;
     expect(workersText(answer).split('\n')).toEqual([
-      'w1  cpu      gpus=-  idle  (2 s ago)  mem 8G (max 64G) cpus 4 (max 32) shm 64M pids 4096 time 1d',
-      'w2  cpu      gpus=-  idle  (2 s ago)  -',
+      'w1  on h  cpu      gpus=-  idle  (2 s ago)  mem 8G (max 64G) cpus 4 (max 32) shm 64M pids 4096 time 1d',
+      'w2  on h  cpu      gpus=-  idle  (2 s ago)  -',
       'queue cpu: 0 waiting, 0 active, 0 delayed',
     ]);
   });
 
   it("shows each GPU's model and memory where the worker read them, and only the ids elsewhere", () => {
     const h200 = { name: 'NVIDIA H200', memory_mib: 143771 };
-    const worker = { gpus: ['0'], execution_id: null, hostname: 'h', started_at: null, heartbeat_at: '2026-01-01T00:00:00Z', heartbeat_age_seconds: 1, limits: null };
+    // no host: a worker older than host names in heartbeats
+    const worker = { gpus: ['0'], execution_id: null, hostname: null, started_at: null, heartbeat_at: '2026-01-01T00:00:00Z', heartbeat_age_seconds: 1, limits: null };
     const answer = {
       workers: [
         { ...worker, worker_id: 'g0', queue: 'gpu', gpu_details: [{ device: '0', ...h200 }] },

@@ -157,7 +157,7 @@ describe('plz workers', () => {
     const dir = project();
     const text = await plz(dir, ['workers']);
     expect(text.status).toBe(0);
-    expect(text.stdout).toContain('w1  cpu      gpus=-  idle');
+    expect(text.stdout).toContain('w1  on h  cpu      gpus=-  idle');
     expect(text.stdout).toContain('queue cpu: 1 waiting, 0 active, 0 delayed\n\nfair share: use over the last 24 h');
     expect(text.stdout).toContain('  ada   0/1/0          0        1 h 30 min   1st');
     const json = await plz(dir, ['--json', 'workers']);

@@ -27,12 +27,17 @@ describe('worker: every job runs under memory, PIDs and run-time limits', () => 
 
   beforeAll(async () => {
     bed = await createTestBed('limits');
-    await bed.startWorker(workerId, { JOB_PIDS_LIMIT: '64', JOB_MEMORY_DEFAULT: '512m', JOB_MEMORY_MAX: '1g', JOB_MAX_RUN_SECONDS_DEFAULT: '60' });
+    // named as a worker host's workers are (yo plz-deploy --role worker): heartbeats carry that name
+    await bed.startWorker(workerId, { WORKER_HOST: 'gpu-box-2', JOB_PIDS_LIMIT: '64', JOB_MEMORY_DEFAULT: '512m', JOB_MEMORY_MAX: '1g', JOB_MAX_RUN_SECONDS_DEFAULT: '60' });
   }, 120_000);
 
   afterAll(async () => {
     await bed?.close();
   }, 60_000);
+
+  it('publishes WORKER_HOST as its host in its heartbeat', async () => {
+    expect(await bed.redis.hget(workerKey(workerId), 'hostname')).toBe('gpu-box-2');
+  });
 
   it('ends a job that allocates 200 MB under a 64 MiB limit in `error`, naming the limit', async () => {
     const { id } = await bed.submit({ snapshot: await bed.snapshot(pythonJob(`${bed.runId} oom`, allocate200MiB)), resources: { gpus: 0, memory: 64 * 1024 ** 2 } });

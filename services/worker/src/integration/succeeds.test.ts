@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { workerKey } from '@plz/contracts';
-import { createTestBed, type TestBed } from './harness.js';
+import { createTestBed, dockerCli, type TestBed } from './harness.js';
 import { jobSnapshot } from './jobs.js';
 
 const streamText = async (stream: NodeJS.ReadableStream): Promise<string> => {
@@ -113,7 +114,9 @@ describe('worker: a job that succeeds, one that fails, an invalid payload', () =
     while ((await bed.redis.hget(workerKey(workerId), 'execution_id')) !== '' && Date.now() < idleBy) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await bed.containersOf(workerId)).toEqual([]);
     const heartbeat = await bed.redis.hgetall(workerKey(workerId));
-    expect(heartbeat).toMatchObject({ worker_id: workerId, queue: 'cpu', gpus: '[]', execution_id: '' });
+    // without WORKER_HOST, the host is the Docker engine's host name (GET /info Name)
+    const engineName = execFileSync(dockerCli, ['info', '--format', '{{.Name}}'], { encoding: 'utf8' }).trim();
+    expect(heartbeat).toMatchObject({ worker_id: workerId, queue: 'cpu', gpus: '[]', execution_id: '', hostname: engineName });
     expect(Date.now() - Date.parse(readFileSync(path.join(bed.scratch, `${workerId}.heartbeat`), 'utf8').trim())).toBeLessThan(15_000);
 
     // The output of this execution is the input of the next (execution_output), with the cached image.

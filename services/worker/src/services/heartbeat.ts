@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { heartbeatIntervalMs, type GpuDetails, type HeartbeatLimits } from '@plz/contracts';
 import type { DeviceLocks } from '../adapters/redis/deviceLocks.js';
 import { writeHeartbeat } from '@plz/lifecycle';
@@ -26,10 +25,11 @@ export function heartbeatLimits(settings: LimitSettings): HeartbeatLimits {
  * refreshes its GPU locks, and, when both succeeded, touches the heartbeat file (its age is the
  * container's health: compose restarts nothing by itself, but `up --wait` and operators see it).
  *
+ * @param host the host the worker runs on (WORKER_HOST, else the Docker engine's host name), published as `hostname`.
  * @param gpuDetails model and memory of the worker's GPUs, read once at start (adapters/nvidia.ts); empty: none published.
  * @returns `stop()`, which ends the loop.
  */
-export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefined, gpuDetails: readonly GpuDetails[] = []): { beat(): Promise<void>; stop(): void } {
+export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefined, host: string, gpuDetails: readonly GpuDetails[] = []): { beat(): Promise<void>; stop(): void } {
   const startedAt = new Date().toISOString();
   const limits = heartbeatLimits(ctx.limits);
   const beat = async () => {
@@ -40,7 +40,7 @@ export function startHeartbeat(ctx: WorkerContext, locks: DeviceLocks | undefine
         gpus: ctx.config.gpus.deviceIds,
         // the latest taken (the one before may still be finalizing)
         execution_id: [...ctx.busy].at(-1) ?? null,
-        hostname: hostname(),
+        hostname: host,
         started_at: startedAt,
         limits,
         gpu_details: gpuDetails,

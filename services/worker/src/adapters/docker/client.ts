@@ -32,6 +32,18 @@ export async function dockerEngineId(docker: Docker): Promise<string> {
   return info.ID;
 }
 
+/**
+ * The Docker host's name (GET /info, `Name`: the engine's host name), which heartbeats publish as
+ * the worker's host (shown by `plz workers`) unless WORKER_HOST names it.
+ *
+ * @throws Error when the engine reports no name.
+ */
+export async function dockerHostName(docker: Docker): Promise<string> {
+  const info = (await docker.info()) as { Name?: string };
+  if (!info.Name) throw new Error('the Docker engine reports no host name');
+  return info.Name;
+}
+
 /** The engine's CPU count (GET /info, `NCPU`): Docker refuses a `NanoCpus` above it. */
 export async function dockerCpuCount(docker: Docker): Promise<number> {
   const info = (await docker.info()) as { NCPU?: number };
