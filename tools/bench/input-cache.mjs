@@ -12,33 +12,23 @@
 // BullMQ job added, as the REST API does) to the execution's terminal state; the job prints the
 // bytes it sees under /plz/input. Target: the cached input adds under 500 ms to the median run
 // (--strict: exit 1 if not).
-import { Buffer } from 'node:buffer';
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs, promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import knex from 'knex';
+import { parseArgs } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import tar from 'tar-stream';
-import { bullPrefix, executionJobName, isTerminal, jobImageTag, logStreamKey } from '@plz/contracts';
-import { runMigrations } from '@plz/restapi';
-import { createDatabase, s3Client, startTestServices, stopAll } from '@plz/testkit';
-import { createLogger, loadConfig, startWorker } from '@plz/worker';
+import { executionJobName, logStreamKey } from '@plz/contracts';
+import { s3Client, startTestServices, stopAll } from '@plz/testkit';
 import { quantile } from './quantile.mjs';
+import { dockerfileSnapshot, openWorkerBench, run } from './worker-bed.mjs';
 
 const TARGET_ADDED_MS = 500;
-const docker = '/usr/bin/docker';
-const run = promisify(execFile);
 const { values: args } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, 'size-mib': { type: 'string', default: '1024' }, strict: { type: 'boolean', default: false } },
 });
@@ -49,16 +39,8 @@ if (!Number.isInteger(sizeMiB) || sizeMiB < 1) throw new Error(`--size-mib must 
 const log = (line) => process.stdout.write(`${line}\n`);
 const ms = (value) => `${Math.round(value)} ms`;
 
-/** A snapshot whose job prints the bytes under /plz/input (the image is built once, then cached). */
-const snapshotBytes = async (tag) => {
-  const pack = tar.pack();
-  const script = "import os; print('input bytes', sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk('/plz/input') for f in fs), flush=True)";
-  pack.entry({ name: 'Dockerfile' }, `# ${tag}\nFROM python:3.11-slim-bookworm\nCMD ["python", "-c", ${JSON.stringify(script)}]\n`);
-  pack.finalize();
-  const chunks = [];
-  for await (const chunk of Readable.from(pack)) chunks.push(chunk);
-  return gzipSync(Buffer.concat(chunks));
-};
+/** The job: prints the bytes under /plz/input (the image is built once, then cached). */
+const inputBytesScript = "import os; print('input bytes', sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk('/plz/input') for f in fs), flush=True)";
 
 /** Writes a tar of `sizeMiB` MiB of random bytes in 64 MiB files to `file`; returns its sha256 and size. */
 const writeInput = async (file) => {
@@ -92,33 +74,16 @@ const writeInput = async (file) => {
 
 const stoppers = await startTestServices(new Set(['postgres', 'redis', 'minio', 'mlflow']));
 const benchId = `bench-${randomUUID().slice(0, 8)}`;
-const network = `plz-bench-jobs-${benchId}`;
 const cleanups = [];
 let exitCode = 0;
 try {
   const scratch = await mkdtemp(path.join(tmpdir(), 'plz-bench-input-cache-'));
   // the cache's files and folders are read-only: made writable first
   cleanups.push(() => run('sh', ['-c', 'chmod -R u+w "$0"; rm -rf "$0"', scratch]).catch(() => undefined));
-  const databaseUrl = await createDatabase(process.env.PLZ_TEST_POSTGRES_URL, 'worker_bench_input');
-  const db = knex({ client: 'pg', connection: databaseUrl });
-  cleanups.push(() => db.destroy());
-  await runMigrations(db);
-  const [user] = await db('users').insert({ name: `bench-${benchId}`, role: 'user' }).returning(['id', 'name']);
-  const s3Settings = JSON.parse(process.env.PLZ_TEST_S3);
-  const s3 = s3Client(s3Settings);
+  const snapshot = await dockerfileSnapshot(`# ${benchId}\nFROM python:3.11-slim-bookworm\nCMD ["python", "-c", ${JSON.stringify(inputBytesScript)}]\n`);
+  const { db, user, sha, image, redis, queue, startBenchWorker, waitForEnd } = await openWorkerBench({ benchId, database: 'worker_bench_input', redisDb: 8, snapshot, cleanups });
+  const s3 = s3Client(JSON.parse(process.env.PLZ_TEST_S3));
   cleanups.push(() => s3.destroy());
-  for (const bucket of ['plz-snapshots', 'plz-inputs']) {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error) => {
-      if (error.name !== 'BucketAlreadyOwnedByYou') throw error;
-    });
-  }
-  const snapshot = await snapshotBytes(benchId);
-  const sha = createHash('sha256').update(snapshot).digest('hex');
-  await s3.send(new PutObjectCommand({ Bucket: 'plz-snapshots', Key: `${sha}.tar.gz`, Body: snapshot }));
-  const image = jobImageTag(sha);
-  await run(docker, ['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', network]);
-  cleanups.push(() => run(docker, ['network', 'rm', network]).catch(() => undefined));
-  cleanups.push(() => run(docker, ['rmi', '-f', image]).catch(() => undefined));
 
   let started = performance.now();
   const inputFile = path.join(scratch, 'input.tar');
@@ -129,31 +94,8 @@ try {
   log(`input uploaded to MinIO in ${ms(performance.now() - started)}`);
   await rm(inputFile);
 
-  const redisUrl = `${process.env.PLZ_TEST_REDIS_URL}/8`;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  cleanups.push(() => redis.disconnect());
-  const queue = new Queue('cpu', { connection: redis, prefix: bullPrefix });
-  cleanups.push(() => queue.close());
-
   /** Starts a worker, with the input cache in `cacheDir` when given. */
-  const worker = async (name, cacheDir) => {
-    const workerId = `${name}-${benchId}`;
-    const config = loadConfig({
-      WORKER_ID: workerId,
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      S3_ENDPOINT: s3Settings.endpoint,
-      S3_ACCESS_KEY_ID: s3Settings.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3Settings.secretAccessKey,
-      S3_REGION: s3Settings.region,
-      MLFLOW_URL: process.env.PLZ_TEST_MLFLOW_URL,
-      HEARTBEAT_FILE: path.join(scratch, `${workerId}.heartbeat`),
-      JOBS_NETWORK: network,
-      LOG_LEVEL: 'warn',
-      ...(cacheDir ? { INPUT_CACHE_DIR: cacheDir, INPUT_CACHE_GIB: '20' } : {}),
-    });
-    return startWorker(config, createLogger(config.LOG_LEVEL, workerId), { extraLabels: { 'org.plz.bench': benchId } });
-  };
+  const worker = (name, cacheDir) => startBenchWorker(`${name}-${benchId}`, scratch, cacheDir ? { INPUT_CACHE_DIR: cacheDir, INPUT_CACHE_GIB: '20' } : {});
 
   /** Submits an execution (with the input or none); resolves with ms from submit to its terminal state and its stdout line. */
   const plzRun = async (withInput) => {
@@ -172,14 +114,7 @@ try {
       resources: '{"gpus":0}',
     });
     await queue.add(executionJobName, payload, { jobId: id });
-    for (;;) {
-      const row = await db('executions').where({ id }).first('state', 'error');
-      if (isTerminal(row.state)) {
-        if (row.state !== 'succeeded') throw new Error(`execution ${id} ended ${row.state}: ${row.error}`);
-        break;
-      }
-      await sleep(20);
-    }
+    await waitForEnd(id, 20);
     const total = performance.now() - begun;
     // the worker ends the live log after the state: wait for it (not timed), so that it is idle before the next run or its close
     let entries = [];

@@ -9,30 +9,17 @@
 // PLZ_TEST_* variables already point at running ones; uses the real Docker engine (/usr/bin/docker)
 // and the local image python:3.11-slim-bookworm. Prints median and p90 of both and the overhead of
 // plz (difference of the medians); the target is a median overhead under 1 s (--strict: exit 1 if not).
-import { Buffer } from 'node:buffer';
-import { execFile, spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs, promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import knex from 'knex';
-import tar from 'tar-stream';
-import { bullPrefix, executionJobName, isTerminal, jobImageTag, logStreamKey } from '@plz/contracts';
-import { runMigrations } from '@plz/restapi';
-import { createDatabase, s3Client, startTestServices, stopAll } from '@plz/testkit';
-import { createLogger, loadConfig, startWorker } from '@plz/worker';
+import { parseArgs } from 'node:util';
+import { executionJobName, logStreamKey } from '@plz/contracts';
+import { startTestServices, stopAll } from '@plz/testkit';
 import { quantile } from './quantile.mjs';
+import { docker, dockerfileSnapshot, openWorkerBench } from './worker-bed.mjs';
 
 const TARGET_OVERHEAD_MS = 1000;
-const docker = '/usr/bin/docker';
-const run = promisify(execFile);
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '10' }, strict: { type: 'boolean', default: false } } });
 const runs = Number(args.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${args.runs}`);
@@ -40,64 +27,17 @@ const log = (line) => process.stdout.write(`${line}\n`);
 
 const ms = (value) => `${Math.round(value)} ms`;
 
-/** A snapshot whose job prints one line at once (the image is built once, then cached). */
-const snapshotBytes = async (tag) => {
-  const pack = tar.pack();
-  pack.entry({ name: 'Dockerfile' }, `# ${tag}\nFROM python:3.11-slim-bookworm\nCMD ["python", "-c", "print('first line', flush=True)"]\n`);
-  pack.finalize();
-  const chunks = [];
-  for await (const chunk of Readable.from(pack)) chunks.push(chunk);
-  return gzipSync(Buffer.concat(chunks));
-};
-
 const stoppers = await startTestServices(new Set(['postgres', 'redis', 'minio', 'mlflow']));
 const benchId = `bench-${randomUUID().slice(0, 8)}`;
-const network = `plz-bench-jobs-${benchId}`;
 const cleanups = [];
 let exitCode = 0;
 try {
-  const databaseUrl = await createDatabase(process.env.PLZ_TEST_POSTGRES_URL, 'worker_bench');
-  const db = knex({ client: 'pg', connection: databaseUrl });
-  cleanups.push(() => db.destroy());
-  await runMigrations(db);
-  const [user] = await db('users').insert({ name: `bench-${benchId}`, role: 'user' }).returning(['id', 'name']);
-  const s3Settings = JSON.parse(process.env.PLZ_TEST_S3);
-  const s3 = s3Client(s3Settings);
-  cleanups.push(() => s3.destroy());
-  for (const bucket of ['plz-snapshots', 'plz-inputs']) {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error) => {
-      if (error.name !== 'BucketAlreadyOwnedByYou') throw error;
-    });
-  }
-  const snapshot = await snapshotBytes(benchId);
-  const sha = createHash('sha256').update(snapshot).digest('hex');
-  await s3.send(new PutObjectCommand({ Bucket: 'plz-snapshots', Key: `${sha}.tar.gz`, Body: snapshot }));
-  const image = jobImageTag(sha);
-  await run(docker, ['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', network]);
-  cleanups.push(() => run(docker, ['network', 'rm', network]).catch(() => undefined));
-  cleanups.push(() => run(docker, ['rmi', '-f', image]).catch(() => undefined));
-
-  // A Redis database of its own keeps the queue apart from anything else on the server.
-  const redisUrl = `${process.env.PLZ_TEST_REDIS_URL}/7`;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  cleanups.push(() => redis.disconnect());
-  const queue = new Queue('cpu', { connection: redis, prefix: bullPrefix });
-  cleanups.push(() => queue.close());
+  // A job that prints one line at once (the image is built once, then cached).
+  const snapshot = await dockerfileSnapshot(`# ${benchId}\nFROM python:3.11-slim-bookworm\nCMD ["python", "-c", "print('first line', flush=True)"]\n`);
+  // Redis database 7 keeps the queue apart from anything else on the server.
+  const { db, user, sha, image, network, redis, queue, startBenchWorker, waitForEnd } = await openWorkerBench({ benchId, database: 'worker_bench', redisDb: 7, snapshot, cleanups });
   const workerId = `bench-${benchId}`;
-  const config = loadConfig({
-    WORKER_ID: workerId,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    S3_ENDPOINT: s3Settings.endpoint,
-    S3_ACCESS_KEY_ID: s3Settings.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3Settings.secretAccessKey,
-    S3_REGION: s3Settings.region,
-    MLFLOW_URL: process.env.PLZ_TEST_MLFLOW_URL,
-    HEARTBEAT_FILE: path.join(tmpdir(), `${workerId}.heartbeat`),
-    JOBS_NETWORK: network,
-    LOG_LEVEL: 'warn',
-  });
-  const worker = await startWorker(config, createLogger(config.LOG_LEVEL, workerId), { extraLabels: { 'org.plz.bench': benchId } });
+  const worker = await startBenchWorker(workerId, tmpdir());
   cleanups.push(() => worker.close());
 
   /**
@@ -128,14 +68,7 @@ try {
     } finally {
       reader.disconnect();
     }
-    for (;;) {
-      const row = await db('executions').where({ id }).first('state', 'error');
-      if (isTerminal(row.state)) {
-        if (row.state !== 'succeeded') throw new Error(`execution ${id} ended ${row.state}: ${row.error}`);
-        break;
-      }
-      await sleep(50);
-    }
+    await waitForEnd(id, 50);
     const entries = await redis.xrange(logStreamKey(id), '-', '+');
     const at = (test) => Number(entries.find(([, fields]) => test(fields))?.[0].split('-')[0]);
     const took = at((f) => f[3]?.startsWith('worker '));
