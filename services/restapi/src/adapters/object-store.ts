@@ -27,6 +27,26 @@ export interface StoredObject {
   lastModified: Date;
 }
 
+/**
+ * Signs `command` with an unsigned payload: the `x-amz-content-sha256` header set to
+ * `UNSIGNED-PAYLOAD` before signing, which SigV4 then signs as the payload's hash instead of
+ * hashing the body (AWS, "Authenticating Requests: Using the Authorization Header", unsigned
+ * payload option; MinIO accepts it and then skips its own hash of the body). For bodies whose
+ * integrity the caller checks otherwise (uploadVerified: the sha256 of the whole input).
+ */
+function unsignedPayload<C extends UploadPartCommand | PutObjectCommand>(command: C): C {
+  // The middleware reads no input: one member of the union types it for both.
+  (command as UploadPartCommand).middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    { step: 'build', name: 'plzUnsignedPayload' },
+  );
+  return command;
+}
+
 /** Tuning of large transfers; the defaults suit production, tests shrink them to exercise multipart paths. */
 export interface TransferOptions {
   /** Part size of multipart uploads, bytes (S3 minimum 5 MiB, except the last part). */
@@ -112,6 +132,9 @@ export class ObjectStore {
    * @returns the number of bytes stored.
    */
   async uploadVerified(bucket: string, key: string, body: AsyncIterable<Buffer>, verify: () => void | Promise<void>, contentType = 'application/octet-stream'): Promise<number> {
+    // The caller hashes the whole body and `verify` checks it before anything is visible: the
+    // parts go with an unsigned payload (unsignedPayload), so that neither this process nor MinIO
+    // hashes every byte once more for the signature.
     const { uploadPartSize: partSize, uploadQueueSize: queueSize } = this.transfers;
     let uploadId: string | undefined;
     const parts: Array<{ ETag: string; PartNumber: number }> = [];
@@ -120,7 +143,7 @@ export class ObjectStore {
     const send = (part: Buffer, number: number): void => {
       const sent = (async () => {
         uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }))).UploadId;
-        const answer = await this.client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: part, ContentLength: part.length }));
+        const answer = await this.client.send(unsignedPayload(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: part, ContentLength: part.length })));
         parts.push({ ETag: answer.ETag ?? '', PartNumber: number });
       })().catch((error: unknown) => {
         failure ??= error;
@@ -153,7 +176,7 @@ export class ObjectStore {
       if (failure) throw failure;
       if (number === 0) {
         await verify();
-        await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: current.subarray(0, filled), ContentLength: filled, ContentType: contentType }));
+        await this.client.send(unsignedPayload(new PutObjectCommand({ Bucket: bucket, Key: key, Body: current.subarray(0, filled), ContentLength: filled, ContentType: contentType })));
         return total;
       }
       if (filled > 0) send(current.subarray(0, filled), ++number);
