@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isTerminal, parseByteSize, queueForGpus, Resources } from './execution.js';
+import { gpusOfQueue, isTerminal, parseByteSize, queueForGpus, Resources } from './execution.js';
 
 describe('resources', () => {
   it('parses Docker-style sizes into bytes', () => {
@@ -18,6 +18,8 @@ describe('resources', () => {
   it('maps GPU counts to queues', () => {
     expect([0, 1, 2, 4].map(queueForGpus)).toEqual(['cpu', 'gpu', 'gpu-x2', 'gpu-x4']);
     expect(() => queueForGpus(1.5)).toThrow('whole number');
+    expect([0, 1, 2, 4].map((gpus) => gpusOfQueue(queueForGpus(gpus)))).toEqual([0, 1, 2, 4]);
+    expect(gpusOfQueue('gpu-xy')).toBe(0);
   });
 
   it('knows the terminal states', () => {

@@ -63,3 +63,13 @@ export function queueForGpus(gpus: number): string {
   if (gpus === 0) return 'cpu';
   return gpus === 1 ? 'gpu' : `gpu-x${gpus}`;
 }
+
+/**
+ * GPUs of one worker of `queue`, queueForGpus inverted: `cpu` 0, `gpu` 1, `gpu-x<N>` N; 0 for any
+ * other name (none is ever made).
+ */
+export function gpusOfQueue(queue: string): number {
+  if (queue === 'gpu') return 1;
+  const match = /^gpu-x(\d+)$/.exec(queue);
+  return match ? Number(match[1]) : 0;
+}

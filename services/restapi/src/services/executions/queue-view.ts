@@ -1,13 +1,6 @@
-import type { FairShareSettings, QueuePosition, QueuesResponse, QueueShare, UserShare } from '@plz/contracts';
+import { gpusOfQueue, type FairShareSettings, type QueuePosition, type QueuesResponse, type QueueShare, type UserShare } from '@plz/contracts';
 import { chargeSeconds, predictStarts, type Dispatcher } from '@plz/lifecycle';
 import type { WorkerDirectory } from '../workers.js';
-
-/** GPUs of one worker of `queue` (contracts queueForGpus, inverted): cpu 0, gpu 1, gpu-x<N> N. */
-export function gpusOfQueue(queue: string): number {
-  if (queue === 'gpu') return 1;
-  const match = /^gpu-x(\d+)$/.exec(queue);
-  return match ? Number(match[1]) : 0;
-}
 
 /**
  * The queues as the dispatcher sees them, for people: where a queued execution stands and who is
