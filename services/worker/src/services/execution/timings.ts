@@ -4,6 +4,9 @@ import { performance } from 'node:perf_hooks';
  * Phases of one execution in the worker, in the order they happen (tools/bench/sweep-pace.mjs
  * prints them): what each one times.
  *
+ * - `between`: before the claim, from the end of the worker's previous BullMQ job (its execution
+ *   handed on to the background finalization, or ended) to this one's start: BullMQ completing
+ *   that job and handing over the next (absent for a worker's first job; not counted in `total`);
  * - `claim`: the dispatcher's claim (a transaction in PostgreSQL);
  * - `open`: the session opened (log file, stop subscription, first checks);
  * - `mlflow_run`: the MLflow run created or read back, with its params (runs beside `image`);
@@ -25,6 +28,7 @@ import { performance } from 'node:perf_hooks';
  * - `total`: from the start of the claim to the end of everything above.
  */
 export type Phase =
+  | 'between'
   | 'claim'
   | 'open'
   | 'mlflow_run'
