@@ -248,6 +248,7 @@ async function execute(
     await followAndHarvest(session, {
       startedAtMs: startedAt.getTime(),
       maxRunSeconds: limits.maxRunSeconds,
+      withoutInput: spec.input === null,
       // The container has exited: its harvest and end go on while the worker takes the next execution.
       finalize: (harvest) => {
         handedOn = true;

@@ -19,7 +19,10 @@ import { performance } from 'node:perf_hooks';
  * - `log_drain`: after the exit, until Docker's log stream has ended;
  * - `exit_state`: the exited container inspected (exit code, OOM);
  * - `harvest_claim`: `running → harvesting` recorded;
- * - `output`, `measures`, `summary`: the output uploaded, the measures and summary read and sent;
+ * - `archive`: for an execution without input, `/plz` read with one archive request, the output
+ *   uploaded and the measures and summary read as it goes (services/harvest/plzArchive.ts);
+ * - `output`, `measures`, `summary`: the output uploaded, the measures and summary read and sent
+ *   (after `archive`: what is left of each, the reports and the sends to MLflow);
  * - `log_upload`: the log closed (live lines sent) and uploaded as the run's artifact;
  * - `mlflow_end`: the MLflow run's tags and status;
  * - `finish`: the terminal state recorded;
@@ -41,6 +44,7 @@ export type Phase =
   | 'log_drain'
   | 'exit_state'
   | 'harvest_claim'
+  | 'archive'
   | 'output'
   | 'measures'
   | 'summary'
