@@ -226,6 +226,10 @@ async function execute(
     await awaitRun();
     prepared();
     if (await session.stopRequested()) return endEarly(stoppedEnd());
+    // The start's time is when the start was asked for: Docker's own (`State.StartedAt`) falls
+    // between the request and its answer, and reading it back is one more Docker request before the
+    // job is `running`. The maximum run time counts from the earlier of the two.
+    const startedAt = new Date();
     try {
       const containerId = session.containerId;
       await timings.time('start', () => ctx.containers.start(containerId));
@@ -234,8 +238,6 @@ async function execute(
     }
     started = true;
     const markedRunning = timings.since('mark_running');
-    const state = await ctx.containers.inspect(session.containerId);
-    const startedAt = state && !state.startedAt.startsWith('0001') ? new Date(state.startedAt) : new Date();
     if (!(await session.persist('recording the start', () => ctx.executions.markRunning(spec.execution_id, ctx.config.WORKER_ID, startedAt), Number.POSITIVE_INFINITY))) {
       session.logger.warn('the execution left `preparing` while its container started: stopping it');
       await ctx.containers.stop(session.containerId, ctx.settings.stopGraceSeconds);

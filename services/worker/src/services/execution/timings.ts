@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
  * - `prepare`: until both of the above are done (the longer of the two);
  * - `container`: the job container created and `/plz` (configuration, input) copied in;
  * - `start`: Docker's start of the container;
- * - `mark_running`: the container's start time read and `preparing → running` recorded;
+ * - `mark_running`: `preparing → running` recorded (with the time the start was asked for);
  * - `run`: from the recorded start to the container's exit (the job itself);
  * - `log_drain`: after the exit, until Docker's log stream has ended;
  * - `exit_state`: the exited container inspected (exit code, OOM);
