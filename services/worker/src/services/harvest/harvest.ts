@@ -51,8 +51,10 @@ export function endOf(input: Pick<HarvestInput, 'exit' | 'maxRunSeconds'>, probl
 /**
  * Harvests the session's exited job container, once: claims the `harvesting` state (a row that
  * ended or belongs to another worker is left alone), uploads the output folder, reads the measures
- * and the summary (the three at once) (saved in the row and, numeric leaves, as MLflow metrics), each tried again while
- * MinIO or MLflow is down (the worker's recordRetryMs), then records the end through the session
+ * and the summary (saved in the row and, numeric leaves, as MLflow metrics): without input
+ * (`withoutInput`) from one archive of /plz (readPlzOnce), else, or when that cannot be used, the
+ * three each from its own archive at once, each tried again while MinIO or MLflow is down (the
+ * worker's recordRetryMs); then records the end through the session
  * (ExecutionSession.end: log artifact, MLflow run status, terminal state, live log end, and only
  * then the container removed). What could not be kept turns the end into `error` with the reason.
  */
