@@ -222,7 +222,7 @@ async function bench() {
     const variants = [{ name: 'plz', script: new URL(import.meta.url).pathname }];
     if (args.baseline) variants.push({ name: 'baseline', script: path.join(path.resolve(args.baseline), 'tools/bench/sweep-pace.mjs') });
     /** Phases that keep a worker from its next execution: what a worker's lane is made of. */
-    const lanePhases = ['between', 'claim', 'open', 'prepare', 'start', 'mark_running', 'run', 'log_drain', 'exit_state'];
+    const lanePhases = ['between', 'claim', 'open', 'prepare', 'start', 'mark_running', 'run', 'log_drain', 'exit_state', 'hand_on'];
     /** Runs one sweep of `count` on `variant`'s workers, started for it (and warmed up: `workerCount` executions) and closed after. */
     const sweepOn = async (variant, count) => {
       const children = await startWorkers(variant.name, variant.script);

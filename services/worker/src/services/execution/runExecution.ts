@@ -254,7 +254,8 @@ async function execute(
       // The container has exited: its harvest and end go on while the worker takes the next execution.
       finalize: (harvest) => {
         handedOn = true;
-        return ctx.finalizations.start(async () => {
+        // waits while the worker's previous finalization still holds its place
+        return timings.time('hand_on', () => ctx.finalizations.start(async () => {
           try {
             await harvest();
           } catch (error) {
@@ -267,7 +268,7 @@ async function execute(
             session.close();
             await done();
           }
-        });
+        }));
       },
     });
     return handedOn;

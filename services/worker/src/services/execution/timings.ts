@@ -18,6 +18,8 @@ import { performance } from 'node:perf_hooks';
  * - `run`: from the recorded start to the container's exit (the job itself);
  * - `log_drain`: after the exit, until Docker's log stream has ended;
  * - `exit_state`: the exited container inspected (exit code, OOM);
+ * - `hand_on`: the harvest handed to the background finalization (Finalizations.start), waiting
+ *   while the worker's previous one still runs: the worker takes its next execution after it;
  * - `harvest_claim`: `running → harvesting` recorded;
  * - `archive`: for an execution without input, `/plz` read with one archive request, the output
  *   uploaded and the measures and summary read as it goes (services/harvest/plzArchive.ts);
@@ -43,6 +45,7 @@ export type Phase =
   | 'run'
   | 'log_drain'
   | 'exit_state'
+  | 'hand_on'
   | 'harvest_claim'
   | 'archive'
   | 'output'
