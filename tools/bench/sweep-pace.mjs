@@ -4,6 +4,8 @@
 // --rm` of the same image and command, 2 at a time; both in the same run, alternating per round.
 //
 //   npx tsc --build && node tools/bench/sweep-pace.mjs [--jobs 100] [--rounds 3] [--workers 2] [--json]
+//       [--baseline DIR]   another built checkout (e.g. before a change): its workers run a sweep
+//                          too in each round, beside this one's, so both share the round's noise
 //
 // Starts PostgreSQL, Redis, MinIO and MLflow (2 MLflow workers, as a deployment) with the built
 // testkit unless PLZ_TEST_* variables point at running ones, the REST API in a child process and each
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -144,39 +147,49 @@ async function bench() {
 
     await execFileAsync(docker, ['network', 'create', '--label', label, '-o', 'com.docker.network.bridge.enable_icc=false', network]);
     cleanups.push(() => execFileAsync(docker, ['network', 'rm', network]).catch(() => undefined));
-    for (let i = 0; i < workerCount; i += 1) {
-      const workerId = `${benchId}-cpu-${i}`;
-      const child = fork(new URL(import.meta.url).pathname, ['--worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      child.on('message', (message) => {
-        if (message?.timings) timings.set(message.timings.id, message.timings.phases);
-      });
-      child.send({
-        env: {
-          WORKER_ID: workerId,
-          DATABASE_URL: databaseUrl,
-          REDIS_URL: services.redisUrl,
-          S3_ENDPOINT: services.s3.endpoint,
-          S3_ACCESS_KEY_ID: services.s3.accessKeyId,
-          S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
-          S3_REGION: services.s3.region,
-          MLFLOW_URL: services.mlflowUrl,
-          HEARTBEAT_FILE: path.join(os.tmpdir(), `${workerId}.heartbeat`),
-          JOBS_NETWORK: network,
-          LOG_LEVEL: 'warn',
-        },
-        settings: { extraLabels: { 'org.plz.bench': benchId }, logDirectory: path.join(os.tmpdir(), `${benchId}-logs-${i}`) },
-      });
-      const [message] = await once(child, 'message');
-      if (!message?.ready) throw new Error(`worker ${i} did not start`);
-      workers.push(child);
-    }
-    cleanups.push(async () => {
-      for (const child of workers) {
+    /** Starts `workerCount` workers from the checkout whose bench script is `script` (this one, or --baseline's). */
+    const startWorkers = async (variant, script) => {
+      const started = [];
+      for (let i = 0; i < workerCount; i += 1) {
+        const workerId = `${benchId}-${variant}-cpu-${i}`;
+        const child = fork(script, ['--worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+        child.on('message', (message) => {
+          if (message?.timings) timings.set(message.timings.id, message.timings.phases);
+        });
+        child.send({
+          env: {
+            WORKER_ID: workerId,
+            DATABASE_URL: databaseUrl,
+            REDIS_URL: services.redisUrl,
+            S3_ENDPOINT: services.s3.endpoint,
+            S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+            S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+            S3_REGION: services.s3.region,
+            MLFLOW_URL: services.mlflowUrl,
+            HEARTBEAT_FILE: path.join(os.tmpdir(), `${workerId}.heartbeat`),
+            JOBS_NETWORK: network,
+            LOG_LEVEL: 'warn',
+          },
+          settings: { extraLabels: { 'org.plz.bench': benchId }, logDirectory: path.join(os.tmpdir(), `${benchId}-logs-${variant}-${i}`) },
+        });
+        const [message] = await once(child, 'message');
+        if (!message?.ready) throw new Error(`worker ${variant} ${i} did not start`);
+        started.push(child);
+        workers.push(child);
+      }
+      return started;
+    };
+    /** Closes workers (each finishes its finalizations) and waits for their exit. */
+    const stopWorkers = async (children) => {
+      for (const child of children) {
         if (child.connected) {
           child.disconnect();
           await once(child, 'exit');
         }
       }
+    };
+    cleanups.push(async () => {
+      await stopWorkers(workers);
       const { stdout } = await execFileAsync(docker, ['ps', '-aq', '--filter', `label=${label}`]).catch(() => ({ stdout: '' }));
       const left = stdout.split('\n').filter(Boolean);
       if (left.length) await execFileAsync(docker, ['rm', '-f', ...left]).catch(() => undefined);
@@ -206,17 +219,26 @@ async function bench() {
       }
     };
 
-    log(`[pace] services, API and ${workerCount} workers up in ${((Date.now() - started) / 1000).toFixed(1)} s; warm-up (image build, not counted)`);
-    await sweep(workerCount * 2);
-    await dockerRuns(2, 2, image, network, label);
-
-    const results = [];
-    for (let round = 1; round <= rounds; round += 1) {
-      const load = os.loadavg()[0];
-      const dockerMs = await dockerRuns(jobs, workerCount, image, network, label);
-      const plz = await sweep(jobs);
-      await sleep(300); // the last timings messages
-      const phases = plz.ids.map((id) => timings.get(id)).filter(Boolean);
+    const variants = [{ name: 'plz', script: new URL(import.meta.url).pathname }];
+    if (args.baseline) variants.push({ name: 'baseline', script: path.join(path.resolve(args.baseline), 'tools/bench/sweep-pace.mjs') });
+    /** Phases that keep a worker from its next execution: what a worker's lane is made of. */
+    const lanePhases = ['between', 'claim', 'open', 'prepare', 'start', 'mark_running', 'run', 'log_drain', 'exit_state', 'hand_on'];
+    /** Runs one sweep of `count` on `variant`'s workers, started for it (and warmed up: `workerCount` executions) and closed after. */
+    const sweepOn = async (variant, count) => {
+      const children = await startWorkers(variant.name, variant.script);
+      try {
+        await sweep(workerCount);
+        const result = await sweep(count);
+        await sleep(300); // the last timings messages
+        return result;
+      } finally {
+        await stopWorkers(children);
+      }
+    };
+    /** Median and p90 of each phase over `ids`, and of the lane (the sum of lanePhases per execution). */
+    const phasesOf = (ids) => {
+      const phases = ids.map((id) => timings.get(id)).filter(Boolean);
+      for (const p of phases) p.lane = lanePhases.reduce((sum, name) => sum + (p[name] ?? 0), 0);
       const names = [...new Set(phases.flatMap((p) => Object.keys(p)))];
       const breakdown = Object.fromEntries(
         names.map((name) => {
@@ -224,28 +246,56 @@ async function bench() {
           return [name, { p50: Math.round(quantile(values, 0.5)), p90: Math.round(quantile(values, 0.9)) }];
         }),
       );
+      // the sweep's wall time follows the mean of the lanes (a skewed distribution: the mean is above the median)
+      if (phases.length) breakdown.lane.mean = Math.round(phases.reduce((sum, p) => sum + p.lane, 0) / phases.length);
+      return { breakdown, names, timed: phases.length };
+    };
+
+    log(`[pace] services and API up in ${((Date.now() - started) / 1000).toFixed(1)} s; warm-up (image build, not counted); variants: ${variants.map((v) => v.name).join(', ')}`);
+    await sweepOn(variants[0], workerCount * 2);
+    await dockerRuns(2, 2, image, network, label);
+
+    const results = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      const load = os.loadavg()[0];
+      const dockerMs = await dockerRuns(jobs, workerCount, image, network, label);
       const row = {
         round,
         load_average_1m: Number(load.toFixed(1)),
         docker_s: Number((dockerMs / 1000).toFixed(1)),
-        plz_s: Number((plz.wall / 1000).toFixed(1)),
         docker_per_s: Number(((jobs * 1000) / dockerMs).toFixed(2)),
-        plz_per_s: Number(((jobs * 1000) / plz.wall).toFixed(2)),
-        ratio: Number((dockerMs / plz.wall).toFixed(2)),
-        phases_ms: breakdown,
-        timed: phases.length,
+        docker_lane_ms: Math.round((dockerMs * workerCount) / jobs),
       };
+      log(`[pace] round ${round}/${rounds} (load ${row.load_average_1m}): docker run ${row.docker_s} s (${row.docker_per_s}/s, ${row.docker_lane_ms} ms per run and lane)`);
+      // alternate the order of the variants from round to round
+      const ordered = round % 2 === 1 ? variants : [...variants].reverse();
+      for (const variant of ordered) {
+        const plz = await sweepOn(variant, jobs);
+        const { breakdown, names, timed } = phasesOf(plz.ids);
+        row[variant.name] = {
+          s: Number((plz.wall / 1000).toFixed(1)),
+          per_s: Number(((jobs * 1000) / plz.wall).toFixed(2)),
+          lane_ms: Math.round((plz.wall * workerCount) / jobs),
+          ratio: Number((dockerMs / plz.wall).toFixed(2)),
+          load_average_1m: Number(os.loadavg()[0].toFixed(1)),
+          phases_ms: breakdown,
+          timed,
+        };
+        const v = row[variant.name];
+        log(`        ${variant.name} sweep ${v.s} s (${v.per_s}/s, ${v.lane_ms} ms per execution and worker; load ${v.load_average_1m}): ${Math.round(v.ratio * 100)} % of docker's rate`);
+        log(`        ${variant.name} phases, ms p50/p90 over ${timed}: ${names.map((name) => `${name} ${breakdown[name].p50}/${breakdown[name].p90}`).join(', ')} (lane mean ${breakdown.lane?.mean})`);
+      }
       results.push(row);
-      log(`[pace] round ${round}/${rounds} (load ${row.load_average_1m}): docker run ${row.docker_s} s (${row.docker_per_s}/s), plz sweep ${row.plz_s} s (${row.plz_per_s}/s): ${Math.round(row.ratio * 100)} % of docker's rate`);
-      log(`        worker phases, ms p50/p90 over ${phases.length}: ${names.map((name) => `${name} ${breakdown[name].p50}/${breakdown[name].p90}`).join(', ')}`);
     }
-    const ratios = results.map((row) => row.ratio);
-    const median = quantile(ratios, 0.5);
     const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), node ${process.version}`;
     if (args.json) console.log(JSON.stringify({ machine, load_average_before: loadBefore, jobs, workers: workerCount, results }, null, 2));
     log(`\n${jobs} one-line executions over ${workerCount} workers vs docker run ${workerCount} at a time, ${machine}`);
-    log(`ratios per round: ${ratios.map((r) => `${Math.round(r * 100)} %`).join(', ')}; median ${Math.round(median * 100)} %; target ${TARGET_RATIO * 100} %: ${median >= TARGET_RATIO ? 'met' : 'NOT met'}`);
-    if (args.strict && median < TARGET_RATIO) exitCode = 1;
+    for (const variant of variants) {
+      const ratios = results.map((row) => row[variant.name].ratio);
+      const median = quantile(ratios, 0.5);
+      log(`${variant.name}: ratios per round: ${ratios.map((r) => `${Math.round(r * 100)} %`).join(', ')}; median ${Math.round(median * 100)} %; target ${TARGET_RATIO * 100} %: ${median >= TARGET_RATIO ? 'met' : 'NOT met'}`);
+      if (variant.name === 'plz' && args.strict && median < TARGET_RATIO) exitCode = 1;
+    }
   } catch (error) {
     process.stderr.write(`${error.stack ?? error}\n`);
     exitCode = 2;

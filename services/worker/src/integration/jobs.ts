@@ -4,7 +4,11 @@
  * ARCHITECTURE.md §4 (CONFIGURATION_FILE) and its behaviour is driven by its parameters.
  */
 
-/** Writes outputs (and links, one inside, one outside), per-epoch measures, a summary, lines on stdout and stderr, and exits as asked. */
+/**
+ * Writes outputs (and links, one inside, one outside), per-epoch measures, a summary, lines on
+ * stdout and stderr, and exits as asked; `stray_mib`: that many MiB in /plz/scratch.bin, beside
+ * the output, measures and summary.
+ */
 export const jobScript = `import json, os, sys, time
 config = json.load(open(os.environ['CONFIGURATION_FILE']))
 p = config['parameters']
@@ -24,6 +28,8 @@ for epoch in range(1, p.get('epochs', 3) + 1):
 if p.get('links'):
     os.symlink('models/model_1.txt', os.path.join(out, 'latest.txt'))
     os.symlink('/etc/passwd', os.path.join(out, 'escape'))
+if p.get('stray_mib'):
+    with open(os.path.join(os.path.dirname(out), 'scratch.bin'), 'wb') as f: f.write(b'0' * p['stray_mib'] * 1024 * 1024)
 with open(config['summary_measures_path'], 'w') as f: json.dump({'max_accuracy': 0.8, 'best': {'epoch': 3}}, f)
 print('a warning', file=sys.stderr, flush=True)
 sys.exit(p.get('exit_code', 0))

@@ -136,6 +136,32 @@ describe('worker: a job that succeeds, one that fails, an invalid payload', () =
     expect(inputs.split('\n')).toEqual(['dataset-copy.txt', 'input-files.txt', 'latest.txt', 'models/model_1.txt', 'models/model_2.txt', 'models/model_3.txt']);
   }, 180_000);
 
+  it.each([
+    ['with one archive request of /plz', 0],
+    ['part by part when the job left files beside them in /plz', 5],
+  ])('harvests an execution without input %s: output, links, measures and summary', async (_how, strayMib) => {
+    const { id } = await bed.submit({ snapshot, parameters: { epochs: 2, links: true, stray_mib: strayMib } });
+    const row = await bed.waitForState(id);
+    expect(row).toMatchObject({ state: 'succeeded', exit_code: 0, error: null });
+    expect(row['measures']).toEqual({ epoch_1: { loss: 1, accuracy: 0.6 }, epoch_2: { loss: 0.5, accuracy: 0.7 } });
+    expect(row['summary']).toEqual({ max_accuracy: 0.8, best: { epoch: 3 } });
+    const runId = row['mlflow_run_id'] as string;
+    const experimentId = row['mlflow_experiment_id'] as string;
+    expect(names(await bed.mlflow.listArtifacts({ experimentId, runId, path: 'output' }))).toEqual(['dataset-copy.txt', 'input-files.txt', 'latest.txt', 'models']);
+    expect(names(await bed.mlflow.listArtifacts({ experimentId, runId, path: 'output/models' }))).toEqual(['model_1.txt', 'model_2.txt']);
+    expect(await streamText(await bed.mlflow.downloadArtifact({ experimentId, runId, path: 'output/latest.txt' }))).toBe('weights 1');
+    expect(await streamText(await bed.mlflow.downloadArtifact({ experimentId, runId, path: 'output/input-files.txt' }))).toBe('');
+    expect((await bed.mlflow.getMetricHistory(runId, 'loss')).map((m) => [m.step, m.value]).sort()).toEqual([
+      [1, 1],
+      [2, 0.5],
+    ]);
+    expect((await bed.mlflow.getMetricHistory(runId, 'summary.best.epoch')).map((m) => m.value)).toEqual([3]);
+    const log = await streamText(await bed.mlflow.downloadArtifact({ experimentId, runId, path: 'logs/execution.log' }));
+    // each skip reported once, whichever way the parts were read
+    expect(log.split('[plz] skipped escape: a link to /etc/passwd, outside the output folder').length).toBe(2);
+    expect(log).toContain('[plz] kept the output: 5 file(s)');
+  }, 120_000);
+
   it('ends a job that exits 42 in `failed` with exit code 42, its output kept', async () => {
     const { id } = await bed.submit({ snapshot, parameters: { exit_code: 42, epochs: 1 } });
     const row = await bed.waitForState(id);

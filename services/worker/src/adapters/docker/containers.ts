@@ -18,6 +18,13 @@ export interface ContainerState {
   labels: Record<string, string>;
 }
 
+/** The container name asked for at create is taken (Engine API 409 Conflict on POST /containers/create). */
+export class ContainerNameConflictError extends Error {
+  constructor(name: string, options?: ErrorOptions) {
+    super(`the container name ${name} is already in use`, options);
+  }
+}
+
 /** A container listed by label (GET /containers/json). */
 export interface ListedContainer {
   id: string;
@@ -32,11 +39,20 @@ export interface ListedContainer {
 export class DockerContainers {
   constructor(private readonly docker: Docker) {}
 
-  /** POST /containers/create?name=…; returns the id. Fails with Docker's message (409 when the name is taken). */
+  /**
+   * POST /containers/create?name=…; returns the id.
+   *
+   * @throws ContainerNameConflictError when the name is taken (409); else Docker's error.
+   */
   async create(spec: ContainerSpec): Promise<string> {
     const { name, ...body } = spec;
-    const container = await this.docker.createContainer({ name, ...body });
-    return container.id;
+    try {
+      const container = await this.docker.createContainer({ name, ...body });
+      return container.id;
+    } catch (error) {
+      if (dockerStatus(error) === 409) throw new ContainerNameConflictError(name, { cause: error });
+      throw error;
+    }
   }
 
   /**

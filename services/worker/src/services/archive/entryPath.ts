@@ -43,3 +43,6 @@ export function linkTarget(linkPath: string, target: string, kind: 'symlink' | '
   const prefix = `${containerFolder}/`;
   return resolved.startsWith(prefix) && resolved.length > prefix.length ? resolved.slice(prefix.length) : undefined;
 }
+
+/** The content of one tar entry (tar-stream's entry stream): read it to its end, or `resume()` to skip it. */
+export type EntryContent = AsyncIterable<unknown> & { resume(): unknown };

@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { buckets, containerPaths, inputObjectKey, jobConfiguration, type JobSpec } from '@plz/contracts';
 import tar from 'tar-stream';
-import type { DockerContainers } from '../../adapters/docker/containers.js';
+import { ContainerNameConflictError, type DockerContainers } from '../../adapters/docker/containers.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../adapters/s3/objects.js';
 import type { InputCache } from '../inputs/cache.js';
 import { InputArchiveError } from '../inputs/extract.js';
 import { executionOutputArchive } from './inputArchive.js';
-import { containerSpec, jobContainerName, type ContainerSpecInput } from './spec.js';
+import { containerSpec, type ContainerSpec, type ContainerSpecInput } from './spec.js';
 
 export interface PrepareDeps {
   containers: DockerContainers;
@@ -43,8 +43,27 @@ export function skeletonArchive(configuration: string, options: { inputMounted?:
 }
 
 /**
- * Creates the job container of an execution (removing a leftover one of the same name, from a
- * preparation cut short) and gives it, before it starts, the configuration file and the input.
+ * Creates the container `spec` names; when a leftover container holds the name (a preparation of
+ * the same execution cut short: a worker killed or shut down between create and start), removes it
+ * and creates again. One Docker request in the normal case (the name is free), where removing first
+ * took two (a DELETE answered 404, then the create).
+ *
+ * @returns the new container's id.
+ * @throws Docker's error when the create fails for another reason, or fails again after the removal.
+ */
+export async function createFresh(containers: DockerContainers, spec: ContainerSpec): Promise<string> {
+  try {
+    return await containers.create(spec);
+  } catch (error) {
+    if (!(error instanceof ContainerNameConflictError)) throw error;
+  }
+  await containers.remove(spec.name);
+  return containers.create(spec);
+}
+
+/**
+ * Creates the job container of an execution (replacing a leftover one of the same name, from a
+ * preparation cut short: createFresh) and gives it, before it starts, the configuration file and the input.
  * An input `plz-inputs/<sha256>.tar` comes from the worker's input cache when there is one
  * (extracted once, bind-mounted read-only at /plz/input: nothing copied; the entry is held until
  * the container exists, which then keeps it from eviction), else is streamed into /plz/input. An
@@ -55,7 +74,6 @@ export function skeletonArchive(configuration: string, options: { inputMounted?:
  *   input's archive cannot be used (damaged bytes, refused entries).
  */
 export async function prepareContainer(deps: PrepareDeps, payload: JobSpec, spec: ContainerSpecInput): Promise<string> {
-  await deps.containers.remove(jobContainerName(payload.execution_id));
   const input = payload.input;
   const configuration = jobConfiguration(payload.execution_id, payload.parameters, Boolean(spec.datasetsSource));
   const skeleton = (inputMounted: boolean) => skeletonArchive(`${JSON.stringify(configuration, null, 2)}\n`, { inputMounted });
@@ -70,14 +88,14 @@ export async function prepareContainer(deps: PrepareDeps, payload: JobSpec, spec
     }
     try {
       deps.onInput?.(held.hit ? `input ${input.sha256} from the worker's cache (mounted read-only)` : `input ${input.sha256} extracted into the worker's cache (mounted read-only)`);
-      const id = await deps.containers.create(containerSpec({ ...spec, inputSource: held.hostPath }));
+      const id = await createFresh(deps.containers, containerSpec({ ...spec, inputSource: held.hostPath }));
       await deps.containers.putArchive(id, '/', skeleton(true));
       return id;
     } finally {
       held.release();
     }
   }
-  const id = await deps.containers.create(containerSpec(spec));
+  const id = await createFresh(deps.containers, containerSpec(spec));
   await deps.containers.putArchive(id, '/', skeleton(false));
   if (input?.kind === 'input') {
     let archive;

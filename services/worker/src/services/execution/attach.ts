@@ -10,6 +10,8 @@ export interface FollowInput {
   maxRunSeconds: number | null | undefined;
   /** Log lines with Docker times up to this (ms) were streamed before a worker restart. */
   streamedUntilMs?: number | undefined;
+  /** The execution has no input: its harvest may read /plz with one archive request (HarvestInput.withoutInput). */
+  withoutInput?: boolean | undefined;
   /**
    * Hands the harvest of the exited container on (to run in the background: Finalizations.start);
    * resolves when handed on. Absent: the harvest is awaited here.
@@ -50,7 +52,7 @@ export async function followAndHarvest(session: ExecutionSession, input: FollowI
     await session.end(errorEnd('the job container vanished (removed outside plz)'));
     return;
   }
-  const harvesting = () => harvest(session, { measures, exit: outcome, maxRunSeconds: input.maxRunSeconds });
+  const harvesting = () => harvest(session, { measures, exit: outcome, maxRunSeconds: input.maxRunSeconds, withoutInput: input.withoutInput });
   if (input.finalize) await input.finalize(harvesting);
   else await harvesting();
 }

@@ -65,6 +65,7 @@ export async function recover(ctx: WorkerContext): Promise<Array<Promise<void>>>
           // the request's, else the one the container was created with, else today's default
           maxRunSeconds: row.max_run_seconds ?? (Number(container.labels[maxRunSecondsLabel]) || ctx.config.JOB_MAX_RUN_SECONDS_DEFAULT),
           streamedUntilMs: streamedUntilMs ?? 0,
+          withoutInput: row.input === null,
         });
       })()
         .catch(async (error: unknown) => {

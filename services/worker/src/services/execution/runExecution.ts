@@ -21,6 +21,12 @@ export interface ExecutionJob {
   attempts?: number | undefined;
 }
 
+/**
+ * When each worker (its context) last finished with a BullMQ job (performance.now(), ms): the next
+ * claim's `between` phase is measured from it.
+ */
+const freedAt = new WeakMap<WorkerContext, number>();
+
 const issues = (error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }) =>
   error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`).join('; ');
 
@@ -39,10 +45,20 @@ export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise
   const parsed = JobPayload.safeParse(job.data);
   if (!parsed.success) throw new PermanentJobError(`invalid job payload: ${issues(parsed.error)}`);
   const claimStarted = performance.now();
+  const between = freedAt.get(ctx);
+  try {
+    await claimAndExecute(ctx, job, parsed.data.execution_id, claimStarted, between === undefined ? undefined : claimStarted - between);
+  } finally {
+    freedAt.set(ctx, performance.now());
+  }
+}
+
+/** processJob after the payload's check: the claim, and the claimed execution's run. */
+async function claimAndExecute(ctx: WorkerContext, job: ExecutionJob, submitted: string, claimStarted: number, betweenMs: number | undefined): Promise<void> {
   const claimed = await ctx.dispatcher.claimNext(ctx.config.gpus.queue, ctx.config.WORKER_ID, ctx.config.gpus.deviceIds);
   if (!claimed) {
-    ctx.logger.debug({ job_id: job.id, submitted: parsed.data.execution_id }, 'nothing to take now (taken by another worker, in backoff, or its user at the cap)');
-    await wakeAfterBackoff(ctx, parsed.data.execution_id);
+    ctx.logger.debug({ job_id: job.id, submitted }, 'nothing to take now (taken by another worker, in backoff, or its user at the cap)');
+    await wakeAfterBackoff(ctx, submitted);
     return;
   }
   const id = claimed.id;
@@ -65,7 +81,7 @@ export async function processJob(ctx: WorkerContext, job: ExecutionJob): Promise
   };
   let handedOn = false;
   try {
-    handedOn = await execute(ctx, spec.data, claimed, job.signal, lastAttempt, claimStarted, done);
+    handedOn = await execute(ctx, spec.data, claimed, job.signal, lastAttempt, { claimStarted, betweenMs }, done);
   } finally {
     if (!handedOn) await done();
   }
@@ -120,12 +136,14 @@ async function execute(
   row: ExecutionRow,
   jobSignal: AbortSignal | undefined,
   lastAttempt: boolean,
-  claimStarted: number,
+  timed: { claimStarted: number; betweenMs: number | undefined },
   done: () => Promise<void>,
 ): Promise<boolean> {
+  const { claimStarted } = timed;
   const opened = performance.now();
   const session = await ExecutionSession.open(ctx, spec.execution_id, { startedAt: claimStarted });
   const { timings } = session;
+  if (timed.betweenMs !== undefined) timings.add('between', timed.betweenMs);
   timings.add('claim', opened - claimStarted);
   const openDone = timings.since('open');
   session.relay(jobSignal);
@@ -208,6 +226,10 @@ async function execute(
     await awaitRun();
     prepared();
     if (await session.stopRequested()) return endEarly(stoppedEnd());
+    // The start's time is when the start was asked for: Docker's own (`State.StartedAt`) falls
+    // between the request and its answer, and reading it back is one more Docker request before the
+    // job is `running`. The maximum run time counts from the earlier of the two.
+    const startedAt = new Date();
     try {
       const containerId = session.containerId;
       await timings.time('start', () => ctx.containers.start(containerId));
@@ -216,8 +238,6 @@ async function execute(
     }
     started = true;
     const markedRunning = timings.since('mark_running');
-    const state = await ctx.containers.inspect(session.containerId);
-    const startedAt = state && !state.startedAt.startsWith('0001') ? new Date(state.startedAt) : new Date();
     if (!(await session.persist('recording the start', () => ctx.executions.markRunning(spec.execution_id, ctx.config.WORKER_ID, startedAt), Number.POSITIVE_INFINITY))) {
       session.logger.warn('the execution left `preparing` while its container started: stopping it');
       await ctx.containers.stop(session.containerId, ctx.settings.stopGraceSeconds);
@@ -230,10 +250,12 @@ async function execute(
     await followAndHarvest(session, {
       startedAtMs: startedAt.getTime(),
       maxRunSeconds: limits.maxRunSeconds,
+      withoutInput: spec.input === null,
       // The container has exited: its harvest and end go on while the worker takes the next execution.
       finalize: (harvest) => {
         handedOn = true;
-        return ctx.finalizations.start(async () => {
+        // waits while the worker's previous finalization still holds its place
+        return timings.time('hand_on', () => ctx.finalizations.start(async () => {
           try {
             await harvest();
           } catch (error) {
@@ -246,7 +268,7 @@ async function execute(
             session.close();
             await done();
           }
-        });
+        }));
       },
     });
     return handedOn;

@@ -4,6 +4,9 @@ import { performance } from 'node:perf_hooks';
  * Phases of one execution in the worker, in the order they happen (tools/bench/sweep-pace.mjs
  * prints them): what each one times.
  *
+ * - `between`: before the claim, from the end of the worker's previous BullMQ job (its execution
+ *   handed on to the background finalization, or ended) to this one's start: BullMQ completing
+ *   that job and handing over the next (absent for a worker's first job; not counted in `total`);
  * - `claim`: the dispatcher's claim (a transaction in PostgreSQL);
  * - `open`: the session opened (log file, stop subscription, first checks);
  * - `mlflow_run`: the MLflow run created or read back, with its params (runs beside `image`);
@@ -11,12 +14,17 @@ import { performance } from 'node:perf_hooks';
  * - `prepare`: until both of the above are done (the longer of the two);
  * - `container`: the job container created and `/plz` (configuration, input) copied in;
  * - `start`: Docker's start of the container;
- * - `mark_running`: the container's start time read and `preparing → running` recorded;
+ * - `mark_running`: `preparing → running` recorded (with the time the start was asked for);
  * - `run`: from the recorded start to the container's exit (the job itself);
  * - `log_drain`: after the exit, until Docker's log stream has ended;
  * - `exit_state`: the exited container inspected (exit code, OOM);
+ * - `hand_on`: the harvest handed to the background finalization (Finalizations.start), waiting
+ *   while the worker's previous one still runs: the worker takes its next execution after it;
  * - `harvest_claim`: `running → harvesting` recorded;
- * - `output`, `measures`, `summary`: the output uploaded, the measures and summary read and sent;
+ * - `archive`: for an execution without input, `/plz` read with one archive request, the output
+ *   uploaded and the measures and summary read as it goes (services/harvest/plzArchive.ts);
+ * - `output`, `measures`, `summary`: the output uploaded, the measures and summary read and sent
+ *   (after `archive`: what is left of each, the reports and the sends to MLflow);
  * - `log_upload`: the log closed (live lines sent) and uploaded as the run's artifact;
  * - `mlflow_end`: the MLflow run's tags and status;
  * - `finish`: the terminal state recorded;
@@ -25,6 +33,7 @@ import { performance } from 'node:perf_hooks';
  * - `total`: from the start of the claim to the end of everything above.
  */
 export type Phase =
+  | 'between'
   | 'claim'
   | 'open'
   | 'mlflow_run'
@@ -36,7 +45,9 @@ export type Phase =
   | 'run'
   | 'log_drain'
   | 'exit_state'
+  | 'hand_on'
   | 'harvest_claim'
+  | 'archive'
   | 'output'
   | 'measures'
   | 'summary'

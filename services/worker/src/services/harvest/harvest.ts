@@ -4,10 +4,12 @@ import { withNotes } from '../execution/finish.js';
 import type { ExecutionSession } from '../execution/session.js';
 import type { MeasuresCollector } from '../measures/collector.js';
 import { measuresObject, summaryMetrics } from '../measures/parse.js';
-import { readSummary } from '../measures/read.js';
+import { MeasureFilesReader, readSummary, summaryOf, summaryRoot } from '../measures/read.js';
+import type { MeasureFile } from '../measures/parse.js';
 import type { StopReason } from '../run/supervise.js';
 import { formatBytes } from '../container/limits.js';
-import { uploadOutputs } from './outputs.js';
+import { OutputUploader, uploadOutputs, type OutputsResult } from './outputs.js';
+import { readPlzOnce } from './plzArchive.js';
 
 /** Files left out of the output named one per log line, at most. */
 const maxListed = 100;
@@ -16,6 +18,11 @@ export interface HarvestInput {
   measures: MeasuresCollector;
   exit: { exitCode: number; oomKilled: boolean; memoryBytes?: number; stoppedFor: StopReason | undefined };
   maxRunSeconds: number | null | undefined;
+  /**
+   * The execution has no input (nothing copied in nor mounted at /plz/input): the output, measures
+   * and summary may be read with one archive request of /plz (readPlzOnce).
+   */
+  withoutInput?: boolean | undefined;
 }
 
 /**
@@ -44,8 +51,10 @@ export function endOf(input: Pick<HarvestInput, 'exit' | 'maxRunSeconds'>, probl
 /**
  * Harvests the session's exited job container, once: claims the `harvesting` state (a row that
  * ended or belongs to another worker is left alone), uploads the output folder, reads the measures
- * and the summary (the three at once) (saved in the row and, numeric leaves, as MLflow metrics), each tried again while
- * MinIO or MLflow is down (the worker's recordRetryMs), then records the end through the session
+ * and the summary (saved in the row and, numeric leaves, as MLflow metrics): without input
+ * (`withoutInput`) from one archive of /plz (readPlzOnce), else, or when that cannot be used, the
+ * three each from its own archive at once, each tried again while MinIO or MLflow is down (the
+ * worker's recordRetryMs); then records the end through the session
  * (ExecutionSession.end: log artifact, MLflow run status, terminal state, live log end, and only
  * then the container removed). What could not be kept turns the end into `error` with the reason.
  */
@@ -65,15 +74,28 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
     return;
   }
   log.system('harvesting the output, measures and summary');
-  const onSkip = (path: string, reason: string) => log.system(`skipped ${path}: ${reason}`);
+  // each skip said once (a part read again after readOnce gave up reports its skips again)
+  const skips = new Set<string>();
+  const onSkip = (path: string, reason: string) => {
+    const line = `skipped ${path}: ${reason}`;
+    if (skips.has(line)) return;
+    skips.add(line);
+    log.system(line);
+  };
   const overCap: string[] = [];
   const notes: string[] = [];
-  // The output, the measures and the summary are read from the container and stored independently:
-  // all three at once. Each returns its problem (undefined when none), reported in this order.
+  // Without an input, the output, the measures and the summary are read with one archive request
+  // of /plz (the output uploaded as it is read); when that cannot be used (files of the job beside
+  // the folders, an error), each part is read on its own, as with an input.
+  const once = input.withoutInput ? await readOnce(session, input, run.artifactRoot, onSkip) : undefined;
+  // The output, the measures and the summary are stored independently: all three at once. Each
+  // returns its problem (undefined when none), reported in this order.
   const keepOutput = async (): Promise<string | undefined> => {
     try {
       const maxBytes = ctx.config.JOB_OUTPUT_MAX_BYTES;
-      const outputs = await session.persist('uploading the output', () => uploadOutputs(ctx.containers, ctx.objects, containerId, run.artifactRoot, onSkip, maxBytes));
+      const outputs = once
+        ? once.output
+        : await session.persist('uploading the output', () => uploadOutputs(ctx.containers, ctx.objects, containerId, run.artifactRoot, onSkip, maxBytes));
       log.system(`kept the output: ${outputs.files} file(s), ${outputs.bytes} bytes${outputs.skipped ? `, ${outputs.skipped} skipped` : ''}`);
       if (outputs.leftOut.length > 0) {
         const leftBytes = outputs.leftOut.reduce((sum, file) => sum + file.bytes, 0);
@@ -92,7 +114,7 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
   let measures: Record<string, unknown> | null = null;
   const keepMeasures = async (): Promise<string | undefined> => {
     try {
-      const files = await input.measures.read(containerId);
+      const files = once ? once.measures : await input.measures.read(containerId);
       if (input.measures.capped.length > 0) {
         notes.push(`${input.measures.capped.length} measure file(s) were not read: past JOB_MEASURES_MAX_BYTES = ${ctx.config.JOB_MEASURES_MAX_BYTES} bytes (listed in the log)`);
       }
@@ -107,8 +129,12 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
   let summary: unknown = null;
   const keepSummary = async (): Promise<string | undefined> => {
     try {
-      const archive = await ctx.containers.getArchive(containerId, containerPaths.summary);
-      const read = archive ? await readSummary(archive, ctx.settings.maxMeasureFileBytes, onSkip) : undefined;
+      let read;
+      if (once) read = once.summary;
+      else {
+        const archive = await ctx.containers.getArchive(containerId, containerPaths.summary);
+        read = archive ? await readSummary(archive, ctx.settings.maxMeasureFileBytes, onSkip) : undefined;
+      }
       if (read) {
         summary = read.summary;
         const metrics = summaryMetrics(read.summary, read.mtimeMs);
@@ -123,4 +149,35 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
   const results = await Promise.all([timings.time('output', keepOutput), timings.time('measures', keepMeasures), timings.time('summary', keepSummary)]);
   const problems = results.filter((problem): problem is string => problem !== undefined);
   await session.end(withNotes({ ...endOf(input, problems, overCap), measures, summary }, notes));
+}
+
+/** What readOnce read: the output's outcome (uploaded, its links kept as copies), the measure files, the summary. */
+interface ReadOnce {
+  output: OutputsResult;
+  measures: MeasureFile[];
+  summary: { summary: unknown; mtimeMs: number } | undefined;
+}
+
+/**
+ * The output (uploaded), the measures and the summary of the session's exited container from one
+ * archive of /plz (readPlzOnce), timed as `archive`; undefined when they must be read part by part
+ * (files of the job beside the folders past readPlzOnce's allowance, /plz not a folder, or a
+ * failure: logged, and the parts read again on their own, which tries MinIO again while it is down).
+ */
+async function readOnce(session: ExecutionSession, input: HarvestInput, artifactRoot: string, onSkip: (path: string, reason: string) => void): Promise<ReadOnce | undefined> {
+  const { ctx, logger } = session;
+  const output = new OutputUploader(ctx.objects, artifactRoot, onSkip, ctx.config.JOB_OUTPUT_MAX_BYTES);
+  const measures = input.measures.reader();
+  const summary = new MeasureFilesReader(summaryRoot, ctx.settings.maxMeasureFileBytes, onSkip);
+  try {
+    const outcome = await session.timings.time('archive', () => readPlzOnce(ctx.containers, session.containerId!, { output, measures: measures.reader, summary }));
+    if (outcome === 'stray') {
+      logger.info('files beside the output, measures and summary in /plz: reading each on its own');
+      return undefined;
+    }
+    return { output: await output.finish(), measures: measures.done(), summary: summaryOf(summary.files) };
+  } catch (error) {
+    logger.warn({ err: error }, 'reading /plz at once failed: reading the output, measures and summary each on its own');
+    return undefined;
+  }
 }

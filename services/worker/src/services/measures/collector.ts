@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
 import { containerPaths } from '@plz/contracts';
 import type { DockerContainers } from '../../adapters/docker/containers.js';
 import type { MlflowTracking } from '../../adapters/mlflow.js';
 import type { Logger } from '../../logger.js';
 import type { ExecutionLog } from '../run/executionLog.js';
 import { measureMetrics, type MeasureFile } from './parse.js';
-import { measuresCapReason, readMeasureFiles } from './read.js';
+import { measuresCapReason, MeasureFilesReader } from './read.js';
 
 /**
  * Reads a job's measures directory (`/plz/measures`, through Docker's archive endpoint, which
@@ -37,11 +39,24 @@ export class MeasuresCollector {
 
   /** Every measure file now in the container (empty when the folder is gone). */
   async read(containerId: string): Promise<MeasureFile[]> {
+    const reading = this.reader();
     const archive = await this.containers.getArchive(containerId, containerPaths.measures);
-    if (!archive) return [];
+    if (!archive) return reading.done();
+    const extract = tar.extract();
+    const piped = pipeline(archive, extract);
+    for await (const entry of extract) await reading.reader.entry(entry.header, entry);
+    await piped;
+    return reading.done();
+  }
+
+  /**
+   * A pass over the measures from entries that the caller reads (entries starting with
+   * `measures`, as in an archive of `/plz`): `reader` takes them, `done()` ends the pass as `read`
+   * does (skips logged once per file, `capped` updated) and returns the files.
+   */
+  reader(): { reader: MeasureFilesReader; done(): MeasureFile[] } {
     const capped: string[] = [];
-    const files = await readMeasureFiles(
-      archive,
+    const reader = new MeasureFilesReader(
       'measures',
       this.maxFileBytes,
       (path, reason) => {
@@ -52,8 +67,13 @@ export class MeasuresCollector {
       },
       this.maxTotalBytes,
     );
-    this.#capped = capped;
-    return files;
+    return {
+      reader,
+      done: () => {
+        this.#capped = capped;
+        return reader.files;
+      },
+    };
   }
 
   /** Sends the metrics of `files` that were not sent with this content yet. */
