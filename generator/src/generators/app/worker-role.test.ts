@@ -199,7 +199,14 @@ describe('yo plz-deploy --role worker --join BUNDLE (a worker host)', () => {
     expect(deployment.read('systemd/deployment.service.template')).toContain('Description=plz deployment gpu2 workers (docker compose project gpu2-workers)');
   });
 
-  it('passes docker compose config, with and without the init profile', async () => {
+  it('has init scripts that pass shellcheck (following what they source) and a check script that Node parses', () => {
+    const scripts = ['init-deployment.sh', ...listFiles(path.join(deployment.directory, 'scripts', 'init')).map((file) => `scripts/init/${file}`)];
+    execFileSync('shellcheck', ['-x', '--severity=style', ...scripts], { cwd: deployment.directory });
+    execFileSync(process.execPath, ['--check', 'scripts/containers/check-controller.cjs'], { cwd: deployment.directory });
+    expect(statSync(path.join(deployment.directory, 'init-deployment.sh')).mode & 0o111).not.toBe(0);
+  });
+
+  it('passes docker compose config', async () => {
     const resolved = await deployment.resolved();
     expect(Object.keys(resolved.services).sort()).toEqual(['worker-cpu-0', 'worker-gpu-0', 'worker-gpu-1']);
     expect(resolved.services['worker-cpu-0']?.environment).toMatchObject({ REDIS_URL: expect.stringMatching(/^rediss:\/\//), WORKER_HOST: 'gpu2', FAIR_SHARE_WINDOW_HOURS: '48' });
