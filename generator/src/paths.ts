@@ -11,6 +11,12 @@ export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 /** nunjucks templates of the bundle (`templates/bundle`, `.njk` stripped on output). */
 export const bundleTemplatesDirectory = path.join(packageRoot, 'templates', 'bundle');
 
+/** nunjucks templates of a worker host's folder (`--role worker`) that differ from the controller's. */
+export const workerTemplatesDirectory = path.join(packageRoot, 'templates', 'worker');
+
+/** Files copied verbatim into a worker host's folder that differ from the controller's (`templates/worker-static`). */
+export const workerStaticTemplatesDirectory = path.join(packageRoot, 'templates', 'worker-static');
+
 /** Files copied verbatim into the bundle (`templates/static`; `gitignore` becomes `.gitignore`). */
 export const staticTemplatesDirectory = path.join(packageRoot, 'templates', 'static');
 

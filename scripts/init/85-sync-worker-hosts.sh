@@ -110,7 +110,13 @@ fi
 plz_log "worker hosts with credentials: ${#hosts[@]}${hosts[*]:+ (${hosts[*]})}"
 
 [[ -n $bundle ]] || exit 0
-# The join bundle: JSON with the endpoints, this host's credentials and the CA certificate.
+# The join bundle: JSON with the endpoints, this host's credentials, the queue rules every worker
+# must share (envs/queue.env) and the CA certificate. yo plz-deploy --role worker --join reads it.
+# shellcheck source=/dev/null
+source envs/queue.env
+for setting in FAIR_SHARE_WINDOW_HOURS FAIR_SHARE_QUANTUM_SECONDS MAX_RUNNING_PER_USER HIGH_PRIORITY_ALLOWANCE; do
+  [[ ${!setting:-} =~ ^[0-9]+$ ]] || plz_die "envs/queue.env: $setting is not a whole number (run yo plz-deploy in this folder again to restore it)"
+done
 [[ -d $PLZ_WORKER_HOSTS_BUNDLES_DIR ]] || mkdir -m 700 "$PLZ_WORKER_HOSTS_BUNDLES_DIR"
 host=$PLZ_WORKER_HOSTS_SERVER_NAME
 [[ $host == *:* ]] && host="[$host]"
@@ -128,6 +134,7 @@ cat >"$file.tmp.$$" <<JSON
   "postgres": { "url": "postgres://plz-host-$bundle:$(get DB_PASSWORD)@$host:$PLZ_WORKER_HOSTS_POSTGRES_PORT/restapi?sslmode=verify-full" },
   "s3": { "endpoint": "https://$host:$PLZ_WORKER_HOSTS_S3_PORT", "accessKeyId": "plz-host-$bundle", "secretAccessKey": "$(get S3_SECRET_KEY)" },
   "mlflow": { "url": "https://$host:$PLZ_WORKER_HOSTS_MLFLOW_PORT/mlflow", "username": "plz-host-$bundle", "password": "$(get MLFLOW_PASSWORD)" },
+  "queue": { "fairShareWindowHours": $FAIR_SHARE_WINDOW_HOURS, "fairShareQuantumSeconds": $FAIR_SHARE_QUANTUM_SECONDS, "maxRunningPerUser": $MAX_RUNNING_PER_USER, "highPriorityAllowance": $HIGH_PRIORITY_ALLOWANCE },
   "caCertificate": "$ca"
 }
 JSON

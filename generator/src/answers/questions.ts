@@ -3,6 +3,8 @@ import {
   isLoopbackAddress,
   validateBindAddress,
   validateComposeCommand,
+  validateControllerAddress,
+  validateRole,
   validateCpuWorkers,
   validateDatasetsDirectory,
   validateFairShareQuantumSeconds,
@@ -65,19 +67,34 @@ const withinMax =
     return max === undefined ? true : rule(parse(value) ?? 0, max);
   };
 
-/** Whether the worker-hosts questions are asked: after a yes to `--worker-hosts`. */
+/** Whether this folder is a worker host's (`--role worker`), given the answers so far. */
+function workerRole(answers: Record<string, unknown>): boolean {
+  return String(answers['role'] ?? '').trim() === 'worker';
+}
+
+/** Asked of a controller only: the question means nothing on a worker host (schema.ts controllerOnlyAnswerNames, bundleAnswerNames). */
+const controllerOnly = (answers: Record<string, unknown>): boolean => !workerRole(answers);
+
+/** Whether the worker-hosts questions are asked: after a yes to `--worker-hosts`, on a controller. */
 function workerHostsAsked(answers: Record<string, unknown>): boolean {
-  return answers['workerHosts'] === true || answers['workerHosts'] === 'true';
+  return !workerRole(answers) && (answers['workerHosts'] === true || answers['workerHosts'] === 'true');
 }
 
 const resolvePath = (value: string, cwd: string): string => (value.trim() === '' ? '' : path.resolve(cwd, value.trim()));
 
 /** The questions, in the order they are asked. Every one has a flag, so the generator runs unattended. */
 export const questions: readonly Question[] = [
+  {
+    name: 'role',
+    flag: 'role',
+    kind: 'text',
+    message: 'Role of this host: controller (the whole deployment) or worker (workers only, joining a controller with --join BUNDLE)',
+    validate: validateRole,
+  },
   { name: 'name', flag: 'name', kind: 'text', message: 'Deployment name (its slug names the compose project, volumes and networks)', validate: validateName },
-  { name: 'serverName', flag: 'server-name', kind: 'text', message: 'Server name clients use to reach this host', validate: validateServerName },
-  { name: 'bindAddress', flag: 'bind-address', kind: 'text', message: 'Host address NGINX listens on (127.0.0.1: this machine only; 0.0.0.0: every interface)', validate: validateBindAddress },
-  { name: 'httpPort', flag: 'http-port', kind: 'text', message: 'HTTP port on the host', validate: (value) => validatePort('HTTP port', value) },
+  { name: 'serverName', flag: 'server-name', kind: 'text', message: 'Server name clients use to reach this host', validate: validateServerName, when: controllerOnly },
+  { name: 'bindAddress', flag: 'bind-address', kind: 'text', message: 'Host address NGINX listens on (127.0.0.1: this machine only; 0.0.0.0: every interface)', validate: validateBindAddress, when: controllerOnly },
+  { name: 'httpPort', flag: 'http-port', kind: 'text', message: 'HTTP port on the host', validate: (value) => validatePort('HTTP port', value), when: controllerOnly },
   {
     name: 'httpsPort',
     flag: 'https-port',
@@ -89,15 +106,16 @@ export const questions: readonly Question[] = [
       const http = parseWholeNumber(String(answers['httpPort'] ?? ''));
       return http === undefined ? true : validatePortsDiffer(http, parseWholeNumber(value) ?? 0);
     },
+    when: controllerOnly,
   },
-  { name: 'https', flag: 'https', kind: 'confirm', message: 'Serve HTTPS from the start (certificate and key in ssl/nginx/)?', validate: () => true },
+  { name: 'https', flag: 'https', kind: 'confirm', message: 'Serve HTTPS from the start (certificate and key in ssl/nginx/)?', validate: () => true, when: controllerOnly },
   {
     name: 'allowPlainHttp',
     flag: 'allow-plain-http',
     kind: 'confirm',
     message: 'Allow plain HTTP on a bind address other than loopback (tokens and session cookies cross the network in clear text: a trusted network only)?',
     validate: () => true,
-    when: (answers) => answers['https'] !== true && answers['https'] !== 'true' && !isLoopbackAddress(String(answers['bindAddress'] ?? '').trim()),
+    when: (answers) => controllerOnly(answers) && answers['https'] !== true && answers['https'] !== 'true' && !isLoopbackAddress(String(answers['bindAddress'] ?? '').trim()),
   },
   { name: 'gpus', flag: 'gpus', kind: 'text', message: 'GPU workers: device ids, "," between workers, "+" within one (0,1,2,3 or 0+1,2+3 or none)', validate: validateGpus },
   { name: 'cpuWorkers', flag: 'cpu-workers', kind: 'text', message: 'Number of CPU workers', validate: validateCpuWorkers },
@@ -158,16 +176,18 @@ export const questions: readonly Question[] = [
     kind: 'text',
     message: "Fair share: hours of use remembered (a free worker takes the next execution of the user who used the queue's workers least over them)",
     validate: validateFairShareWindowHours,
+    when: controllerOnly,
   },
-  { name: 'fairShareQuantumSeconds', flag: 'fair-share-quantum-seconds', kind: 'text', message: 'Fair share: seconds every execution counts at least (shorter ones take turns)', validate: validateFairShareQuantumSeconds },
-  { name: 'maxRunningPerUser', flag: 'max-running-per-user', kind: 'text', message: "Executions of one user that one queue's workers hold at once, preparing or running (0: no cap)", validate: validateMaxRunningPerUser },
-  { name: 'highPriorityAllowance', flag: 'high-priority-allowance', kind: 'text', message: 'High-priority executions a user who is not an admin may submit per window (0: admins only)', validate: validateHighPriorityAllowance },
+  { name: 'fairShareQuantumSeconds', flag: 'fair-share-quantum-seconds', kind: 'text', message: 'Fair share: seconds every execution counts at least (shorter ones take turns)', validate: validateFairShareQuantumSeconds, when: controllerOnly },
+  { name: 'maxRunningPerUser', flag: 'max-running-per-user', kind: 'text', message: "Executions of one user that one queue's workers hold at once, preparing or running (0: no cap)", validate: validateMaxRunningPerUser, when: controllerOnly },
+  { name: 'highPriorityAllowance', flag: 'high-priority-allowance', kind: 'text', message: 'High-priority executions a user who is not an admin may submit per window (0: admins only)', validate: validateHighPriorityAllowance, when: controllerOnly },
   {
     name: 'workerHosts',
     flag: 'worker-hosts',
     kind: 'confirm',
     message: 'Let workers on other hosts join (publishes Redis, PostgreSQL, S3 and MLflow over TLS for them; ./init-deployment.sh --worker-host-bundle NAME writes their credentials)?',
     validate: () => true,
+    when: controllerOnly,
   },
   {
     name: 'workerHostsAddress',
@@ -181,4 +201,12 @@ export const questions: readonly Question[] = [
   { name: 'workerHostsPostgresPort', flag: 'worker-hosts-postgres-port', kind: 'text', message: "Worker hosts: PostgreSQL's port on the host (TLS only)", validate: (value) => validateWorkerHostsPort('worker-hosts-postgres-port', value), when: workerHostsAsked },
   { name: 'workerHostsMinioPort', flag: 'worker-hosts-minio-port', kind: 'text', message: "Worker hosts: HTTPS port of MinIO's S3 API on the host", validate: (value) => validateWorkerHostsPort('worker-hosts-minio-port', value), when: workerHostsAsked },
   { name: 'workerHostsMlflowPort', flag: 'worker-hosts-mlflow-port', kind: 'text', message: "Worker hosts: HTTPS port of MLflow's REST API on the host", validate: (value) => validateWorkerHostsPort('worker-hosts-mlflow-port', value), when: workerHostsAsked },
+  {
+    name: 'controllerAddress',
+    flag: 'controller-address',
+    kind: 'text',
+    message: "Worker host: the controller's IP address, mapped to its server name in the workers (empty: the name resolves here)",
+    validate: (value) => (value.trim() === '' ? true : validateControllerAddress(value.trim())),
+    when: workerRole,
+  },
 ];

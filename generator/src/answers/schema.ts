@@ -7,6 +7,7 @@ import {
   splitWords,
   validateBindAddress,
   validateComposeCommand,
+  validateControllerAddress,
   validateCpuWorkers,
   validateDatasetsDirectory,
   validateFairShareQuantumSeconds,
@@ -43,6 +44,10 @@ import {
 } from './job-limits.js';
 import { deriveJobLimits, referenceHost, type HostFacts } from './derive.js';
 
+/** The roles of a deployment folder (AnswersSchema `role`). */
+export const roles = ['controller', 'worker'] as const;
+export type Role = (typeof roles)[number];
+
 /** Turns a validator into a zod refinement that reports its message. */
 const check =
   <T>(validate: (value: T) => Validation) =>
@@ -73,6 +78,16 @@ const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false
  */
 export const AnswersSchema = z
   .object({
+    /**
+     * What this folder deploys: `controller` (the whole deployment) or `worker` (a worker host's
+     * workers only, joining a controller with a join bundle: `--join BUNDLE`; ARCHITECTURE.md §7).
+     */
+    role: text.pipe(z.enum(roles, { message: 'role must be controller or worker' })),
+    /**
+     * Worker role: the IP address the bundle's server name is mapped to in the workers (compose
+     * `extra_hosts`), when that name does not resolve on this host; '' for none (DNS resolves it).
+     */
+    controllerAddress: text.superRefine(check((value: string) => (value === '' ? true : validateControllerAddress(value)))),
     /** Deployment name; its slug names the compose project, volumes, networks and systemd unit. */
     name: text.superRefine(check(validateName)),
     /** Host name (or address) clients use; NGINX's server_name and MLflow's allowed hosts. */
@@ -137,9 +152,11 @@ export const AnswersSchema = z
     workerHostsMlflowPort: wholeNumber((value) => validateWorkerHostsPort('worker-hosts-mlflow-port', value)),
   })
   .superRefine((answers, ctx) => {
+    if (answers.role === 'worker' && answers.workerHosts) ctx.addIssue({ code: 'custom', message: '--worker-hosts is for a controller: a worker host (--role worker) joins one', path: ['workerHosts'] });
+    if (answers.role === 'controller' && answers.controllerAddress !== '') ctx.addIssue({ code: 'custom', message: '--controller-address is for a worker host (--role worker --join BUNDLE)', path: ['controllerAddress'] });
     const ports = validatePortsDiffer(answers.httpPort, answers.httpsPort);
     if (ports !== true) ctx.addIssue({ code: 'custom', message: ports, path: ['httpsPort'] });
-    const plainHttp = validatePlainHttp(answers.bindAddress, answers.https, answers.allowPlainHttp);
+    const plainHttp = answers.role === 'worker' ? true : validatePlainHttp(answers.bindAddress, answers.https, answers.allowPlainHttp);
     if (plainHttp !== true) ctx.addIssue({ code: 'custom', message: plainHttp, path: ['allowPlainHttp'] });
     const gpuWorkers = answers.gpus === 'none' ? 0 : answers.gpus.split(',').length;
     const workers = validateWorkerCount(gpuWorkers, answers.cpuWorkers);
@@ -186,6 +203,8 @@ export type AnswerName = keyof Answers;
  */
 export function defaultAnswers(imageRegistry = '', host: HostFacts = referenceHost): Record<AnswerName, string | number | boolean> {
   return {
+    role: 'controller',
+    controllerAddress: '',
     name: 'plz',
     serverName: 'localhost',
     bindAddress: '127.0.0.1',
@@ -216,14 +235,30 @@ export function defaultAnswers(imageRegistry = '', host: HostFacts = referenceHo
 
 /**
  * The answers as .yo-rc.json keeps them: all of them, but without the worker-hosts settings when
- * worker hosts are off (a deployment without them stores what it stored before they existed).
+ * worker hosts are off, and without the role for a controller (a deployment without them stores
+ * what it stored before they existed); a worker host keeps no answer of controllerOnlyAnswerNames.
  */
 export function storedForm(answers: Answers): Partial<Answers> {
-  if (answers.workerHosts) return answers;
   const stored: Partial<Answers> = { ...answers };
+  if (answers.role === 'worker') {
+    for (const name of controllerOnlyAnswerNames) delete stored[name];
+    return stored;
+  }
+  delete stored.role;
+  delete stored.controllerAddress;
+  if (answers.workerHosts) return stored;
   for (const name of workerHostsAnswerNames) delete stored[name];
   return stored;
 }
+
+/**
+ * Answers that mean nothing on a worker host (`--role worker`): neither asked nor stored there. The
+ * queue answers are the controller's, from the join bundle.
+ */
+export const controllerOnlyAnswerNames = ['serverName', 'bindAddress', 'httpPort', 'httpsPort', 'https', 'allowPlainHttp', ...workerHostsAnswerNames] as const;
+
+/** Answers a worker host takes from its join bundle (the controller's envs/queue.env), never asked there. */
+export const bundleAnswerNames = ['fairShareWindowHours', 'fairShareQuantumSeconds', 'maxRunningPerUser', 'highPriorityAllowance'] as const;
 
 /** Answers that failed validation, each message on its own line. */
 export class AnswersError extends Error {

@@ -246,3 +246,18 @@ export function validateWorkerHostsPortsDiffer(address: string, ports: ReadonlyA
   }
   return true;
 }
+
+/** A deployment folder's role: `controller` (the whole deployment) or `worker` (a worker host). */
+export function validateRole(value: string): Validation {
+  return value === 'controller' || value === 'worker' ? true : `role "${value}" is not controller or worker`;
+}
+
+/**
+ * The address a worker host reaches its controller at, mapped to the bundle's server name in the
+ * workers (compose `extra_hosts`): one IPv4 or IPv6 address, not "every interface" (0.0.0.0, ::).
+ */
+export function validateControllerAddress(value: string): Validation {
+  if (isIP(value) === 0) return `controller address "${value}" is not an IP address (the address the worker host reaches the controller's published ports at)`;
+  if (value === '0.0.0.0' || value === '::') return `controller address "${value}" is not one address: give the one the controller's worker-hosts ports are published on`;
+  return true;
+}

@@ -11,7 +11,7 @@ import { renderBundle, staticFiles, type RenderedFile, type StaticFile } from '.
  * @throws Error when images must be built but no plz checkout is at hand.
  */
 export function bundleFiles(context: DeploymentContext, sourceRoot = plzSourceRoot()): Array<RenderedFile | StaticFile> {
-  const files: Array<RenderedFile | StaticFile> = [...renderBundle(context), ...staticFiles()];
+  const files: Array<RenderedFile | StaticFile> = [...renderBundle(context), ...staticFiles(context.role)];
   if (context.images.build) {
     if (!sourceRoot) {
       throw new Error('no plz source checkout next to this generator to build the images from: give --image-registry (and --image-tag) to use published images');

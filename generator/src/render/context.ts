@@ -3,14 +3,18 @@ import { parseGpuGroups } from '../gpus.js';
 import { plzImage, upstreamImages } from '../images.js';
 import { generatorVersion } from '../paths.js';
 import { slugify } from '../slug.js';
-import type { Answers } from '../answers/schema.js';
+import type { Answers, Role } from '../answers/schema.js';
+import type { JoinedController } from '../join/bundle.js';
 import { isLoopbackAddress } from '../answers/validators.js';
 
 /** One worker service of the compose file. */
 export interface WorkerContext {
   /** Compose service name: `worker-gpu-<i>` (i-th GPU group) or `worker-cpu-<n>`. */
   service: string;
-  /** WORKER_ID: `<slug>-<service>`, unique across the hosts sharing one Redis. */
+  /**
+   * WORKER_ID, unique across the hosts sharing one Redis: `<slug>-<service>` on a controller,
+   * `<workerHost>-gpu-<i>` / `<workerHost>-cpu-<n>` on a worker host (the name its bundle gives it).
+   */
   id: string;
   /** NVIDIA device ids of the worker; empty for a CPU worker. */
   devices: string[];
@@ -31,9 +35,21 @@ export interface WorkerHostsContext {
   subjectAltNames: string[];
 }
 
+/** A worker host's controller (`--role worker --join BUNDLE`): what its templates need, nothing secret. */
+export interface WorkerHostContext extends JoinedController {
+  /** The controller's IP address mapped to its server name in the workers (`extra_hosts`), '' for none. */
+  controllerAddress: string;
+  /** Where the controller's CA certificate is inside the workers (CONTROLLER_CA_FILE and NODE_EXTRA_CA_CERTS). */
+  caFile: string;
+}
+
 /** Everything the templates see: derived from the answers only (STYLE.md, Yeoman generator). */
 export interface DeploymentContext {
   generatorVersion: string;
+  /** `controller` (the whole deployment) or `worker` (a worker host: its workers only). */
+  role: Role;
+  /** The controller a worker host joins (role `worker`), false on a controller. */
+  workerHost: WorkerHostContext | false;
   name: string;
   slug: string;
   serverName: string;
@@ -75,14 +91,26 @@ export interface DeploymentContext {
   answers: Answers;
 }
 
-/** Builds the template context from validated answers. */
-export function deploymentContext(answers: Answers): DeploymentContext {
+/** Where the controller's CA certificate is inside a worker host's workers. */
+export const controllerCaFile = '/etc/plz/controller/ca.crt';
+
+/**
+ * Builds the template context from validated answers; a worker host's (role `worker`) also from
+ * what it keeps of its join bundle (`controller`).
+ *
+ * @throws Error when the role is `worker` and `controller` is not given.
+ */
+export function deploymentContext(answers: Answers, controller?: JoinedController): DeploymentContext {
   const slug = slugify(answers.name);
-  const gpuWorkers = parseGpuGroups(answers.gpus).map((devices, index) => worker(slug, `worker-gpu-${index}`, devices));
-  const cpuWorkers = Array.from({ length: answers.cpuWorkers }, (_, index) => worker(slug, `worker-cpu-${index}`, []));
+  if (answers.role === 'worker' && !controller) throw new Error('a worker host needs its controller: give --join BUNDLE');
+  const prefix = answers.role === 'worker' && controller ? `${controller.workerHost}-` : `${slug}-worker-`;
+  const gpuWorkers = parseGpuGroups(answers.gpus).map((devices, index) => worker(`${prefix}gpu-${index}`, `worker-gpu-${index}`, devices));
+  const cpuWorkers = Array.from({ length: answers.cpuWorkers }, (_, index) => worker(`${prefix}cpu-${index}`, `worker-cpu-${index}`, []));
   const image = (name: 'restapi' | 'worker' | 'mlflow'): string => plzImage(name, answers.imageRegistry, answers.imageTag);
   return {
     generatorVersion,
+    role: answers.role,
+    workerHost: answers.role === 'worker' && controller ? { ...controller, controllerAddress: answers.controllerAddress, caFile: controllerCaFile } : false,
     name: answers.name,
     slug,
     serverName: answers.serverName,
@@ -118,8 +146,8 @@ function workerHosts(answers: Answers): WorkerHostsContext {
   };
 }
 
-function worker(slug: string, service: string, devices: string[]): WorkerContext {
-  return { service, id: `${slug}-${service}`, devices, visibleDevices: devices.length === 0 ? 'none' : devices.join(',') };
+function worker(id: string, service: string, devices: string[]): WorkerContext {
+  return { service, id, devices, visibleDevices: devices.length === 0 ? 'none' : devices.join(',') };
 }
 
 function url(scheme: string, host: string, port: number, standard: number): string {

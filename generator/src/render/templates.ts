@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
-import { bundleTemplatesDirectory, staticTemplatesDirectory } from '../paths.js';
+import { bundleTemplatesDirectory, staticTemplatesDirectory, workerStaticTemplatesDirectory, workerTemplatesDirectory } from '../paths.js';
 import type { DeploymentContext } from './context.js';
 
 /** A file of the bundle: its path relative to the deployment folder and its content. */
@@ -26,7 +26,7 @@ export function shellQuote(value: unknown): string {
  * nothing is HTML-escaped, block tags leave no blank lines. Filters: `dump` (JSON, nunjucks' own,
  * for values in YAML and JSON) and `shell` (single-quoted for env files sourced by bash).
  */
-export function templateEnvironment(directory = bundleTemplatesDirectory): nunjucks.Environment {
+export function templateEnvironment(directory: string | string[] = bundleTemplatesDirectory): nunjucks.Environment {
   const environment = new nunjucks.Environment(new nunjucks.FileSystemLoader(directory, { noCache: true }), {
     throwOnUndefined: true,
     autoescape: false,
@@ -69,6 +69,7 @@ export function isWorkerHostsTemplate(file: string): boolean {
  * @throws Error from nunjucks naming the template and the undefined variable or syntax error.
  */
 export function renderBundle(context: DeploymentContext): RenderedFile[] {
+  if (context.role === 'worker') return renderWorkerHost(context);
   const environment = templateEnvironment();
   return listFiles(bundleTemplatesDirectory)
     .filter((file) => file.endsWith('.njk'))
@@ -76,8 +77,42 @@ export function renderBundle(context: DeploymentContext): RenderedFile[] {
     .map((file) => ({ path: file.slice(0, -'.njk'.length), contents: environment.render(file, context) }));
 }
 
-/** The verbatim files of `templates/static`; `gitignore` is stored without its dot (npm drops `.gitignore`). */
-export function staticFiles(): StaticFile[] {
+/** Templates of `templates/bundle` a worker host's folder shares with the controller's. */
+export const sharedWorkerHostTemplates = ['envs/queue.env.njk', 'systemd/deployment.service.template.njk'] as const;
+
+/**
+ * Renders a worker host's folder (`--role worker`): every template of `templates/worker` and the
+ * shared ones of `templates/bundle` (sharedWorkerHostTemplates), with the context.
+ */
+function renderWorkerHost(context: DeploymentContext): RenderedFile[] {
+  const environment = templateEnvironment([workerTemplatesDirectory, bundleTemplatesDirectory]);
+  const own = listFiles(workerTemplatesDirectory).filter((file) => file.endsWith('.njk'));
+  return [...new Set([...own, ...sharedWorkerHostTemplates])].sort().map((file) => ({ path: file.slice(0, -'.njk'.length), contents: environment.render(file, context) }));
+}
+
+/** Files of `templates/static` a worker host's folder shares with the controller's (the rest of its files are in `templates/worker-static`). */
+export const sharedWorkerHostStaticFiles = [
+  'gitignore',
+  'scripts/lib/common.sh',
+  'scripts/init/15-check-nvidia.sh',
+  'scripts/init/25-detect-docker-socket.sh',
+  'scripts/init/90-render-systemd-unit.sh',
+  'ssl/ca-certificates/README.md',
+] as const;
+
+/**
+ * The verbatim files of `templates/static` (a controller), or of `templates/worker-static` with the
+ * shared ones of `templates/static` (a worker host, sharedWorkerHostStaticFiles); `gitignore` is
+ * stored without its dot (npm drops `.gitignore`).
+ */
+export function staticFiles(role: 'controller' | 'worker' = 'controller'): StaticFile[] {
+  const destination = (file: string): string => (file === 'gitignore' ? '.gitignore' : file);
+  if (role === 'worker') {
+    return [
+      ...sharedWorkerHostStaticFiles.map((file) => ({ source: path.join(staticTemplatesDirectory, file), path: destination(file) })),
+      ...listFiles(workerStaticTemplatesDirectory).map((file) => ({ source: path.join(workerStaticTemplatesDirectory, file), path: destination(file) })),
+    ];
+  }
   return listFiles(staticTemplatesDirectory).map((file) => ({
     source: path.join(staticTemplatesDirectory, file),
     path: file === 'gitignore' ? '.gitignore' : file,

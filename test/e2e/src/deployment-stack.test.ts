@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,14 +19,16 @@ import { PlzUser, runCommand, type Result } from './plz-cli.js';
 import { datasetsProbe, plzFlow } from './plz-flow.js';
 import { buildPreviousCli, checkOutPreviousRelease, previousRelease, removePreviousRelease, upgradeFlow, type PreviousRelease } from './upgrade-flow.js';
 import { webFlow } from './web-flow.js';
+import { workerHostFlow } from './worker-host-flow.js';
 
 /**
  * The whole thing for real, starting as the previous release upgraded in place (issue 18): the
  * previous release's `yo plz-deploy` with two CPU workers, `./init-deployment.sh
  * --enable-postgres-ssl` (certificate made here with openssl), `docker compose up -d --wait`
  * (building the plz images from the copied sources), executions made with that release's CLI, then the
- * current generator, init and `up` in the same folder (upgrade-flow.ts); on the upgraded deployment every service healthy and reachable through
- * NGINX and on PostgreSQL over TLS, the plz flow, the containment of jobs (issue 14: network,
+ * current generator, init and `up` in the same folder (upgrade-flow.ts), which also turns worker hosts on (issue 19: `--worker-hosts`
+ * on docker0's address); on the upgraded deployment every service healthy and reachable through
+ * NGINX and on PostgreSQL over TLS, the plz flow, a worker host joining through the published TLS ports only (worker-host-flow.ts), the containment of jobs (issue 14: network,
  * limits, fork bomb, image cache), fair sharing of the queues (issue 20), the web view in Chromium (issue 16), the CLI installed from the deployment, a backup restored after
  * `down -v` into a new folder that the tests after it then use (issue 18), init again on the running deployment, then the
  * operator's paths of issue 8: the systemd unit verified and its commands run as written, a
@@ -35,6 +38,29 @@ import { webFlow } from './web-flow.js';
  */
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * docker0's IPv4 address (the default bridge's gateway): the controller publishes its worker-hosts
+ * ports there, reachable from the worker host's containers on this machine and from nowhere else.
+ */
+async function dockerBridgeAddress(): Promise<string> {
+  const { stdout, status, stderr } = await runCommand(dockerBinary, ['network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Gateway}} {{end}}'], { env: dockerEnv() });
+  const address = stdout.trim().split(/\s+/).find((value) => /^\d+\.\d+\.\d+\.\d+$/.test(value));
+  if (status !== 0 || !address) throw new Error(`no IPv4 gateway of Docker's bridge network: ${stdout} ${stderr}`);
+  return address;
+}
+
+/** A TCP port free on `address` right now. */
+const freePort = (address: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, address, () => {
+      const bound = server.address();
+      server.close(() => (typeof bound === 'object' && bound ? resolve(bound.port) : reject(new Error('no port'))));
+    });
+  });
+
 const missing = ['services/Dockerfile'].filter((file) => !existsSync(path.join(root, file)));
 const reason = `skipped: ${missing.join(' and ')} missing, so the plz images cannot be built`;
 if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason}\n`);
@@ -54,6 +80,8 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
   let generateFlags: string[] = [];
   let previous: PreviousRelease | undefined;
   let previousImages: string[] = [];
+  /** docker0's address, where the upgraded controller publishes its worker-hosts ports (issue 19). */
+  let workerHostsAddress = '';
 
   beforeAll(async () => {
     base = mkdtempSync(path.join(tmpdir(), 'plz-e2e-stack-'));
@@ -72,6 +100,13 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     previous = await checkOutPreviousRelease(path.join(base, 'previous-release'));
     const generated = Date.now();
     await generateWith(previous.checkout, directory, generateFlags);
+    // Issue 19: the current generator (the upgrade, then the restore of the backup) turns worker hosts
+    // on, on docker0's address only, with a server name that the worker host maps to it (a loopback
+    // name cannot be); the previous release knows none of these flags.
+    workerHostsAddress = await dockerBridgeAddress();
+    const ports: string[] = [];
+    for (const flag of ['redis', 'postgres', 'minio', 'mlflow']) ports.push(`--worker-hosts-${flag}-port`, String(await freePort(workerHostsAddress)));
+    generateFlags = [...generateFlags, '--server-name', 'plz-e2e-controller.test', '--worker-hosts', '--worker-hosts-address', workerHostsAddress, ...ports];
     // As an operator behind a TLS-re-signing proxy would: the machine's extra CAs, for npm in the image builds.
     const authorities = path.join(root, 'ssl', 'ca-certificates');
     for (const name of readdirSync(authorities).filter((entry) => entry.endsWith('.crt'))) {
@@ -217,6 +252,18 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     },
   }));
 
+  // Issue 19: a worker host on this machine joins the controller through its published TLS ports only.
+  workerHostFlow(() => ({
+    url,
+    token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(),
+    project,
+    slug,
+    directory,
+    workerHostsAddress,
+    init,
+    expectAllHealthy,
+  }));
+
   // Issue 14: jobs are contained: kept away from the host, the services and each other, under limits.
   containmentFlow(() => ({ url, token: readFileSync(path.join(directory, 'secrets', 'admin-token'), 'utf8').trim(), project, slug, directory, expectAllHealthy }));
 
@@ -256,16 +303,13 @@ if (missing.length > 0) process.stderr.write(`deployment-stack.test.ts: ${reason
     });
   }, 900_000);
 
-  it('turns PostgreSQL TLS off and on again, each with one flag and one up', async () => {
+  it("keeps PostgreSQL's TLS on with worker hosts: --disable-postgres-ssl is refused, nothing changes, plain connections still refused", async () => {
     await project.withDiagnostics(async () => {
-      await init('--disable-postgres-ssl');
-      await project.compose(['up', '-d', '--wait'], 600_000);
-      await expectAllHealthy();
-      await refreshUrl();
-      const connections = await databaseConnections();
-      expect(connections).toEqual(expect.arrayContaining(['restapi plain', 'mlflow plain']));
-      expect((await psqlFromNetwork('disable')).stdout.trim()).toBe('f');
-      await init('--enable-postgres-ssl');
+      const env = readFileSync(path.join(directory, '.env'), 'utf8');
+      const refused = await runCommand('bash', ['init-deployment.sh', '--disable-postgres-ssl'], { cwd: directory, env: dockerEnv(), timeoutMs: 600_000 });
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain('refusing --disable-postgres-ssl: worker hosts reach PostgreSQL over TLS only');
+      expect(readFileSync(path.join(directory, '.env'), 'utf8')).toBe(env);
       await project.compose(['up', '-d', '--wait'], 600_000);
       await expectAllHealthy();
       await refreshUrl();

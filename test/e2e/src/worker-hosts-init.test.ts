@@ -39,8 +39,9 @@ const Bundle = z.object({
   postgres: z.object({ url: z.string() }),
   s3: z.object({ endpoint: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() }),
   mlflow: z.object({ url: z.string(), username: z.string(), password: z.string() }),
+  queue: z.object({ fairShareWindowHours: z.number(), fairShareQuantumSeconds: z.number(), maxRunningPerUser: z.number(), highPriorityAllowance: z.number() }).strict(),
   caCertificate: z.string(),
-});
+}).strict();
 type Bundle = z.infer<typeof Bundle>;
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -149,7 +150,7 @@ describe('worker hosts on the controller', () => {
     project = new ComposeProject(path.join(directory, 'docker-compose.yml'), slug, {});
     for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freePort();
     await generate(directory, [
-      '--name', slug, '--http-port', '0', '--https-port', '0', '--cpu-workers', '1', '--worker-hosts', '--worker-hosts-address', '127.0.0.1',
+      '--name', slug, '--http-port', '0', '--https-port', '0', '--cpu-workers', '1', '--max-running-per-user', '3', '--worker-hosts', '--worker-hosts-address', '127.0.0.1',
       '--worker-hosts-redis-port', String(ports.redis), '--worker-hosts-postgres-port', String(ports.postgres),
       '--worker-hosts-minio-port', String(ports.s3), '--worker-hosts-mlflow-port', String(ports.mlflow),
     ]);
@@ -180,6 +181,8 @@ describe('worker hosts on the controller', () => {
     expect(bundle.s3).toEqual({ endpoint: `https://localhost:${ports.s3}`, accessKeyId: 'plz-host-h1', secretAccessKey: expect.stringMatching(/^[A-Za-z0-9]{43}$/) });
     expect(bundle.mlflow).toEqual({ url: `https://localhost:${ports.mlflow}/mlflow`, username: 'plz-host-h1', password: expect.stringMatching(/^[A-Za-z0-9]{43}$/) });
     expect(bundle.caCertificate).toBe(readFileSync(file('ssl/worker-hosts/ca.crt'), 'utf8'));
+    // The controller's queue rules (envs/queue.env), which every worker host must share.
+    expect(bundle.queue).toEqual({ fairShareWindowHours: 24, fairShareQuantumSeconds: 60, maxRunningPerUser: 3, highPriorityAllowance: 0 });
     const secrets = readFileSync(file('secrets/worker-hosts/h1.env'), 'utf8').match(/=[A-Za-z0-9]{43}$/gm) ?? [];
     expect(secrets).toHaveLength(4);
     for (const secret of secrets) expect(first.stderr).not.toContain(secret.slice(1));
