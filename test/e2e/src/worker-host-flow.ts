@@ -33,8 +33,8 @@ interface Described {
 
 interface WorkerInfo {
   worker_id: string;
+  /** The host the worker runs on (WORKER_HOST, else its Docker engine's host name). */
   hostname: string | null;
-  host?: string | null;
 }
 
 const terminal = ['succeeded', 'failed', 'stopped', 'error'];
@@ -217,15 +217,14 @@ export function workerHostFlow(context: () => WorkerHostContext): void {
     }, 60_000);
     const workers = await liveWorkers();
     const own = workers.find((w) => w.worker_id === hostWorker)!;
-    // WORKER_HOST names the host where the worker reports it (`host`); before that field, the container's hostname.
-    if ('host' in own) {
-      expect(own.host).toBe(workerHost);
-      expect(workers.find((w) => w.worker_id === `${slug}-worker-cpu-0`)?.host).not.toBe(workerHost);
-    }
+    // The worker host's worker is named by its WORKER_HOST; the controller's by the Docker engine's host name.
+    const engineName = (await runCommand(dockerBinary, ['info', '--format', '{{.Name}}'], { env: dockerEnv() })).stdout.trim();
+    expect(own.hostname).toBe(workerHost);
+    expect(workers.find((w) => w.worker_id === `${slug}-worker-cpu-0`)?.hostname).toBe(engineName);
     const table = await user!.plz(user!.project({}), ['workers']);
     expectSuccess(table, 'plz workers');
-    expect(table.stdout).toContain(hostWorker);
-    expect(table.stdout).toContain(`${slug}-worker-cpu-0`);
+    expect(table.stdout).toContain(`${hostWorker}  on ${workerHost}  cpu`);
+    expect(table.stdout).toContain(`${slug}-worker-cpu-0  on ${engineName}  cpu`);
   }, 120_000);
 
   it('stops the worker host at once when the controller revokes it: heartbeat gone, unhealthy, an execution queued then is not taken by it', async () => {
@@ -233,7 +232,8 @@ export function workerHostFlow(context: () => WorkerHostContext): void {
     await project.withDiagnostics(async () => {
       const revokedAt = Date.now();
       await init('--revoke-worker-host', workerHost);
-      await until(`${hostWorker} to leave plz workers`, async () => !(await liveWorkers()).some((w) => w.worker_id === hostWorker), 60_000);
+      // at once: the revocation removes its heartbeat (not its 30 s TTL)
+      await until(`${hostWorker} to leave plz workers`, async () => !(await liveWorkers()).some((w) => w.worker_id === hostWorker), 5_000);
       const gone = (Date.now() - revokedAt) / 1000;
       await until(`${hostWorker}'s container to turn unhealthy`, async () => (await hostProject!.compose(['ps', '--format', '{{.Health}}', 'worker-cpu-0'])).stdout.trim() === 'unhealthy', 120_000);
       process.stderr.write(`worker-host flow: revoked; heartbeat gone after ${gone.toFixed(1)} s, unhealthy after ${((Date.now() - revokedAt) / 1000).toFixed(1)} s\n`);

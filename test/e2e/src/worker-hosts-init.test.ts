@@ -44,6 +44,9 @@ const Bundle = z.object({
 }).strict();
 type Bundle = z.infer<typeof Bundle>;
 
+/** A worker's heartbeat hash (@plz/contracts keys.ts workerKey). */
+const workerKey = (workerId: string): string => `plz:workers:${workerId}`;
+
 /** A TCP port free on 127.0.0.1 right now. */
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -282,6 +285,9 @@ describe('worker hosts on the controller', () => {
     open.on('error', () => undefined);
     await open.connect();
     expect(await open.ping()).toBe('PONG');
+    // Heartbeats as each host's workers write them (hostname = WORKER_HOST), each with its own user.
+    await open.hset(workerKey('h1-cpu-0'), { worker_id: 'h1-cpu-0', queue: 'cpu', hostname: 'h1', heartbeat_at: new Date().toISOString() });
+    await withRedis(redis(other.redis.url), (c) => c.hset(workerKey('h2-cpu-0'), { worker_id: 'h2-cpu-0', queue: 'cpu', hostname: 'h2', heartbeat_at: new Date().toISOString() }));
     const session = postgres(bundle.postgres.url.replace('?sslmode=verify-full', ''), { ca: bundle.caCertificate });
     session.on('error', () => undefined);
     await session.connect();
@@ -290,7 +296,10 @@ describe('worker hosts on the controller', () => {
     const revoked = await init('--revoke-worker-host', 'h1');
     expect(revoked.stderr).toContain('worker host h1: credentials deleted');
     expect(revoked.stderr).toContain('Redis: deleted user plz-host-h1, closing its connections');
+    expect(revoked.stderr).toContain('Redis: removed the heartbeats of 1 worker(s) of h1');
     expect(revoked.status).toBe(0);
+    // Its workers leave plz workers at once; the other host's stay.
+    expect(await withRedis(redis(other.redis.url), async (c) => [await c.exists(workerKey('h1-cpu-0')), await c.exists(workerKey('h2-cpu-0'))])).toEqual([0, 1]);
     await closed;
     expect(await failure(() => session.query('SELECT 1'))).not.toBe('');
     await session.end().catch(() => undefined);

@@ -94,6 +94,19 @@ redis_uid=$(plz_redis_uid)
 acl=$(for host in "${hosts[@]}"; do
   printf '%s %s %s\n' "$host" "$(plz_worker_host_get "$host" REDIS_PASSWORD)" "$(plz_worker_host_get "$host" MLFLOW_PASSWORD)"
 done | plz_compose run --rm --no-deps -T -e REDIS_UID="$redis_uid" init-tools /etc/plz/scripts/install-worker-hosts-files.sh credentials)
+# Deletes the heartbeat hashes (KEYS-free: SCAN) whose hostname is ARGV[2]; returns how many.
+forget_host_workers='local removed, cursor = 0, "0"
+repeat
+  local page = redis.call("SCAN", cursor, "MATCH", ARGV[1], "COUNT", 1000)
+  cursor = page[1]
+  for _, key in ipairs(page[2]) do
+    if redis.call("TYPE", key).ok == "hash" and redis.call("HGET", key, "hostname") == ARGV[2] then
+      redis.call("DEL", key)
+      removed = removed + 1
+    end
+  end
+until cursor == "0"
+return removed'
 # A running Redis gets the same users now; those of revoked hosts are deleted, which closes their connections.
 if [[ -n $(plz_compose ps --status running --quiet redis) ]]; then
   mapfile -t present < <(plz_compose exec -T redis redis-cli --no-raw ACL USERS </dev/null | sed -n 's/^[0-9]*) "\(plz-host-[^"]*\)"$/\1/p')
@@ -104,7 +117,12 @@ if [[ -n $(plz_compose ps --status running --quiet redis) ]]; then
     done
   } | plz_compose exec -T redis redis-cli >/dev/null
   for user in "${present[@]}"; do
-    [[ -n ${keep[$user]:-} ]] || plz_log "Redis: deleted user $user, closing its connections"
+    [[ -z ${keep[$user]:-} ]] || continue
+    plz_log "Redis: deleted user $user, closing its connections"
+    # Its workers' heartbeats go at once (they cannot write them again), not when their 30 s TTL
+    # runs out: plz workers stops listing them, and the REST API's reconciler sees them gone.
+    gone=$(plz_compose exec -T redis redis-cli --raw EVAL "$forget_host_workers" 0 'plz:workers:*' "${user#plz-host-}" </dev/null | tr -d '\r')
+    plz_log "Redis: removed the heartbeats of ${gone:-0} worker(s) of ${user#plz-host-}"
   done
 fi
 plz_log "worker hosts with credentials: ${#hosts[@]}${hosts[*]:+ (${hosts[*]})}"
