@@ -93,3 +93,23 @@ plz_ensure_mode() {
     plz_log "mode of ${path#"$PLZ_DEPLOYMENT_DIR/"} set to $mode"
   fi
 }
+
+# Checks the tools every folder's steps need (step 10 of a controller and of a worker host): bash 4+,
+# the compose command and docker installed, the Docker daemon reachable by this user, Compose v2
+# (depends_on conditions and up --wait). Prints Compose's version (such as v2.40.3); exits with the
+# reason otherwise. Use: compose_version=$(plz_check_host_tools) || exit 1
+plz_check_host_tools() {
+  ((BASH_VERSINFO[0] >= 4)) || plz_die "bash 4 or later is needed (this is bash $BASH_VERSION)"
+  local compose_words compose_version
+  read -r -a compose_words <<<"$PLZ_COMPOSE_COMMAND"
+  command -v "${compose_words[0]}" >/dev/null ||
+    plz_die "the compose command \"$PLZ_COMPOSE_COMMAND\" is not installed (PLZ_COMPOSE_COMMAND in envs/deployment.env; change it with yo plz-deploy --compose-command)"
+  command -v docker >/dev/null || plz_die "docker is not installed"
+  docker info >/dev/null 2>&1 ||
+    plz_die "cannot reach the Docker daemon: is it running, and may this user use it (root or the docker group)?"
+  compose_version=$(plz_compose version --short 2>/dev/null || true)
+  if [[ ! $compose_version =~ ^v?([0-9]+)\. ]] || ((BASH_REMATCH[1] < 2)); then
+    plz_die "\"$PLZ_COMPOSE_COMMAND\" is not Docker Compose v2 (version: ${compose_version:-unknown}); the deployment needs v2 for depends_on conditions and up --wait"
+  fi
+  printf '%s\n' "$compose_version"
+}

@@ -6,19 +6,7 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
-((BASH_VERSINFO[0] >= 4)) || plz_die "bash 4 or later is needed (this is bash $BASH_VERSION)"
-
-read -r -a compose_words <<<"$PLZ_COMPOSE_COMMAND"
-command -v "${compose_words[0]}" >/dev/null ||
-  plz_die "the compose command \"$PLZ_COMPOSE_COMMAND\" is not installed (PLZ_COMPOSE_COMMAND in envs/deployment.env; change it with yo plz-deploy --compose-command)"
-command -v docker >/dev/null || plz_die "docker is not installed"
-docker info >/dev/null 2>&1 ||
-  plz_die "cannot reach the Docker daemon: is it running, and may this user use it (root or the docker group)?"
-
-compose_version=$(plz_compose version --short 2>/dev/null || true)
-if [[ ! $compose_version =~ ^v?([0-9]+)\. ]] || ((BASH_REMATCH[1] < 2)); then
-  plz_die "\"$PLZ_COMPOSE_COMMAND\" is not Docker Compose v2 (version: ${compose_version:-unknown}); the deployment needs v2 for up --wait"
-fi
+compose_version=$(plz_check_host_tools) || exit 1
 
 for file in docker-compose.yml envs/deployment.env envs/worker.env envs/queue.env scripts/containers/check-controller.cjs; do
   [[ -f $file ]] || plz_die "$file is missing: run yo plz-deploy in this folder again to restore it"
