@@ -103,11 +103,8 @@ export function readJoinBundle(file: string): JoinBundle {
   if (parsed.success) return parsed.data;
   throw new JoinBundleError(
     file,
-    parsed.error.issues.map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join('.') : 'the bundle';
-      const message = issue.code === 'invalid_value' || issue.code === 'invalid_type' || issue.code === 'unrecognized_keys' ? issue.message : issue.message;
-      return `${where}: ${message}`;
-    }),
+    // zod's messages name what was expected, never the value found (which may be a secret)
+    parsed.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'the bundle'}: ${issue.message}`),
   );
 }
 
