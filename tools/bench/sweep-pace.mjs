@@ -17,6 +17,7 @@ import { Buffer } from 'node:buffer';
 import { execFile, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -168,6 +169,10 @@ async function bench() {
             MLFLOW_URL: services.mlflowUrl,
             HEARTBEAT_FILE: path.join(os.tmpdir(), `${workerId}.heartbeat`),
             JOBS_NETWORK: network,
+            // as the generator sets for a deployment's workers (--input-cache-gib, default 20): the
+            // worker then also mounts each job's configuration file from this folder
+            INPUT_CACHE_DIR: path.join(os.tmpdir(), `${benchId}-cache-${variant}-${i}`),
+            INPUT_CACHE_GIB: '20',
             LOG_LEVEL: 'warn',
           },
           settings: { extraLabels: { 'org.plz.bench': benchId }, logDirectory: path.join(os.tmpdir(), `${benchId}-logs-${variant}-${i}`) },
@@ -193,6 +198,7 @@ async function bench() {
       const { stdout } = await execFileAsync(docker, ['ps', '-aq', '--filter', `label=${label}`]).catch(() => ({ stdout: '' }));
       const left = stdout.split('\n').filter(Boolean);
       if (left.length) await execFileAsync(docker, ['rm', '-f', ...left]).catch(() => undefined);
+      for (const name of readdirSync(os.tmpdir()).filter((entry) => entry.startsWith(`${benchId}-cache-`))) rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
     });
 
     const snapshot = await snapshotBytes(benchId);

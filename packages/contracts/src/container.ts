@@ -51,5 +51,13 @@ export const labels = {
   snapshot: 'org.plz.snapshot',
 } as const;
 
-/** Job image tag for a snapshot: the same snapshot reuses a cached image. */
-export const jobImageTag = (snapshotSha256: string): string => `plz-job:${snapshotSha256.slice(0, 32)}`;
+/**
+ * Layout of the job images the worker builds, in their tag: 2 = the image carries the `/plz`
+ * folders (services/worker image/skeleton.ts) and the configuration file is mounted at run time.
+ * Images of layout 1 (tagged without the suffix) lack the folders: they are built again, and pruned
+ * as any job image no longer used.
+ */
+export const jobImageLayout = 2;
+
+/** Job image tag for a snapshot, `plz-job:<32 hex>-l<layout>`: the same snapshot reuses a cached image. */
+export const jobImageTag = (snapshotSha256: string): string => `plz-job:${snapshotSha256.slice(0, 32)}-l${jobImageLayout}`;

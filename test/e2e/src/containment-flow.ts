@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { jobImageTag } from '@plz/contracts';
 import { stringify } from 'yaml';
 import { dockerBinary, dockerEnv, type ComposeProject } from './docker.js';
 import { executionIdIn, PlzUser, runCommand } from './plz-cli.js';
@@ -33,7 +34,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
 /** `plz-job:<tag>` of an execution's image: the worker's tag of its snapshot (contracts' jobImageTag). */
 async function jobImageOf(user: PlzUser, cwd: string, id: string): Promise<string> {
   const { snapshot } = await user.json<{ snapshot: string }>(cwd, ['describe', id]);
-  return `plz-job:${snapshot.slice(0, 32)}`;
+  return jobImageTag(snapshot);
 }
 
 const imageExists = async (tag: string): Promise<boolean> => (await runCommand(dockerBinary, ['image', 'inspect', '--format', '{{.Id}}', tag], { env: dockerEnv() })).status === 0;

@@ -12,6 +12,7 @@ import { DockerContainers } from '../adapters/docker/containers.js';
 import { createLogger } from '../logger.js';
 import { InputCache } from '../services/inputs/cache.js';
 import { InputArchiveError, removeTree } from '../services/inputs/extract.js';
+import { jobSnapshot } from './jobs.js';
 import { createTestBed, dockerCli, testLabel, type TestBed } from './harness.js';
 
 const run = promisify(execFile);
@@ -39,6 +40,7 @@ attempt('new file', lambda: open(os.path.join(inp, 'new.txt'), 'w').write('x'))
 attempt('overwrite', lambda: open(os.path.join(inp, 'data.txt'), 'w').write('x'))
 attempt('chmod', lambda: os.chmod(os.path.join(inp, 'data.txt'), 0o666))
 attempt('remove', lambda: os.remove(os.path.join(inp, 'data.txt')))
+attempt('configuration', lambda: open(os.environ['CONFIGURATION_FILE'], 'w').write('{}'))
 try:
     report['remount'] = subprocess.run(['mount', '-o', 'remount,rw', inp], capture_output=True).returncode
 except OSError:
@@ -107,7 +109,14 @@ describe('worker: the input cache (inputs extracted once, mounted read-only, LRU
     const report = JSON.parse(lines.find((line) => line.startsWith('report '))!.slice('report '.length)) as Record<string, unknown>;
     expect(report['files']).toEqual({ 'data.txt': 'input data', 'sub/nested.txt': 'nested' });
     // Root in the job cannot write, replace, chmod or remove: the mount is read-only (EROFS), and cannot be remounted.
-    expect(report['writes']).toEqual({ 'new file': 'Read-only file system', overwrite: 'Read-only file system', chmod: 'Read-only file system', remove: 'Read-only file system' });
+    expect(report['writes']).toEqual({
+      'new file': 'Read-only file system',
+      overwrite: 'Read-only file system',
+      chmod: 'Read-only file system',
+      remove: 'Read-only file system',
+      // the configuration file is the worker's, mounted read-only (container/configurationFiles.ts)
+      configuration: 'Read-only file system',
+    });
     expect(report['remount']).not.toBe(0);
     // Next to the input: the job's own /plz, not the cache's other entries.
     expect(report['plz']).toEqual(['configuration.json', 'input', 'measures', 'output']);
@@ -116,6 +125,23 @@ describe('worker: the input cache (inputs extracted once, mounted read-only, LRU
     // The files are read-only on the host too, and unchanged.
     expect(statSync(path.join(data, 'data.txt')).mode & 0o777).toBe(0o444);
     expect(readdirSync(data).sort()).toEqual(['data.txt', 'sub']);
+  }, 300_000);
+
+  it('gives a job whose image runs as another user its /plz folders from the image and its configuration file mounted, then removes the file', async () => {
+    const files = jobSnapshot(`${bed.runId}-nobody`);
+    const snapshot = await bed.snapshot({ ...files, Dockerfile: `${files['Dockerfile']!}USER nobody\n` });
+    const { id } = await bed.submit({ snapshot, parameters: { epochs: 2 } });
+    const row = await bed.waitForState(id);
+    expect(row).toMatchObject({ state: 'succeeded', exit_code: 0 });
+    expect(row['summary']).toEqual({ max_accuracy: 0.8, best: { epoch: 3 } });
+    expect(row['measures']).toMatchObject({ epoch_2: { loss: 0.5 } });
+    const lines = (await bed.logEntries(id)).map((entry) => entry['line']);
+    expect(lines).toContain('parameters {"epochs": 2}');
+    // the file goes with the container, in the background finalization
+    const file = path.join(cacheDir, 'configurations', `${id}.json`);
+    for (const end = Date.now() + 30_000; existsSync(file) && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(existsSync(file)).toBe(false);
+    expect(await bed.containersOf(workerId)).toEqual([]);
   }, 300_000);
 
   it('ends an execution in `error` for an input whose stored bytes do not match its sha256, and keeps nothing of it', async () => {

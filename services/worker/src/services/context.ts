@@ -1,3 +1,4 @@
+import type { ConfigurationFiles } from './container/configurationFiles.js';
 import type { Redis } from 'ioredis';
 import type { DockerContainers } from '../adapters/docker/containers.js';
 import type { DockerImages } from '../adapters/docker/images.js';
@@ -35,6 +36,8 @@ export interface WorkerContext {
   imageCache?: ImageCache | undefined;
   /** Extracted inputs kept on the worker's disk and mounted read-only (set at start; undefined: inputs are copied into each container). */
   inputCache?: InputCache | undefined;
+  /** Configuration files bind-mounted into job containers (set at start with the input cache, in its folder; undefined: copied in). */
+  configurations?: ConfigurationFiles | undefined;
   objects: ObjectStore;
   tracking: MlflowTracking;
   logStream: LogStream;

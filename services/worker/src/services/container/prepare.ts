@@ -5,6 +5,7 @@ import { ContainerNameConflictError, type DockerContainers } from '../../adapter
 import { ObjectNotFoundError, type ObjectStore } from '../../adapters/s3/objects.js';
 import type { InputCache } from '../inputs/cache.js';
 import { InputArchiveError } from '../inputs/extract.js';
+import type { ConfigurationFiles } from './configurationFiles.js';
 import { executionOutputArchive } from './inputArchive.js';
 import { containerSpec, type ContainerSpec, type ContainerSpecInput } from './spec.js';
 
@@ -13,6 +14,8 @@ export interface PrepareDeps {
   objects: ObjectStore;
   /** The worker's input cache (INPUT_CACHE_DIR); undefined: inputs are copied into each container. */
   inputCache?: InputCache | undefined;
+  /** The worker's configuration files (configurationFiles.ts); undefined: the file is copied into each container. */
+  configurations?: ConfigurationFiles | undefined;
   /** Told whether the input came from the cache (for the execution's log). */
   onInput?: ((message: string) => void) | undefined;
 }
@@ -22,7 +25,8 @@ export class InputMissingError extends Error {}
 
 /**
  * The `/plz` skeleton as a tar to extract at `/`: the configuration file (contracts
- * `jobConfiguration`) and the input, output and measures folders. `/plz` is sticky and world-writable
+ * `jobConfiguration`) and the input, output and measures folders, for a worker without
+ * configuration files to mount (the image has the folders too: image/skeleton.ts). `/plz` is sticky and world-writable
  * (like /tmp) and output and measures are world-writable, so a job whose image runs as another user
  * can still write its output, measures and summary; the input and configuration are read-only to it.
  * With `inputMounted` the input folder is left out (it is a read-only bind mount).
@@ -64,10 +68,15 @@ export async function createFresh(containers: DockerContainers, spec: ContainerS
 /**
  * Creates the job container of an execution (replacing a leftover one of the same name, from a
  * preparation cut short: createFresh) and gives it, before it starts, the configuration file and the input.
- * An input `plz-inputs/<sha256>.tar` comes from the worker's input cache when there is one
- * (extracted once, bind-mounted read-only at /plz/input: nothing copied; the entry is held until
- * the container exists, which then keeps it from eviction), else is streamed into /plz/input. An
+ * The `/plz` folders are in the job image (image/skeleton.ts). With the worker's configuration
+ * files (`deps.configurations`), the configuration file is written there and bind-mounted
+ * read-only; without, it is copied in with the folders (skeletonArchive). An input
+ * `plz-inputs/<sha256>.tar` comes from the worker's input cache when there is one (extracted
+ * once, bind-mounted read-only at /plz/input: nothing copied; the entry is held until the
+ * container exists, which then keeps it from eviction), else is streamed into /plz/input. An
  * earlier execution's output is always streamed in (not cached: it is read from MLflow's objects).
+ * With a cached input (or none) and the configuration files, nothing is copied into the container:
+ * one Docker request (the create).
  *
  * @returns the container id.
  * @throws InputMissingError when the input object or the earlier output does not exist, or the
@@ -75,39 +84,49 @@ export async function createFresh(containers: DockerContainers, spec: ContainerS
  */
 export async function prepareContainer(deps: PrepareDeps, payload: JobSpec, spec: ContainerSpecInput): Promise<string> {
   const input = payload.input;
-  const configuration = jobConfiguration(payload.execution_id, payload.parameters, Boolean(spec.datasetsSource));
-  const skeleton = (inputMounted: boolean) => skeletonArchive(`${JSON.stringify(configuration, null, 2)}\n`, { inputMounted });
-  if (input?.kind === 'input' && deps.inputCache) {
-    let held;
-    try {
-      held = await deps.inputCache.hold(input.sha256);
-    } catch (error) {
-      if (error instanceof ObjectNotFoundError) throw new InputMissingError(`input ${input.sha256} is not in the object store`);
-      if (error instanceof InputArchiveError) throw new InputMissingError(`input ${input.sha256} cannot be used: ${error.message}`);
-      throw error;
+  const configuration = `${JSON.stringify(jobConfiguration(payload.execution_id, payload.parameters, Boolean(spec.datasetsSource)), null, 2)}\n`;
+  const mounted = deps.configurations ? await deps.configurations.write(payload.execution_id, configuration) : undefined;
+  try {
+    const withConfiguration: ContainerSpecInput = mounted ? { ...spec, configurationSource: mounted.hostPath } : spec;
+    const giveConfiguration = async (id: string, inputMounted: boolean) => {
+      if (!mounted) await deps.containers.putArchive(id, '/', skeletonArchive(configuration, { inputMounted }));
+    };
+    if (input?.kind === 'input' && deps.inputCache) {
+      let held;
+      try {
+        held = await deps.inputCache.hold(input.sha256);
+      } catch (error) {
+        if (error instanceof ObjectNotFoundError) throw new InputMissingError(`input ${input.sha256} is not in the object store`);
+        if (error instanceof InputArchiveError) throw new InputMissingError(`input ${input.sha256} cannot be used: ${error.message}`);
+        throw error;
+      }
+      try {
+        deps.onInput?.(held.hit ? `input ${input.sha256} from the worker's cache (mounted read-only)` : `input ${input.sha256} extracted into the worker's cache (mounted read-only)`);
+        const id = await createFresh(deps.containers, containerSpec({ ...withConfiguration, inputSource: held.hostPath }));
+        await giveConfiguration(id, true);
+        return id;
+      } finally {
+        held.release();
+      }
     }
-    try {
-      deps.onInput?.(held.hit ? `input ${input.sha256} from the worker's cache (mounted read-only)` : `input ${input.sha256} extracted into the worker's cache (mounted read-only)`);
-      const id = await createFresh(deps.containers, containerSpec({ ...spec, inputSource: held.hostPath }));
-      await deps.containers.putArchive(id, '/', skeleton(true));
-      return id;
-    } finally {
-      held.release();
+    const id = await createFresh(deps.containers, containerSpec(withConfiguration));
+    await giveConfiguration(id, false);
+    if (input?.kind === 'input') {
+      let archive;
+      try {
+        archive = await deps.objects.read(buckets.inputs, inputObjectKey(input.sha256));
+      } catch (error) {
+        if (error instanceof ObjectNotFoundError) throw new InputMissingError(`input ${input.sha256} is not in the object store`);
+        throw error;
+      }
+      await deps.containers.putArchive(id, containerPaths.input, archive);
+    } else if (input?.kind === 'execution_output') {
+      await deps.containers.putArchive(id, containerPaths.input, executionOutputArchive(deps.objects, input));
     }
+    return id;
+  } catch (error) {
+    // the container, if created, is never started (the caller removes it)
+    if (mounted) await deps.configurations?.remove(payload.execution_id).catch(() => undefined);
+    throw error;
   }
-  const id = await createFresh(deps.containers, containerSpec(spec));
-  await deps.containers.putArchive(id, '/', skeleton(false));
-  if (input?.kind === 'input') {
-    let archive;
-    try {
-      archive = await deps.objects.read(buckets.inputs, inputObjectKey(input.sha256));
-    } catch (error) {
-      if (error instanceof ObjectNotFoundError) throw new InputMissingError(`input ${input.sha256} is not in the object store`);
-      throw error;
-    }
-    await deps.containers.putArchive(id, containerPaths.input, archive);
-  } else if (input?.kind === 'execution_output') {
-    await deps.containers.putArchive(id, containerPaths.input, executionOutputArchive(deps.objects, input));
-  }
-  return id;
 }

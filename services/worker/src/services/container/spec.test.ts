@@ -64,6 +64,12 @@ describe('containerSpec', () => {
     expect(() => containerSpec({ ...base, inputSource: 'relative/data' })).toThrow('must be absolute');
   });
 
+  it('mounts the configuration file read-only at /plz/configuration.json: that one file', () => {
+    const configurationSource = '/var/lib/docker/volumes/plz-input-cache/_data/cpu-0/configurations/0b9c8f6e-1d2a-4c3b-8e7f-5a6b7c8d9e0f.json';
+    expect(containerSpec({ ...base, configurationSource }).HostConfig.Mounts).toEqual([{ Type: 'bind', Source: configurationSource, Target: '/plz/configuration.json', ReadOnly: true }]);
+    expect(() => containerSpec({ ...base, configurationSource: 'configurations/x.json' })).toThrow('must be absolute');
+  });
+
   it('labels the container with the execution, the worker and the snapshot, and names it after the execution', () => {
     const spec = containerSpec({ ...base, extraLabels: { 'org.plz.test': 'x', [labels.worker]: 'spoofed' } });
     expect(spec.Labels).toEqual({

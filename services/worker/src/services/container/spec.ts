@@ -65,6 +65,11 @@ export interface ContainerSpecInput {
    * bind-mounted read-only at /plz/input; undefined when the input is copied in (or there is none).
    */
   inputSource?: string | undefined;
+  /**
+   * Absolute host path of the execution's configuration file (configurationFiles.ts),
+   * bind-mounted read-only at /plz/configuration.json; undefined when the file is copied in.
+   */
+  configurationSource?: string | undefined;
   stopGraceSeconds: number;
   extraLabels?: Record<string, string>;
 }
@@ -99,10 +104,11 @@ export const jobContainerName = (executionId: string): string => `plz-job-${exec
  * HostConfig fields, applied on cgroup v1 and v2): `limits.cpus` → NanoCpus, `limits.memoryBytes` →
  * Memory = MemorySwap (no swap), `limits.shmBytes` → ShmSize, `limits.pidsLimit` → PidsLimit; the
  * maximum run time goes in the label `org.plz.max-run-seconds` (the worker enforces it). The datasets source
- * is mounted read-only at /datasets, and a cached input's folder (`inputSource`, only that entry's
- * data folder, not the cache) read-only at /plz/input. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
+ * is mounted read-only at /datasets, a cached input's folder (`inputSource`, only that entry's
+ * data folder, not the cache) read-only at /plz/input, and the execution's configuration file
+ * (`configurationSource`, that one file) read-only at /plz/configuration.json. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
  * (`void` for a CPU job; see visibleDevices). No privileges: not privileged, capabilities dropped,
- * no-new-privileges, no Docker socket (no mount but the datasets and the input).
+ * no-new-privileges, no Docker socket (no mount but the datasets, the input and the configuration file).
  *
  * @throws Error when the request asks for more GPUs than the worker has, or GPUs of a CPU worker.
  */
@@ -138,6 +144,10 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   if (input.inputSource !== undefined) {
     if (!path.isAbsolute(input.inputSource)) throw new Error(`the input's host path must be absolute: ${input.inputSource}`);
     mounts.push({ Type: 'bind', Source: input.inputSource, Target: containerPaths.input, ReadOnly: true });
+  }
+  if (input.configurationSource !== undefined) {
+    if (!path.isAbsolute(input.configurationSource)) throw new Error(`the configuration file's host path must be absolute: ${input.configurationSource}`);
+    mounts.push({ Type: 'bind', Source: input.configurationSource, Target: containerPaths.configurationFile, ReadOnly: true });
   }
   if (mounts.length > 0) hostConfig.Mounts = mounts;
   return {

@@ -204,7 +204,7 @@ async function execute(
     try {
       session.containerId = `plz-job-${spec.execution_id}`;
       session.containerId = await timings.time('container', () =>
-        prepareContainer({ containers: ctx.containers, objects: ctx.objects, inputCache: ctx.inputCache, onInput: (message) => log.system(message) }, spec, {
+        prepareContainer({ containers: ctx.containers, objects: ctx.objects, inputCache: ctx.inputCache, configurations: ctx.configurations, onInput: (message) => log.system(message) }, spec, {
           executionId: spec.execution_id,
           workerId: ctx.config.WORKER_ID,
           snapshot: spec.snapshot,

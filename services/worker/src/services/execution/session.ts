@@ -153,12 +153,22 @@ export class ExecutionSession {
     }
   }
 
-  /** Removes the job container (a failure is logged: the container is labelled, an operator can find it). */
+  /**
+   * Removes the job container, then its configuration file (a failure is logged: the container is
+   * labelled, an operator can find it; its file stays until the worker's next start prunes it).
+   */
   async removeContainer(): Promise<void> {
     const container = this.containerId;
     if (!container) return;
-    await this.ctx.containers.remove(container).catch((error: unknown) => this.logger.warn({ err: error, container }, 'cannot remove the job container'));
+    try {
+      await this.ctx.containers.remove(container);
+    } catch (error) {
+      this.logger.warn({ err: error, container }, 'cannot remove the job container');
+      this.containerId = undefined;
+      return;
+    }
     this.containerId = undefined;
+    await this.ctx.configurations?.remove(this.id).catch((error: unknown) => this.logger.warn({ err: error }, 'cannot remove the configuration file'));
   }
 
   /**

@@ -4,7 +4,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { caBundleContextPath, caPreamble, withBundleException, withPreambleAfterFrom } from './caCertificates.js';
+import { caBundleContextPath, caPreamble, withPreambleAfterFrom } from './caCertificates.js';
+import { skeletonContextPath, skeletonEntries, withSkeletonCopy } from './skeleton.js';
 
 /** Largest Dockerfile or .dockerignore rewritten in memory. */
 const maxRewrittenBytes = 1024 ** 2;
@@ -23,41 +24,41 @@ async function readAll(stream: AsyncIterable<unknown>, limit: number, name: stri
 const normalName = (name: string): string => name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
 
 /**
- * Writes the Docker build context of a snapshot to `destination`. Without a CA bundle the
- * snapshot's tar.gz is copied as it is (Docker reads gzipped contexts). With one, the archive is
- * rewritten entry by entry, streaming: the root `Dockerfile` gets the CA preamble after each FROM,
- * a root `.dockerignore` gets the bundle's exception, and the bundle is added at
- * `caBundleContextPath` (see caCertificates.ts).
+ * Writes the Docker build context of a snapshot to `destination`, rewritten entry by entry,
+ * streaming: the root `Dockerfile` (and a root `dockerfile`, which Docker's classic builder reads
+ * when there is no `Dockerfile`) gets the CA preamble after each FROM when there is a `bundle`
+ * (caCertificates.ts), and the skeleton's COPY at the end (skeleton.ts); a root `.dockerignore`
+ * gets the exceptions that keep what is added in the context; the skeleton's folders, and the
+ * bundle when there is one, are added under `.plz-build/`.
  *
  * @param snapshot the snapshot object's bytes (tar.gz, as the CLI uploads it).
- * @throws Error when the archive is not a gzipped tar, or a rewritten file exceeds 1 MiB.
+ * @throws Error when the archive is not a gzipped tar, or a rewritten file exceeds 1 MiB;
+ *   DockerfileEndError when the Dockerfile ends inside a continued instruction.
  */
 export async function writeBuildContext(snapshot: Readable, destination: string, bundle: string | undefined): Promise<void> {
-  if (!bundle) {
-    await pipeline(snapshot, createWriteStream(destination));
-    return;
-  }
   const extract = tar.extract();
   const pack = tar.pack();
   const written = pipeline(pack, createWriteStream(destination));
   const read = pipeline(snapshot, createGunzip(), extract);
+  const add = (header: Parameters<typeof pack.entry>[0], body: string | Buffer) => new Promise<void>((resolve, reject) => pack.entry(header, body, (error) => (error ? reject(error) : resolve())));
   try {
     for await (const entry of extract) {
       const header = { ...entry.header };
       const name = normalName(header.name);
-      if ((name === 'Dockerfile' || name === '.dockerignore') && header.type === 'file') {
+      if ((name === 'Dockerfile' || name === 'dockerfile' || name === '.dockerignore') && header.type === 'file') {
         const text = (await readAll(entry, maxRewrittenBytes, name)).toString('utf8');
-        const rewritten = name === 'Dockerfile' ? withPreambleAfterFrom(text, caPreamble()) : withBundleException(text);
-        await new Promise<void>((resolve, reject) => pack.entry({ ...header, size: Buffer.byteLength(rewritten) }, rewritten, (error) => (error ? reject(error) : resolve())));
+        const rewritten = name === '.dockerignore' ? withContextExceptions(text, bundle !== undefined) : withSkeletonCopy(bundle ? withPreambleAfterFrom(text, caPreamble()) : text);
+        await add({ ...header, size: Buffer.byteLength(rewritten) }, rewritten);
       } else if (header.type === 'file' && (header.size ?? 0) > 0) {
         await pipeline(Readable.from(entry), pack.entry(header));
       } else {
         entry.resume();
-        await new Promise<void>((resolve, reject) => pack.entry(header, Buffer.alloc(0), (error) => (error ? reject(error) : resolve())));
+        await add(header, Buffer.alloc(0));
       }
     }
     await read;
-    pack.entry({ name: caBundleContextPath, mode: 0o644, mtime: new Date(0) }, bundle);
+    for (const folder of skeletonEntries()) await add(folder, Buffer.alloc(0));
+    if (bundle) await add({ name: caBundleContextPath, mode: 0o644, mtime: new Date(0) }, bundle);
     pack.finalize();
     await written;
   } catch (error) {
@@ -65,6 +66,15 @@ export async function writeBuildContext(snapshot: Readable, destination: string,
     await Promise.allSettled([read, written]);
     throw error;
   }
+}
+
+/**
+ * Appends to a `.dockerignore` the exceptions that keep what the worker adds in the context: the
+ * skeleton's folders, and the CA bundle when `withBundle`.
+ */
+export function withContextExceptions(dockerignore: string, withBundle: boolean): string {
+  const kept = [skeletonContextPath, `${skeletonContextPath}/**`, ...(withBundle ? [caBundleContextPath] : [])];
+  return `${dockerignore.replace(/\n?$/, '\n')}${kept.map((entry) => `!${entry}\n`).join('')}`;
 }
 
 /**

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { caBundle, caPreamble, withBundleException, withPreambleAfterFrom } from './caCertificates.js';
+import { caBundle, caPreamble, withPreambleAfterFrom } from './caCertificates.js';
+import { withContextExceptions } from './buildContext.js';
 
 const pre = ['# pre', 'COPY x y'];
 
@@ -27,7 +28,8 @@ describe('CA certificates in job image builds', () => {
   });
 
   it('keeps the bundle through a .dockerignore', () => {
-    expect(withBundleException('*\n!src')).toBe('*\n!src\n!.plz-build/ca-certificates.pem\n');
+    expect(withContextExceptions('*\n!src', true)).toBe('*\n!src\n!.plz-build/skeleton\n!.plz-build/skeleton/**\n!.plz-build/ca-certificates.pem\n');
+    expect(withContextExceptions('*', false)).toBe('*\n!.plz-build/skeleton\n!.plz-build/skeleton/**\n');
   });
 
   it('bundles the public roots with the extra certificates, or nothing without any', async () => {

@@ -13,7 +13,8 @@ import { rootCertificates } from 'node:tls';
  * usual variables at it (`caBundleEnv`). That needs no shell nor `update-ca-certificates` in the
  * base image, works for generated Dockerfiles and users' own alike, and also serves the job at run
  * time (downloads of datasets and weights). A `.dockerignore` in the snapshot gets an exception
- * line for the bundle. Without certificates the Dockerfile is built unchanged.
+ * line for the bundle (buildContext.ts `withContextExceptions`). Without certificates no preamble is
+ * inserted (the skeleton's COPY is added either way: skeleton.ts).
  *
  * The image tag derives from the snapshot only: certificates added later reach new snapshots.
  */
@@ -79,9 +80,4 @@ export function withPreambleAfterFrom(dockerfile: string, preamble: readonly str
     }
   }
   return out.join('\n');
-}
-
-/** Appends to a `.dockerignore` the exception that keeps the bundle in the context. */
-export function withBundleException(dockerignore: string): string {
-  return `${dockerignore.replace(/\n?$/, '\n')}!${caBundleContextPath}\n`;
 }

@@ -12,6 +12,7 @@ import { caBundle } from './caCertificates.js';
 import { refusal } from './baseImages.js';
 import { readDockerfile, writeBuildContext } from './buildContext.js';
 import { InputArchiveError } from '../inputs/extract.js';
+import { DockerfileEndError } from './skeleton.js';
 
 export interface ImageDeps {
   images: DockerImages;
@@ -37,7 +38,8 @@ export type ImageResult = { ok: true; tag: string; cached: boolean } | { ok: fal
  * Makes sure the job image of `snapshot` exists: reuses the image tagged `jobImageTag(snapshot)`
  * when there is one, else reads the snapshot from `plz-snapshots/<sha256>.tar.gz` (through the
  * worker's cache of build contexts when there is one: `snapshots`), writes the
- * build context to a temporary file (with the deployment's CA certificates, see caCertificates.ts)
+ * build context to a temporary file (with the `/plz` skeleton, skeleton.ts, and the deployment's
+ * CA certificates, caCertificates.ts)
  * and builds it under `buildLimits`, each output line going to the log's `build` stream. A
  * Dockerfile that starts from another execution's image (baseImages.ts `refusal`: the `plz-job`
  * repository by any name, an image id) is refused before the build. The image's use is recorded
@@ -65,6 +67,7 @@ export async function ensureImage(deps: ImageDeps, snapshot: string, log: Execut
     } catch (error) {
       if (error instanceof ObjectNotFoundError) return { ok: false, reason: `snapshot ${snapshot} is not in the object store` };
       if (error instanceof InputArchiveError) return { ok: false, reason: error.message };
+      if (error instanceof DockerfileEndError) return { ok: false, reason: `snapshot ${snapshot} cannot be built: ${error.message}` };
       if (/incorrect header check|unexpected end of file|Invalid tar header|Unexpected end of data/i.test((error as Error).message)) {
         return { ok: false, reason: `snapshot ${snapshot} is not a valid tar.gz: ${(error as Error).message}` };
       }
