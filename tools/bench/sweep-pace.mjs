@@ -118,6 +118,10 @@ async function bench() {
   const cleanups = [];
   const workers = [];
   const timings = new Map();
+  /** The worker of each timed execution (for the lanes per worker). */
+  const workerOf = new Map();
+  /** When each timed execution was claimed (performance.now() of this process, ms). */
+  const claimedAt = new Map();
   let exitCode = 0;
   try {
     const services = testkit.testServices();
@@ -155,7 +159,12 @@ async function bench() {
         const workerId = `${benchId}-${variant}-cpu-${i}`;
         const child = fork(script, ['--worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
         child.on('message', (message) => {
-          if (message?.timings) timings.set(message.timings.id, message.timings.phases);
+          if (message?.timings) {
+            timings.set(message.timings.id, message.timings.phases);
+            workerOf.set(message.timings.id, workerId);
+            // the claim, on this process's clock: `total` runs from the claim to this report
+            claimedAt.set(message.timings.id, performance.now() - (message.timings.phases.total ?? 0));
+          }
         });
         child.send({
           env: {
@@ -218,7 +227,7 @@ async function bench() {
           const wall = performance.now() - t0;
           const bad = ended.filter((execution) => execution.state !== 'succeeded');
           if (bad.length) throw new Error(`${bad.length} executions did not succeed, e.g. ${bad[0].id} ${bad[0].state}`);
-          return { wall, ids: created.executions };
+          return { wall, ids: created.executions, t0 };
         }
         // every half second: the reads cost the API and PostgreSQL CPU that the docker side does not pay
         await sleep(500);
@@ -242,19 +251,43 @@ async function bench() {
       }
     };
     /** Median and p90 of each phase over `ids`, and of the lane (the sum of lanePhases per execution). */
-    const phasesOf = (ids) => {
+    const phasesOf = (ids, t0, wall) => {
       const phases = ids.map((id) => timings.get(id)).filter(Boolean);
       for (const p of phases) p.lane = lanePhases.reduce((sum, name) => sum + (p[name] ?? 0), 0);
       const names = [...new Set(phases.flatMap((p) => Object.keys(p)))];
       const breakdown = Object.fromEntries(
         names.map((name) => {
           const values = phases.map((p) => p[name] ?? 0);
-          return [name, { p50: Math.round(quantile(values, 0.5)), p90: Math.round(quantile(values, 0.9)) }];
+          return [name, { p50: Math.round(quantile(values, 0.5)), p90: Math.round(quantile(values, 0.9)), max: Math.round(Math.max(...values)) }];
         }),
       );
       // the sweep's wall time follows the mean of the lanes (a skewed distribution: the mean is above the median)
       if (phases.length) breakdown.lane.mean = Math.round(phases.reduce((sum, p) => sum + p.lane, 0) / phases.length);
-      return { breakdown, names, timed: phases.length };
+      // each worker's executions and the sum of their lanes: against the wall time, what a worker spent outside its lanes (idle, or waiting for work)
+      const perWorker = new Map();
+      for (const id of ids) {
+        const p = timings.get(id);
+        if (!p) continue;
+        const worker = workerOf.get(id);
+        const entry = perWorker.get(worker) ?? { executions: 0, lanes_s: 0, first: Infinity, last: -Infinity };
+        entry.executions += 1;
+        entry.lanes_s += p.lane / 1000;
+        entry.spans_s = (entry.spans_s ?? 0) + ((p.between ?? 0) + (p.foreground ?? 0)) / 1000;
+        const claim = claimedAt.get(id) - t0;
+        entry.first = Math.min(entry.first, claim - (p.between ?? 0));
+        entry.last = Math.max(entry.last, claim - (p.between ?? 0) + p.lane);
+        perWorker.set(worker, entry);
+      }
+      // first_s: the first lane's start after the sweep's request; idle_end_s: from the last lane's end to the sweep's end
+      const workers = [...perWorker.values()].map((entry) => ({
+        executions: entry.executions,
+        lanes_s: Number(entry.lanes_s.toFixed(1)),
+        // between + foreground: the lane as one span (anything no phase times shows as the difference)
+        spans_s: Number(entry.spans_s.toFixed(1)),
+        first_s: Number((entry.first / 1000).toFixed(1)),
+        idle_end_s: Number(((wall - entry.last) / 1000).toFixed(1)),
+      }));
+      return { breakdown, names, timed: phases.length, workers };
     };
 
     log(`[pace] services and API up in ${((Date.now() - started) / 1000).toFixed(1)} s; warm-up (image build, not counted); variants: ${variants.map((v) => v.name).join(', ')}`);
@@ -277,7 +310,7 @@ async function bench() {
       const ordered = round % 2 === 1 ? variants : [...variants].reverse();
       for (const variant of ordered) {
         const plz = await sweepOn(variant, jobs);
-        const { breakdown, names, timed } = phasesOf(plz.ids);
+        const { breakdown, names, timed, workers } = phasesOf(plz.ids, plz.t0, plz.wall);
         row[variant.name] = {
           s: Number((plz.wall / 1000).toFixed(1)),
           per_s: Number(((jobs * 1000) / plz.wall).toFixed(2)),
@@ -286,10 +319,11 @@ async function bench() {
           load_average_1m: Number(os.loadavg()[0].toFixed(1)),
           phases_ms: breakdown,
           timed,
+          workers,
         };
         const v = row[variant.name];
         log(`        ${variant.name} sweep ${v.s} s (${v.per_s}/s, ${v.lane_ms} ms per execution and worker; load ${v.load_average_1m}): ${Math.round(v.ratio * 100)} % of docker's rate`);
-        log(`        ${variant.name} phases, ms p50/p90 over ${timed}: ${names.map((name) => `${name} ${breakdown[name].p50}/${breakdown[name].p90}`).join(', ')} (lane mean ${breakdown.lane?.mean})`);
+        log(`        ${variant.name} phases, ms p50/p90 over ${timed}: ${names.map((name) => `${name} ${breakdown[name].p50}/${breakdown[name].p90}`).join(', ')} (lane mean ${breakdown.lane?.mean}); per worker, executions, the sum of their lanes, the first lane's start and the time from the last lane's end to the sweep's: ${workers.map((w) => `${w.executions} in ${w.lanes_s} s (spans ${w.spans_s} s; from ${w.first_s} s, ${w.idle_end_s} s before the end)`).join(', ')}`);
       }
       results.push(row);
     }

@@ -145,7 +145,8 @@ async function execute(
   const { timings } = session;
   if (timed.betweenMs !== undefined) timings.add('between', timed.betweenMs);
   timings.add('claim', opened - claimStarted);
-  const openDone = timings.since('open');
+  // the session's opening (log file, stop subscription) counts in `open`
+  const openDone = () => timings.add('open', performance.now() - opened);
   session.relay(jobSignal);
   const { log } = session;
   const gpus = ctx.config.gpus.deviceIds;
@@ -255,7 +256,7 @@ async function execute(
       finalize: (harvest) => {
         handedOn = true;
         // waits while the worker's previous finalization still holds its place
-        return timings.time('hand_on', () => ctx.finalizations.start(async () => {
+        const handing = timings.time('hand_on', () => ctx.finalizations.start(async () => {
           try {
             await harvest();
           } catch (error) {
@@ -269,6 +270,7 @@ async function execute(
             await done();
           }
         }));
+        return handing.then(() => timings.add('foreground', performance.now() - claimStarted));
       },
     });
     return handedOn;

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
  *   handed on to the background finalization, or ended) to this one's start: BullMQ completing
  *   that job and handing over the next (absent for a worker's first job; not counted in `total`);
  * - `claim`: the dispatcher's claim (a transaction in PostgreSQL);
- * - `open`: the session opened (log file, stop subscription, first checks);
+ * - `open`: the session opened (log file, stop subscription) and the first checks (stop requested, limits);
  * - `mlflow_run`: the MLflow run created or read back, with its params (runs beside `image`);
  * - `image`: the job image found in Docker's cache, or built;
  * - `prepare`: until both of the above are done (the longer of the two);
@@ -20,6 +20,8 @@ import { performance } from 'node:perf_hooks';
  * - `exit_state`: the exited container inspected (exit code, OOM);
  * - `hand_on`: the harvest handed to the background finalization (Finalizations.start), waiting
  *   while the worker's previous one still runs: the worker takes its next execution after it;
+ * - `foreground`: from the start of the claim to the end of `hand_on`, as one span: what the
+ *   phases from `claim` to `hand_on` add up to, plus whatever no phase times;
  * - `harvest_claim`: `running → harvesting` recorded;
  * - `archive`: for an execution without input, `/plz` read with one archive request, the output
  *   uploaded and the measures and summary read as it goes (services/harvest/plzArchive.ts);
@@ -46,6 +48,7 @@ export type Phase =
   | 'log_drain'
   | 'exit_state'
   | 'hand_on'
+  | 'foreground'
   | 'harvest_claim'
   | 'archive'
   | 'output'
