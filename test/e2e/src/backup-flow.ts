@@ -76,6 +76,11 @@ export function backupFlow(context: () => BackupContext): void {
     expectSuccess(restoredRun, 'scripts/restore.sh');
     const restoreMs = Date.now() - restoreStarted;
     expect(restoredRun.stderr).toMatch(/plz restore: done in /);
+    // The files came back with their modes, not the backup's private ones: the workers' unprivileged
+    // user reads the extra CA certificates for every job image build (EACCES before modes.txt).
+    for (const name of ['.env', 'secrets', 'ssl', 'ssl/ca-certificates']) {
+      expect([name, statSync(path.join(restored, name)).mode & 0o7777]).toEqual([name, statSync(path.join(directory, name)).mode & 0o7777]);
+    }
 
     const newUrl = await context().adopt(restored);
     const after = await results(newUrl, token);

@@ -87,6 +87,11 @@ cp -RL --preserve=mode,timestamps -- secrets ssl "$dest/files/"
 [[ ! -f docker-compose.override.yml ]] || cp -p -- docker-compose.override.yml "$dest/files/"
 plz_log "copied .env, .yo-rc.json, secrets/ and ssl/$([[ ! -f docker-compose.override.yml ]] || echo ' and docker-compose.override.yml')"
 
+# Their modes, which restore.sh puts back: the backup's copies are made private to its owner below,
+# but the deployment's files are not all private (ssl/ca-certificates/ is read by the services'
+# unprivileged users). One line each: octal mode, a space, the path under files/.
+(cd "$dest/files" && find . -mindepth 1 -printf '%m %P\n') >"$dest/modes.txt"
+
 # 4. The manifest, last (written aside, then renamed: it exists only complete).
 chmod -R go-rwx -- "$dest"
 step=$(date +%s)

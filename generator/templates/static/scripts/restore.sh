@@ -68,7 +68,21 @@ cp -p -- "$src/files/.env" .env
 rm -rf -- secrets
 cp -Rp -- "$src/files/secrets" secrets
 cp -Rp -- "$src/files/ssl/." ssl/
-plz_log "put back .env, secrets/ and ssl/"
+# The modes the files had when they were backed up (the backup's copies are private to its owner):
+# lines of modes.txt naming .env, secrets/ or ssl/, with an octal mode and no `..`; links are left
+# alone. A backup made before modes.txt: the extra CA certificates, public and read by the workers'
+# unprivileged user, are made readable again.
+if [[ -f $src/modes.txt ]]; then
+  while read -r mode path; do
+    [[ $mode =~ ^[0-7]{3,4}$ && /$path/ != */../* ]] || continue
+    case $path in
+      .env | secrets | secrets/* | ssl | ssl/*) [[ ! -e $path || -L $path ]] || chmod -- "$mode" "$path" ;;
+    esac
+  done <"$src/modes.txt"
+elif [[ -d ssl/ca-certificates ]]; then
+  chmod -R u=rwX,go=rX -- ssl/ca-certificates
+fi
+plz_log "put back .env, secrets/ and ssl/ with their modes"
 if [[ -f $src/files/docker-compose.override.yml ]]; then
   plz_log "note: the backup holds a docker-compose.override.yml (local changes); copy it back from $src/files/ if it applies on this host"
 fi
