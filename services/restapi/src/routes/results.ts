@@ -1,7 +1,8 @@
-import { History, MeasuresResponse, type HistoryEntry, type HistoryLine } from '@plz/contracts';
+import { History, MeasuresResponse } from '@plz/contracts';
 import { z } from 'zod';
 import { clientGone, pipeToResponse, writeChunks } from '../http/streaming.js';
 import { route, type AnyRoute } from '../http/route.js';
+import type { HistoryRow } from '../services/executions/history.js';
 import type { Services } from '../runtime.js';
 import { logStreams, type LogStart } from '../services/executions/log-reader.js';
 import { errors, Flag, IdParams, OutputPath } from './schemas.js';
@@ -27,20 +28,24 @@ const HistoryQuery = z.object({ project: z.string().min(1).max(100) }).strict();
 /** Media type of the history as lines (newline-delimited JSON, one HistoryLine each). */
 const historyLinesType = 'application/x-ndjson';
 
-/** The history as one JSON object keyed by execution id. The first batch is read before anything is written, so a failing read is still a clean error. */
-async function* historyObject(entries: AsyncGenerator<[string, HistoryEntry]>): AsyncGenerator<string> {
+/**
+ * The history as one JSON object keyed by execution id, each entry's JSON text written as
+ * PostgreSQL gave it (ExecutionsRepository.history). The first batch is read before anything is
+ * written, so a failing read is still a clean error.
+ */
+async function* historyObject(entries: AsyncGenerator<HistoryRow>): AsyncGenerator<string> {
   let next = await entries.next();
   yield '{';
   for (let first = true; !next.done; first = false, next = await entries.next()) {
-    const [id, entry] = next.value;
-    yield `${first ? '' : ','}${JSON.stringify(id)}:${JSON.stringify(entry)}`;
+    const { id, entry } = next.value;
+    yield `${first ? '' : ','}${JSON.stringify(id)}:${entry}`;
   }
   yield '}';
 }
 
-/** The history as lines: `{"id":…,"entry":…}\n` each (HistoryLine); the first batch read before anything is written. */
-async function* historyLines(entries: AsyncGenerator<[string, HistoryEntry]>): AsyncGenerator<string> {
-  for await (const [id, entry] of entries) yield `${JSON.stringify({ id, entry } satisfies HistoryLine)}\n`;
+/** The history as lines: `{"id":…,"entry":…}\n` each (HistoryLine, the entry's text as PostgreSQL wrote it); the first batch read before anything is written. */
+async function* historyLines(entries: AsyncGenerator<HistoryRow>): AsyncGenerator<string> {
+  for await (const { id, entry } of entries) yield `{"id":${JSON.stringify(id)},"entry":${entry}}\n`;
 }
 
 /**
