@@ -64,6 +64,17 @@ async function* coalesce(chunks: AsyncIterable<string>, bytes = 64 * 1024): Asyn
   if (pending) yield pending;
 }
 
+/** `first` (the first result taken from `rest`), then the rest of `rest`; ending early ends `rest`. */
+async function* after<T>(first: IteratorResult<T>, rest: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    if (first.done) return;
+    yield first.value;
+    yield* rest;
+  } finally {
+    await rest.return(undefined); // a client gone after the first write ends the reads too
+  }
+}
+
 /** Logs, output files, measures and the history of a project. */
 export function resultRoutes(services: Services): AnyRoute[] {
   return [
@@ -135,9 +146,13 @@ export function resultRoutes(services: Services): AnyRoute[] {
       responses: { 200: { description: 'Keyed by execution id, oldest first', schema: History }, ...errors(400, 401) },
       handle: async ({ query, req, res }) => {
         const lines = req.accepts(['application/json', historyLinesType]) === historyLinesType;
+        const chunks = coalesce(lines ? historyLines(services.history(query.project)) : historyObject(services.history(query.project)));
+        // The first write needs the first batch read: a failing read throws here, before any header, so the
+        // error handler answers it as JSON with its own status and type.
+        const first = await chunks.next();
         res.status(200);
         res.setHeader('Content-Type', lines ? `${historyLinesType}; charset=utf-8` : 'application/json; charset=utf-8');
-        await writeChunks(res, coalesce(lines ? historyLines(services.history(query.project)) : historyObject(services.history(query.project))));
+        await writeChunks(res, after(first, chunks));
       },
     }),
   ];
