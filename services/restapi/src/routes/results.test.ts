@@ -312,7 +312,7 @@ describe('measures and history', () => {
     await submit({ project: 'unreadable' });
     await api.runtime.db.raw('ALTER TABLE users RENAME TO users_away');
     try {
-      for (const headers of [{}, { accept: 'application/x-ndjson' }]) {
+      for (const headers of [{}, { accept: 'application/x-ndjson' }] as Array<Record<string, string>>) {
         const answer = await api.call('GET', '/api/v1/history?project=unreadable', { token: api.admin.token, headers });
         expect([answer.status, answer.headers.get('content-type'), answer.json?.error?.code]).toEqual([500, 'application/json; charset=utf-8', 'internal']);
       }
