@@ -35,27 +35,26 @@ function jsonbSql(column: string): string {
  * numbers as stored, `1.0` stays `1.0`; keys in jsonb's order, which is the order JSON.parse
  * gives them except that it puts integer-like keys first, as it did when pg parsed the row).
  *
+ * The parts are joined as text (jsonb written once by its output function, never parsed again as
+ * json), every part non-NULL.
+ *
  * Bindings: one, contracts `priorities` (text[], by rank).
  */
-export const historyEntrySql = `(
-  SELECT row_to_json(entry)::text FROM (SELECT
-    (SELECT row_to_json(metadata) FROM (SELECT
+export const historyEntrySql = `'{"metadata":' || (SELECT row_to_json(metadata)::text FROM (SELECT
       e.id, e.project, e.name, COALESCE(${jsonbSql('e.tags')}, '[]'::jsonb) AS tags, u.name AS "user", e.state, e.queue, e.snapshot,
       ${jsonbSql('e.input')} AS input, COALESCE(${jsonbSql('e.resources')}, '{}'::jsonb) AS resources, e.max_run_seconds,
       e.sweep_id, e.rerun_of, e.reused_from, (?::text[])[e.priority + 1] AS priority, e.exit_code, e.error, e.worker_id,
       ${jsonbSql('e.gpus')} AS gpus, e.mlflow_experiment_id, e.mlflow_run_id,
       ${isoSql('e.created_at')} AS created_at, ${isoSql('e.started_at')} AS started_at, ${isoSql('e.finished_at')} AS finished_at
-    ) metadata) AS metadata,
-    COALESCE(${jsonbSql('e.parameters')}, '{}'::jsonb) AS parameters,
-    CASE
-      WHEN j.summary IS NULL THEN j.measures::json
-      WHEN j.measures IS NULL OR jsonb_typeof(j.measures) <> 'object' OR j.measures = '{}'::jsonb THEN json_build_object('summary', j.summary)
-      WHEN jsonb_exists(j.measures, 'summary') THEN jsonb_set(j.measures, '{summary}', j.summary)::json
-      ELSE (left(j.measures::text, -1) || ', "summary": ' || j.summary::text || '}')::json
-    END AS measures,
-    j.summary
-  ) entry
-) AS entry`;
+    ) metadata)
+  || ',"parameters":' || COALESCE(${jsonbSql('e.parameters')}, '{}'::jsonb)::text
+  || ',"measures":' || CASE
+      WHEN j.summary IS NULL THEN COALESCE(j.measures::text, 'null')
+      WHEN j.measures IS NULL OR jsonb_typeof(j.measures) <> 'object' OR j.measures = '{}'::jsonb THEN '{"summary":' || j.summary::text || '}'
+      WHEN jsonb_exists(j.measures, 'summary') THEN jsonb_set(j.measures, '{summary}', j.summary)::text
+      ELSE left(j.measures::text, -1) || ', "summary": ' || j.summary::text || '}'
+    END
+  || ',"summary":' || COALESCE(j.summary::text, 'null') || '}' AS entry`;
 
 /** The bindings of historyEntrySql. */
 export const historyEntryBindings: string[][] = [[...priorities]];
