@@ -136,13 +136,14 @@ export class ExecutionsRepository {
    * PostgreSQL (historyEntrySql: the value historyEntry gives for the row, without Node parsing
    * its jsonb columns or serialising the entry), read `batchSize` (500) at a time by key
    * `(created_at, id)` (the `executions_project_created_at_id` index; no OFFSET), so a project of
-   * any size never sits in memory at once.
+   * any size never sits in memory at once: at most two batches, since the next batch is asked for
+   * as soon as a batch arrives, so that PostgreSQL writes it while this one is sent (one statement
+   * at a time still).
    *
    * @throws the database's error, from the read of the batch where it fails (the first one before anything is yielded).
    */
   async *history(project: string, batchSize = 500): AsyncGenerator<HistoryRow> {
-    let after: ListPosition | undefined;
-    for (;;) {
+    const read = async (after: ListPosition | undefined): Promise<HistoryRow[]> => {
       const { rows } = (await this.db.raw(
         `SELECT e.id, ${historyCursorSql}, ${historyEntrySql}
         FROM ${historyFromSql}
@@ -151,10 +152,20 @@ export class ExecutionsRepository {
         LIMIT ?`,
         [...historyEntryBindings, project, ...(after ? [after.createdAt, after.id] : []), batchSize],
       )) as { rows: HistoryRow[] };
-      yield* rows;
+      return rows;
+    };
+    let batch = read(undefined);
+    for (;;) {
+      const rows = await batch;
       const last = rows[rows.length - 1];
-      if (rows.length < batchSize || !last) return;
-      after = { createdAt: last.cursor_at, id: last.id };
+      if (rows.length < batchSize || !last) {
+        yield* rows;
+        return;
+      }
+      batch = read({ createdAt: last.cursor_at, id: last.id });
+      // A consumer that stops early leaves this read unawaited: its failure must not be an unhandled rejection.
+      batch.catch(() => undefined);
+      yield* rows;
     }
   }
 
