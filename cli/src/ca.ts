@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadServerConfig } from './config/load.js';
 
 /**
  * Where `ca_file` (a PEM file of a CA that signed the deployment's certificate, e.g. a
@@ -24,6 +23,7 @@ export async function rerunWithCaFile(argv: readonly string[]): Promise<number |
     caFile = path.resolve(flag);
   } else {
     try {
+      const { loadServerConfig } = await import('./config/load.js');
       caFile = loadServerConfig({ cwd: process.cwd(), ...(configPath ? { configPath } : {}), env: process.env }).config.ca_file;
     } catch {
       return undefined;

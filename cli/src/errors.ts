@@ -1,4 +1,4 @@
-import { ZodError } from 'zod';
+import type { ZodError } from 'zod';
 import type { Printer } from './output.js';
 
 /**
@@ -109,12 +109,20 @@ export function handleError(error: unknown, printer: Printer, debug = false): nu
   };
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   if (error instanceof PlzError) return report(error.code, error.message, error.exitCode, error.hint, error.details);
-  if (error instanceof ZodError) {
+  if (isZodError(error)) {
     const message = error.issues.map((issue) => `${issue.path.join('.') || 'value'}: ${issue.message}`).join('; ');
     return report('usage', message, exitCodes.usage, 'see the command\'s --help');
   }
   const message = error instanceof Error ? error.message : String(error);
   return report('internal', `unexpected error: ${message}`, exitCodes.internal, debug ? undefined : 'run again with --debug for details, and report it');
+}
+
+/**
+ * A ZodError (zod 4 names its errors `ZodError` and lists `issues`), told apart without loading
+ * zod, which every command would then load at start even when nothing fails.
+ */
+function isZodError(error: unknown): error is ZodError {
+  return error instanceof Error && error.name === 'ZodError' && Array.isArray((error as { issues?: unknown }).issues);
 }
 
 function formatDetails(details: unknown): string {

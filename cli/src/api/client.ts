@@ -1,5 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pRetry from 'p-retry';
@@ -141,7 +140,9 @@ export class ApiClient {
     const url = new URL(`${this.baseUrl}${path}`);
     const all: Record<string, string> = { ...headers, 'content-length': String(bytes) };
     if (this.token) all['authorization'] = `Bearer ${this.token}`;
-    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers: all });
+    // node:http(s) only for uploads: the other requests go through fetch, and every command would load them at start.
+    const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+    const request = send(url, { method, headers: all });
     const answered = new Promise<IncomingMessage>((resolve, reject) => {
       request.once('response', resolve);
       request.once('error', reject);

@@ -2,9 +2,12 @@ import { Option, type Command } from 'commander';
 import { priorities, type ExecutionList, type Identity } from '@plz/contracts';
 import { ApiClient } from '../api/client.js';
 import { loadConfig, loadServerConfig } from '../config/load.js';
-import type { ResolvedConfig, ServerConfig } from '../config/schema.js';
+import type { ServerConfig } from '../config/schema.js';
+import { rememberSession, type Session } from './session.js';
 import { UsageError } from '../errors.js';
 import { Printer } from '../output.js';
+
+export { openedSession, type Session } from './session.js';
 
 /** Options every command takes (declared on the root program). */
 export interface GlobalOptions {
@@ -13,25 +16,9 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
-/** What an action works with: the merged configuration, an API client and a printer. */
-export interface Session<Config extends ServerConfig = ResolvedConfig> {
-  config: Config;
-  api: ApiClient;
-  printer: Printer;
-  /** The configuration files read (user file, parent folders, the nearest or `-c FILE`), nearest last. */
-  configFiles: string[];
-}
-
 /** The root program's options as seen from any subcommand. */
 export function globalOptions(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
-}
-
-let opened: Session<ServerConfig> | undefined;
-
-/** The session the command of this process opened, if any (the version reminder asks its deployment). */
-export function openedSession(): Session<ServerConfig> | undefined {
-  return opened;
 }
 
 /** Loads the configuration (see loadConfig) and builds the session of one command. */
@@ -41,7 +28,7 @@ export function openSession(command: Command): Session {
   const { config, files } = loadConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
   if (options.debug) config.debug = true;
   const session = { config, api: new ApiClient(config.url, config.token), printer, configFiles: files };
-  opened = session;
+  rememberSession(session);
   return session;
 }
 
@@ -57,7 +44,7 @@ export function openServerSession(command: Command): Session<ServerConfig> {
   const { config, files } = loadServerConfig({ cwd: process.cwd(), ...(options.config ? { configPath: options.config } : {}), env: process.env });
   if (options.debug) config.debug = true;
   const session = { config, api: new ApiClient(config.url, config.token), printer, configFiles: files };
-  opened = session;
+  rememberSession(session);
   return session;
 }
 

@@ -1,11 +1,11 @@
-import type { FairShareSettings, History, Identity, RerunRequest } from '@plz/contracts';
+import type { FairShareSettings, Identity, RerunRequest } from '@plz/contracts';
 import { JobQueues } from './adapters/job-queues.js';
 import { ObjectStore, type S3Settings, type TransferOptions } from './adapters/object-store.js';
 import { openRedis, type Redis } from './adapters/redis.js';
 import { defaultFairShare, Dispatcher, memoryPressureRatio, redisMemory } from '@plz/lifecycle';
 import type { Logger } from './logger.js';
 import { openDatabase, pingDatabase, type Knex } from './repositories/database.js';
-import { ExecutionsRepository, type StoredExecution } from './repositories/executions.js';
+import { ExecutionsRepository, type HistoryRow, type StoredExecution } from './repositories/executions.js';
 import { SweepsRepository } from './repositories/sweeps.js';
 import { SessionsRepository } from './repositories/sessions.js';
 import { TokensRepository } from './repositories/tokens.js';
@@ -68,7 +68,8 @@ export interface Services {
   queues: QueueView;
   priorities: PriorityPolicy;
   rerun(id: string, request: RerunRequest, who: Identity): Promise<StoredExecution>;
-  history(project: string): AsyncGenerator<[string, History[string]]>;
+  /** A project's history, oldest first: each execution's id and its entry as JSON text (projectHistory). */
+  history(project: string): AsyncGenerator<HistoryRow>;
   readiness(): Promise<Readiness>;
   /** Ensures the first admin owns this token (BOOTSTRAP_ADMIN_TOKEN_FILE's content). */
   bootstrapAdmin(token: string): Promise<void>;

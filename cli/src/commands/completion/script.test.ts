@@ -1,4 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,11 +7,17 @@ import path from 'node:path';
 import { buildProgram } from '../../program.js';
 import { bashScript, fishScript, zshScript } from './script.js';
 
+/** Every command, as `plz completion` sees them (program.ts loads every verb for it). */
+let every: Command;
+beforeAll(async () => {
+  every = await buildProgram();
+});
+
 /** Sources the bash script in a real bash, sets COMP_WORDS/COMP_CWORD as bash would, and returns COMPREPLY. */
 function complete(words: string[]): { registration: string; replies: string[] } {
   const dir = mkdtempSync(path.join(tmpdir(), 'plz-completion-'));
   const file = path.join(dir, 'plz.bash');
-  writeFileSync(file, bashScript(buildProgram()));
+  writeFileSync(file, bashScript(every));
   const words_ = words.map((word) => `'${word}'`).join(' ');
   const out = execFileSync('bash', ['--norc', '--noprofile', '-c', `source ${file} && complete -p plz && COMP_WORDS=(${words_}) && COMP_CWORD=${words.length - 1} && _plz_completion && printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
   const [registration = '', ...replies] = out.trimEnd().split('\n');
@@ -47,7 +54,7 @@ describe('bash completion', () => {
 
 describe('zsh and fish completion', () => {
   it('wraps the bash script for zsh and lists commands for fish', () => {
-    const program = buildProgram();
+    const program = every;
     expect(zshScript(program)).toContain('bashcompinit');
     expect(zshScript(program)).toContain('complete -o default -F _plz_completion plz');
     expect(fishScript(program)).toContain("complete -c plz -n '__fish_use_subcommand' -a 'run'");

@@ -1,9 +1,6 @@
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { HistoryLine, type ExecutionList, type ExecutionRecord, type ExecutionStatus, type History, type HistoryEntry, type Identity, type MeasuresResponse, type QueuesResponse, type StopResult, type WorkerInfo, type WorkersResponse } from '@plz/contracts';
+import type { ExecutionList, ExecutionRecord, ExecutionStatus, Identity, MeasuresResponse, QueuesResponse, StopResult, WorkerInfo, WorkersResponse } from '@plz/contracts';
 import { ApiClientError, type ApiClient } from '../../api/client.js';
 import { ConfigError } from '../../errors.js';
 import { formatAgo, formatTable } from '../../output.js';
@@ -51,47 +48,6 @@ export function measuresCommand(): Command {
     });
 }
 
-/**
- * `plz history`: a JSON object from execution id to metadata, parameters and measures, for jq.
- * Printed as it arrives: the server sends one entry a line (historyEntries), so neither side holds
- * the whole history; a server older than that sends the object at once, printed the same way.
- */
-export function historyCommand(): Command {
-  return new Command('history')
-    .description("print the project's executions as one JSON object (id → metadata, parameters, measures), for jq")
-    .option('--project <name>', 'another project than the configured one')
-    .action(async function (this: Command) {
-      const { project } = z.object({ project: z.string().optional() }).parse(this.opts());
-      const { config, api, printer } = openServerSession(this);
-      const name = project ?? config.project;
-      if (!name) throw new ConfigError('which project? There is no plz.config.json here', 'run it in a project folder, or give --project NAME', 'no_project');
-      await printer.resultObject(historyEntries(api, name));
-    });
-}
-
-/**
- * The history of `project` as `[execution id, entry]` pairs, oldest first, each entry's summary
- * also at `measures.summary` (withSummaryInMeasures). Asks for lines (`Accept:
- * application/x-ndjson`, one HistoryLine each) and yields each as it is read; a server that
- * answers with the whole JSON object (older than lines) is read at once.
- *
- * @throws ApiClientError as ApiClient.request; a ZodError or SyntaxError for a malformed line.
- */
-export async function* historyEntries(api: ApiClient, project: string): AsyncGenerator<[string, HistoryEntry]> {
-  const response = await api.request('GET', '/api/v1/history', { query: { project }, headers: { accept: 'application/x-ndjson, application/json;q=0.5' } });
-  if (!(response.headers.get('content-type') ?? '').startsWith('application/x-ndjson')) {
-    yield* Object.entries(withSummaryInMeasures((await response.json()) as History));
-    return;
-  }
-  if (!response.body) return;
-  const lines = createInterface({ input: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (!line) continue;
-    const { id, entry } = HistoryLine.parse(JSON.parse(line));
-    yield [id, summaryInMeasures(entry)];
-  }
-}
-
 /** `plz stop [ID]`. */
 export function stopCommand(): Command {
   return new Command('stop')
@@ -117,23 +73,6 @@ export function executionsTable(executions: readonly ExecutionRecord[], now: Dat
     ['ID', 'STATE', 'PROJECT', 'USER', 'CREATED', 'NAME'],
     executions.map((e) => [e.id, e.state === 'failed' && e.exit_code !== null ? `failed (${e.exit_code})` : e.state, e.project, e.user, formatAgo(e.created_at, now), e.name ?? '']),
   );
-}
-
-/**
- * Plz's history recipes read the summary at `.measures.summary`
- * (`plz history | jq '.[].measures.summary.max_accuracy'`): each entry's summary is copied there
- * too, unless the server did it already.
- */
-export function withSummaryInMeasures(history: History): History {
-  const result: History = {};
-  for (const [id, entry] of Object.entries(history)) result[id] = summaryInMeasures(entry);
-  return result;
-}
-
-/** One history entry with its summary copied to `measures.summary` (withSummaryInMeasures). */
-export function summaryInMeasures(entry: HistoryEntry): HistoryEntry {
-  const measures = entry.measures ?? {};
-  return entry.summary === null || entry.summary === undefined || 'summary' in measures ? entry : { ...entry, measures: { ...measures, summary: entry.summary } };
 }
 
 /** `plz list`: the project's latest executions. */

@@ -1,9 +1,11 @@
 import type { ExecutionState, ExecutionStatus } from '@plz/contracts';
 import { ExecutionStore, type NewExecution } from '@plz/lifecycle';
 import type { Knex } from 'knex';
+import { historyCursorSql, historyEntryBindings, historyEntrySql, historyFromSql, type HistoryRow } from './history-rows.js';
 import { cursorAtSql, recordColumns, recordColumnsWithoutMeasures, statusColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
 
 export type { NewExecution } from '@plz/lifecycle';
+export type { HistoryRow } from './history-rows.js';
 
 /** An execution as stored: the API record plus its owner's user id. */
 export type StoredExecution = ReturnType<typeof toRecord>;
@@ -130,22 +132,40 @@ export class ExecutionsRepository {
   }
 
   /**
-   * Executions of a project in creation order, `batchSize` at a time (keyset pagination, so a
-   * project of any size never sits in memory at once).
+   * The history of a project in creation order: each execution's entry as JSON text written by
+   * PostgreSQL (historyEntrySql: the value historyEntry gives for the row, without Node parsing
+   * its jsonb columns or serialising the entry), read `batchSize` (500) at a time by key
+   * `(created_at, id)` (the `executions_project_created_at_id` index; no OFFSET), so a project of
+   * any size never sits in memory at once: at most two batches, since the next batch is asked for
+   * as soon as a batch arrives, so that PostgreSQL writes it while this one is sent (one statement
+   * at a time still).
+   *
+   * @throws the database's error, from the read of the batch where it fails (the first one before anything is yielded).
    */
-  async *project(project: string, batchSize = 500): AsyncGenerator<StoredExecution> {
-    let after: ListPosition | undefined;
+  async *history(project: string, batchSize = 500): AsyncGenerator<HistoryRow> {
+    const read = async (after: ListPosition | undefined): Promise<HistoryRow[]> => {
+      const { rows } = (await this.db.raw(
+        `SELECT e.id, ${historyCursorSql}, ${historyEntrySql}
+        FROM ${historyFromSql}
+        WHERE e.project = ?${after ? ' AND (e.created_at, e.id) > (?::timestamptz, ?::uuid)' : ''}
+        ORDER BY e.created_at, e.id
+        LIMIT ?`,
+        [...historyEntryBindings, project, ...(after ? [after.createdAt, after.id] : []), batchSize],
+      )) as { rows: HistoryRow[] };
+      return rows;
+    };
+    let batch = read(undefined);
     for (;;) {
-      const query = this.records().select(this.db.raw(cursorAtSql)).where('executions.project', project);
-      if (after) query.whereRaw('(executions.created_at, executions.id) > (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
-      const rows = (await query.orderBy([
-        { column: 'executions.created_at', order: 'asc' },
-        { column: 'executions.id', order: 'asc' },
-      ]).limit(batchSize)) as ExecutionRow[];
-      for (const row of rows) yield toRecord(row);
+      const rows = await batch;
       const last = rows[rows.length - 1];
-      if (rows.length < batchSize || !last) return;
-      after = { createdAt: last.cursor_at!, id: last.id };
+      if (rows.length < batchSize || !last) {
+        yield* rows;
+        return;
+      }
+      batch = read({ createdAt: last.cursor_at, id: last.id });
+      // A consumer that stops early leaves this read unawaited: its failure must not be an unhandled rejection.
+      batch.catch(() => undefined);
+      yield* rows;
     }
   }
 

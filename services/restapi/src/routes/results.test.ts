@@ -306,4 +306,18 @@ describe('measures and history', () => {
     const empty = await api.call('GET', '/api/v1/history?project=nothing-here', { token: api.admin.token, headers: { accept: 'application/x-ndjson' } });
     expect([empty.status, empty.text]).toEqual([200, '']);
   });
+
+  it('answers a clean error, not a cut answer, when the history cannot be read', async () => {
+    // The fault: the read's join fails (users renamed away for this request, in this file's own database).
+    await submit({ project: 'unreadable' });
+    await api.runtime.db.raw('ALTER TABLE users RENAME TO users_away');
+    try {
+      for (const headers of [{}, { accept: 'application/x-ndjson' }] as Array<Record<string, string>>) {
+        const answer = await api.call('GET', '/api/v1/history?project=unreadable', { token: api.admin.token, headers });
+        expect([answer.status, answer.headers.get('content-type'), answer.json?.error?.code]).toEqual([500, 'application/json; charset=utf-8', 'internal']);
+      }
+    } finally {
+      await api.runtime.db.raw('ALTER TABLE users_away RENAME TO users');
+    }
+  });
 });

@@ -1,7 +1,8 @@
-import { History, MeasuresResponse, type HistoryEntry, type HistoryLine } from '@plz/contracts';
+import { History, MeasuresResponse } from '@plz/contracts';
 import { z } from 'zod';
 import { clientGone, pipeToResponse, writeChunks } from '../http/streaming.js';
 import { route, type AnyRoute } from '../http/route.js';
+import type { HistoryRow } from '../services/executions/history.js';
 import type { Services } from '../runtime.js';
 import { logStreams, type LogStart } from '../services/executions/log-reader.js';
 import { errors, Flag, IdParams, OutputPath } from './schemas.js';
@@ -27,20 +28,24 @@ const HistoryQuery = z.object({ project: z.string().min(1).max(100) }).strict();
 /** Media type of the history as lines (newline-delimited JSON, one HistoryLine each). */
 const historyLinesType = 'application/x-ndjson';
 
-/** The history as one JSON object keyed by execution id. The first batch is read before anything is written, so a failing read is still a clean error. */
-async function* historyObject(entries: AsyncGenerator<[string, HistoryEntry]>): AsyncGenerator<string> {
+/**
+ * The history as one JSON object keyed by execution id, each entry's JSON text written as
+ * PostgreSQL gave it (ExecutionsRepository.history). The first batch is read before anything is
+ * written, so a failing read is still a clean error.
+ */
+async function* historyObject(entries: AsyncGenerator<HistoryRow>): AsyncGenerator<string> {
   let next = await entries.next();
   yield '{';
   for (let first = true; !next.done; first = false, next = await entries.next()) {
-    const [id, entry] = next.value;
-    yield `${first ? '' : ','}${JSON.stringify(id)}:${JSON.stringify(entry)}`;
+    const { id, entry } = next.value;
+    yield `${first ? '' : ','}${JSON.stringify(id)}:${entry}`;
   }
   yield '}';
 }
 
-/** The history as lines: `{"id":…,"entry":…}\n` each (HistoryLine); the first batch read before anything is written. */
-async function* historyLines(entries: AsyncGenerator<[string, HistoryEntry]>): AsyncGenerator<string> {
-  for await (const [id, entry] of entries) yield `${JSON.stringify({ id, entry } satisfies HistoryLine)}\n`;
+/** The history as lines: `{"id":…,"entry":…}\n` each (HistoryLine, the entry's text as PostgreSQL wrote it); the first batch read before anything is written. */
+async function* historyLines(entries: AsyncGenerator<HistoryRow>): AsyncGenerator<string> {
+  for await (const { id, entry } of entries) yield `{"id":${JSON.stringify(id)},"entry":${entry}}\n`;
 }
 
 /**
@@ -57,6 +62,17 @@ async function* coalesce(chunks: AsyncIterable<string>, bytes = 64 * 1024): Asyn
     }
   }
   if (pending) yield pending;
+}
+
+/** `first` (the first result taken from `rest`), then the rest of `rest`; ending early ends `rest`. */
+async function* after<T>(first: IteratorResult<T>, rest: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    if (first.done) return;
+    yield first.value;
+    yield* rest;
+  } finally {
+    await rest.return(undefined); // a client gone after the first write ends the reads too
+  }
 }
 
 /** Logs, output files, measures and the history of a project. */
@@ -130,9 +146,13 @@ export function resultRoutes(services: Services): AnyRoute[] {
       responses: { 200: { description: 'Keyed by execution id, oldest first', schema: History }, ...errors(400, 401) },
       handle: async ({ query, req, res }) => {
         const lines = req.accepts(['application/json', historyLinesType]) === historyLinesType;
+        const chunks = coalesce(lines ? historyLines(services.history(query.project)) : historyObject(services.history(query.project)));
+        // The first write needs the first batch read: a failing read throws here, before any header, so the
+        // error handler answers it as JSON with its own status and type.
+        const first = await chunks.next();
         res.status(200);
         res.setHeader('Content-Type', lines ? `${historyLinesType}; charset=utf-8` : 'application/json; charset=utf-8');
-        await writeChunks(res, coalesce(lines ? historyLines(services.history(query.project)) : historyObject(services.history(query.project))));
+        await writeChunks(res, after(first, chunks));
       },
     }),
   ];

@@ -1,7 +1,12 @@
 import type { HistoryEntry } from '@plz/contracts';
-import type { ExecutionsRepository, StoredExecution } from '../../repositories/executions.js';
+import type { ExecutionsRepository, HistoryRow, StoredExecution } from '../../repositories/executions.js';
 
-/** The history entry of one execution: metadata, parameters, measures (with the summary at `measures.summary`, as in Plz) and summary (Plz's `history`). */
+export type { HistoryRow } from '../../repositories/executions.js';
+
+/**
+ * The history entry of one execution: metadata, parameters, measures (with the summary at `measures.summary`, as in Plz) and summary (Plz's `history`).
+ * The definition of the entry: ExecutionsRepository.history has PostgreSQL write the same value as JSON text (tested against this).
+ */
 export function historyEntry(execution: StoredExecution): HistoryEntry {
   const { parameters, measures, summary, user_id: _owner, ...metadata } = execution;
   // Plz's recipes read the summary at `measures.summary` (`jq '.value.measures.summary.max_accuracy'`).
@@ -9,9 +14,10 @@ export function historyEntry(execution: StoredExecution): HistoryEntry {
 }
 
 /**
- * Every execution of `project`, oldest first, as `[execution id, entry]` pairs, read in batches
- * so that the answer streams whatever the project's size.
+ * Every execution of `project`, oldest first, as `{ id, entry }` with the entry as JSON text
+ * (ExecutionsRepository.history: PostgreSQL writes the value historyEntry gives), read in batches
+ * by key so that the answer streams whatever the project's size.
  */
-export async function* projectHistory(executions: ExecutionsRepository, project: string): AsyncGenerator<[string, HistoryEntry]> {
-  for await (const execution of executions.project(project)) yield [execution.id, historyEntry(execution)];
+export function projectHistory(executions: ExecutionsRepository, project: string): AsyncGenerator<HistoryRow> {
+  return executions.history(project);
 }
