@@ -6,6 +6,7 @@
 //   npx tsc --build && node tools/bench/sweep-pace.mjs [--jobs 100] [--rounds 3] [--workers 2] [--json]
 //       [--baseline DIR]   another built checkout (e.g. before a change): its workers run a sweep
 //                          too in each round, beside this one's, so both share the round's noise
+//       [--phases FILE]    appends every execution's phases, worker and claim time (a JSON line per sweep)
 //
 // Starts PostgreSQL, Redis, MinIO and MLflow (2 MLflow workers, as a deployment) with the built
 // testkit unless PLZ_TEST_* variables point at running ones, the REST API in a child process and each
@@ -17,7 +18,7 @@ import { Buffer } from 'node:buffer';
 import { execFile, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -43,6 +44,7 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    phases: { type: 'string' },
   },
 });
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -311,6 +313,11 @@ async function bench() {
       for (const variant of ordered) {
         const plz = await sweepOn(variant, jobs);
         const { breakdown, names, timed, workers } = phasesOf(plz.ids, plz.t0, plz.wall);
+        if (args.phases) {
+          // every execution's phases, worker and claim time (ms after the sweep's request), in claim order
+          const rows = plz.ids.filter((id) => timings.has(id)).map((id) => ({ id, worker: workerOf.get(id), claimed_ms: Math.round(claimedAt.get(id) - plz.t0), ...timings.get(id) }));
+          appendFileSync(args.phases, `${JSON.stringify({ round, variant: variant.name, executions: rows.sort((a, b) => a.claimed_ms - b.claimed_ms) })}\n`);
+        }
         row[variant.name] = {
           s: Number((plz.wall / 1000).toFixed(1)),
           per_s: Number(((jobs * 1000) / plz.wall).toFixed(2)),

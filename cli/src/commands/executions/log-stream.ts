@@ -54,8 +54,13 @@ export interface LogReadOptions {
   reconnectDelayMs?: number;
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts or has aborted already (an aborted signal fires no more event). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });

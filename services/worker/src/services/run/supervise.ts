@@ -32,9 +32,18 @@ export interface SuperviseInput {
   timings?: PhaseTimings | undefined;
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts (its listener removed either way). */
-const waitFor = (ms: number, signal: AbortSignal) =>
+/**
+ * Resolves after `ms`, or at once when `signal` aborts or has aborted already (its listener removed
+ * either way). An aborted signal fires no more 'abort' event: without the check, a loop whose
+ * request was in flight when the job exited waited its whole period (5 s) before the worker took its
+ * next execution (tools/bench/sweep-pace.mjs `--phases`: 2 of 100 executions).
+ */
+export const waitFor = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise<void>((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
