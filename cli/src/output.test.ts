@@ -3,36 +3,48 @@ import { describe, expect, it } from '@jest/globals';
 import { formatAgo, formatHoursMinutes, formatInstant, formatOrdinal, formatSpan, formatTable, Printer } from './output.js';
 
 describe('Printer.resultObject', () => {
-  /** What `resultObject` writes for `entries`, and what `result` writes for the whole object. */
-  async function both(entries: Array<[string, unknown]>, json: boolean): Promise<[string, string]> {
+  /** What `resultObject` writes for `entries` (on a terminal when `tty`), and what `result` writes for the whole object. */
+  async function both(entries: Array<[string, unknown, string?]>, json: boolean, tty: boolean): Promise<[string, string]> {
     const texts: string[] = [];
     for (const streamed of [true, false]) {
       const out = new PassThrough();
       const chunks: Buffer[] = [];
       out.on('data', (chunk: Buffer) => chunks.push(chunk));
-      const printer = new Printer(json, false, out, new PassThrough());
-      async function* one(): AsyncGenerator<[string, unknown]> {
+      const printer = new Printer(json, tty, out, new PassThrough());
+      async function* one(): AsyncGenerator<[string, unknown, string?]> {
         yield* entries;
       }
       if (streamed) await printer.resultObject(one());
-      else printer.result(Object.fromEntries(entries));
+      else printer.result(Object.fromEntries(entries.map(([key, value]) => [key, value])));
       texts.push(Buffer.concat(chunks).toString('utf8'));
     }
     return texts as [string, string];
   }
 
-  it('writes the same text as the whole object, entry by entry, with or without --json', async () => {
-    const entries: Array<[string, unknown]> = [
-      ['a1', { metadata: { id: 'a1', name: 'line one\nline two', tags: [] }, parameters: { lr: 0.1, layers: [128, 64] }, measures: { loss: { epoch_1: 0.5 }, summary: {} }, summary: null }],
-      ['b2', { metadata: {}, parameters: {}, measures: null, summary: { accuracy: 0.9 } }],
-      ['__proto__', { weird: '"quoted" \\ key' }],
-    ];
-    for (const json of [false, true]) {
-      const [streamed, whole] = await both(entries, json);
-      expect(streamed).toBe(whole);
+  const entries: Array<[string, unknown]> = [
+    ['a1', { metadata: { id: 'a1', name: 'line one\nline two', tags: [] }, parameters: { lr: 0.1, layers: [128, 64] }, measures: { loss: { epoch_1: 0.5 }, summary: {} }, summary: null }],
+    ['b2', { metadata: {}, parameters: {}, measures: null, summary: { accuracy: 0.9 } }],
+    ['__proto__', { weird: '"quoted" \\ key' }],
+  ];
+
+  it('writes on a terminal the same text as the whole object, entry by entry', async () => {
+    const [streamed, whole] = await both(entries, false, true);
+    expect(streamed).toBe(whole);
+    expect(await both([], false, true)).toEqual(['{}\n', '{}\n']);
+  });
+
+  it('writes one entry a line when piped or with --json: the same JSON value, each entry\'s own text when given', async () => {
+    for (const [json, tty] of [[false, false], [true, true], [true, false]] as const) {
+      const [streamed, whole] = await both(entries, json, tty);
+      expect(streamed.split('\n')).toHaveLength(entries.length + 3); // `{`, the entries, `}` and the final newline
+      expect(streamed).toBe(`{\n${entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',\n')}\n}\n`);
+      expect(JSON.parse(streamed)).toEqual(JSON.parse(whole));
+      expect(Object.keys(JSON.parse(streamed) as object)).toEqual(entries.map(([key]) => key));
     }
-    const [streamed, whole] = await both([], false);
-    expect([streamed, whole]).toEqual(['{}\n', '{}\n']);
+    // the text as received (jsonb's spacing), not serialised again
+    const [withText] = await both([['a1', { a: 1 }, '{"a": 1}']], false, false);
+    expect(withText).toBe('{\n"a1":{"a": 1}\n}\n');
+    expect(await both([], true, false)).toEqual(['{}\n', '{}\n']);
   });
 });
 

@@ -45,19 +45,26 @@ export class Printer {
 
   /**
    * A result that is one JSON object whose entries arrive one at a time (`plz history`): they are
-   * written as they come, `writeBytes` at a time, waiting for stdout to take each write, and the text is what `result` prints for
-   * the whole object (pretty JSON, 2 spaces), with or without --json. Memory stays that of one entry
-   * and one write.
+   * written as they come, `writeBytes` at a time, waiting for stdout to take each write. On a
+   * terminal (without --json) the text is what `result` prints for the whole object (pretty JSON,
+   * 2 spaces); piped or with --json, one entry a line (`{`, `"key":{…},` …, `}`: the same JSON
+   * value, for jq and scripts), each entry's own text when it comes with one (the third element:
+   * the JSON text of `value`, as received) instead of serialising it again. Indenting 12,000
+   * entries was a third of `plz history`'s CPU and doubled what it wrote (tools/bench/README.md,
+   * growth). Memory stays that of one entry and one write.
    */
-  async resultObject(entries: AsyncIterable<readonly [string, unknown]>, writeBytes = 64 * 1024): Promise<void> {
+  async resultObject(entries: AsyncIterable<readonly [string, unknown, string?]>, writeBytes = 64 * 1024): Promise<void> {
+    const pretty = this.interactive;
     let first = true;
     // Entries are joined into writes of about `writeBytes` (64 KiB; characters, counted as UTF-16 units):
     // one write per entry spent a tenth of `plz history`'s time in writes (tools/bench/growth.mjs).
     let pending = '';
-    for await (const [key, value] of entries) {
-      // The entry as the whole object's pretty JSON has it: `{\n  "key": …\n}` without its braces
-      // (3 times faster than indenting the entry's own text again).
-      pending += `${first ? '{\n' : ',\n'}${JSON.stringify({ [key]: value }, null, 2).slice(2, -2)}`;
+    for await (const [key, value, text] of entries) {
+      // Pretty: the entry as the whole object's pretty JSON has it, `{\n  "key": …\n}` without its
+      // braces (3 times faster than indenting the entry's own text again).
+      pending += pretty
+        ? `${first ? '{\n' : ',\n'}${JSON.stringify({ [key]: value }, null, 2).slice(2, -2)}`
+        : `${first ? '{\n' : ',\n'}${JSON.stringify(key)}:${text ?? JSON.stringify(value)}`;
       first = false;
       if (pending.length >= writeBytes) {
         await this.write(pending);

@@ -6,7 +6,8 @@ import { ConfigError } from '../../errors.js';
 import { openServerSession } from '../common.js';
 
 /**
- * `plz history`: a JSON object from execution id to metadata, parameters and measures, for jq.
+ * `plz history`: a JSON object from execution id to metadata, parameters and measures, for jq:
+ * pretty on a terminal, one execution a line when piped or with --json (Printer.resultObject).
  * Printed as it arrives: the server sends one entry a line (historyEntries), so neither side holds
  * the whole history; a server older than that sends the object at once, printed the same way.
  */
@@ -24,14 +25,14 @@ export function historyCommand(): Command {
 }
 
 /**
- * The history of `project` as `[execution id, entry]` pairs, oldest first, each entry's summary
+ * The history of `project` as `[execution id, entry, entry's JSON text?]`, oldest first, each entry's summary
  * also at `measures.summary` (withSummaryInMeasures). Asks for lines (`Accept:
  * application/x-ndjson`, one HistoryLine each, checked with parseHistoryLine) and yields each as it
  * is read; a server that answers with the whole JSON object (older than lines) is read at once.
  *
  * @throws ApiClientError as ApiClient.request; a ZodError or SyntaxError for a malformed line.
  */
-export async function* historyEntries(api: ApiClient, project: string): AsyncGenerator<[string, HistoryEntry]> {
+export async function* historyEntries(api: ApiClient, project: string): AsyncGenerator<[string, HistoryEntry, string?]> {
   const response = await api.request('GET', '/api/v1/history', { query: { project }, headers: { accept: 'application/x-ndjson, application/json;q=0.5' } });
   if (!(response.headers.get('content-type') ?? '').startsWith('application/x-ndjson')) {
     yield* Object.entries(withSummaryInMeasures((await response.json()) as History));
@@ -41,7 +42,11 @@ export async function* historyEntries(api: ApiClient, project: string): AsyncGen
   for await (const line of textLines(response.body)) {
     if (!line) continue;
     const { id, entry } = parseHistoryLine(JSON.parse(line));
-    yield [id, summaryInMeasures(entry)];
+    const withSummary = summaryInMeasures(entry);
+    // The entry's own text, when the line is `{"id":<id>,"entry":<entry>}` as the REST API writes it
+    // and the entry needed no change: printed as it came (Printer.resultObject), once checked above.
+    const prefix = `{"id":${JSON.stringify(id)},"entry":`;
+    yield withSummary === entry && line.startsWith(prefix) && line.endsWith('}') ? [id, entry, line.slice(prefix.length, -1)] : [id, withSummary];
   }
 }
 

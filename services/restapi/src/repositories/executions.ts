@@ -1,7 +1,7 @@
 import type { ExecutionState, ExecutionStatus } from '@plz/contracts';
 import { ExecutionStore, type NewExecution } from '@plz/lifecycle';
 import type { Knex } from 'knex';
-import { historyCursorSql, historyEntryBindings, historyEntrySql, historyFromSql, type HistoryRow } from './history-rows.js';
+import { historyEntryText, measuresTextSql, type HistoryRow, type HistorySourceRow } from './history-rows.js';
 import { cursorAtSql, recordColumns, recordColumnsWithoutMeasures, statusColumns, toRecord, toStatus, type ExecutionRow } from './execution-rows.js';
 
 export type { NewExecution } from '@plz/lifecycle';
@@ -132,27 +132,25 @@ export class ExecutionsRepository {
   }
 
   /**
-   * The history of a project in creation order: each execution's entry as JSON text written by
-   * PostgreSQL (historyEntrySql: the value historyEntry gives for the row, without Node parsing
-   * its jsonb columns or serialising the entry), read `batchSize` (500) at a time by key
-   * `(created_at, id)` (the `executions_project_created_at_id` index; no OFFSET), so a project of
-   * any size never sits in memory at once: at most two batches, since the next batch is asked for
-   * as soon as a batch arrives, so that PostgreSQL writes it while this one is sent (one statement
-   * at a time still).
+   * The history of a project in creation order: each execution's entry as JSON text
+   * (historyEntryText: the value historyEntry gives for the row, with the measures' text as
+   * PostgreSQL writes it, never parsed by pg nor serialised again), read `batchSize` (500) at a
+   * time by key `(created_at, id)` (the `executions_project_created_at_id` index; no OFFSET), so a
+   * project of any size never sits in memory at once: at most two batches, since the next batch is
+   * asked for as soon as a batch arrives, so that PostgreSQL reads it while this one is sent (one
+   * statement at a time still).
    *
    * @throws the database's error, from the read of the batch where it fails (the first one before anything is yielded).
    */
   async *history(project: string, batchSize = 500): AsyncGenerator<HistoryRow> {
     const read = async (after: ListPosition | undefined): Promise<HistoryRow[]> => {
-      const { rows } = (await this.db.raw(
-        `SELECT e.id, ${historyCursorSql}, ${historyEntrySql}
-        FROM ${historyFromSql}
-        WHERE e.project = ?${after ? ' AND (e.created_at, e.id) > (?::timestamptz, ?::uuid)' : ''}
-        ORDER BY e.created_at, e.id
-        LIMIT ?`,
-        [...historyEntryBindings, project, ...(after ? [after.createdAt, after.id] : []), batchSize],
-      )) as { rows: HistoryRow[] };
-      return rows;
+      const query = this.records(false).select(this.db.raw(cursorAtSql), this.db.raw(measuresTextSql)).where('executions.project', project);
+      if (after) query.whereRaw('(executions.created_at, executions.id) > (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
+      const rows = (await query.orderBy([
+        { column: 'executions.created_at', order: 'asc' },
+        { column: 'executions.id', order: 'asc' },
+      ]).limit(batchSize)) as HistorySourceRow[];
+      return rows.map((row) => ({ id: row.id, cursor_at: row.cursor_at, entry: historyEntryText(row) }));
     };
     let batch = read(undefined);
     for (;;) {

@@ -4,8 +4,9 @@ import { historyEntry } from '../services/executions/history.js';
 import { startTestApi, type TestApi } from '../testing/harness.js';
 import { ExecutionsRepository } from './executions.js';
 
-// The history entry PostgreSQL writes (historyEntrySql) against the one Node built from the parsed
-// row until now (historyEntry(toRecord(row))), on the testkit's real PostgreSQL.
+// The history entry as the repository writes it (historyEntryText: the measures' text as PostgreSQL
+// writes it) against the one Node builds from the parsed row (historyEntry(toRecord(row))), on the
+// testkit's real PostgreSQL.
 
 let api: TestApi;
 let executions: ExecutionsRepository;
@@ -21,7 +22,7 @@ afterAll(async () => {
 /** A jsonb column value as knex inserts it: the JSON text (so that JSON `null` is stored as jsonb null, not SQL NULL). */
 const json = (value: unknown): string => JSON.stringify(value);
 
-describe('history entries written by PostgreSQL', () => {
+describe('history entries written with the measures\' text as PostgreSQL gives it', () => {
   it('are the value historyEntry gives for the same row, key order included, for every shape of row', async () => {
     const project = `history-sql-${randomUUID()}`;
     const base = { project, user_id: api.admin.identity.id, queue: 'cpu', snapshot: 'a'.repeat(64) };

@@ -1,76 +1,45 @@
-import { priorities } from '@plz/contracts';
+import type { ExecutionRow } from './execution-rows.js';
+import { toRecord } from './execution-rows.js';
 
-/** One execution of a project's history as PostgreSQL wrote it: its id, its key, and its entry as JSON text. */
+/** One execution of a project's history: its id, its key, and its entry as JSON text. */
 export interface HistoryRow {
   id: string;
   /** created_at as UTC text with microseconds (cursorAtSql), the batch key with id. */
   cursor_at: string;
-  /** The HistoryEntry as JSON text (historyEntrySql), written to the client as it is. */
+  /** The HistoryEntry as JSON text (historyEntryText), written to the client as it is. */
   entry: string;
 }
 
-/** A timestamptz column as `toRecord` writes it (`iso`, Date.toISOString): UTC, milliseconds (truncated, as pg's Date parsing does), `Z`; NULL kept. */
-function isoSql(column: string): string {
-  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-}
+/**
+ * The select list item that brings `measures` as PostgreSQL writes it (jsonb's text, NULL for SQL
+ * NULL), read with the record's other columns but measures (recordColumnsWithoutMeasures): pg then
+ * parses the small jsonb columns as for any record, and never the measures (2-8 KiB a row, most of
+ * a history's bytes), which go to the client as they come.
+ */
+export const measuresTextSql = 'executions.measures::text AS measures_text';
 
-/** A jsonb column with JSON `null` read as SQL NULL (pg parses both to null, and toRecord's `??` defaults apply to both). */
-function jsonbSql(column: string): string {
-  return `NULLIF(${column}, 'null'::jsonb)`;
-}
+/** A history row as read: the record's columns (measures NULL), its key, and the measures' text. */
+export type HistorySourceRow = ExecutionRow & { cursor_at: string; measures_text: string | null };
 
 /**
- * The select list item `entry`: the history entry of the row `e` (executions) joined with `u`
- * (users), as JSON text built by PostgreSQL, so that the REST API neither parses the jsonb columns
- * nor serialises the entry. The same value as `historyEntry(toRecord(row))`
- * (services/executions/history.ts, tested against it on PostgreSQL): `metadata` is the record
- * without parameters, measures, summary and user_id, in toRecord's key order, with toRecord's
- * defaults (`tags` [], `parameters` and `resources` {}, JSON null as null), priority by name
- * (contracts `priorities`, by rank) and times as `iso` writes them; `measures` gets the summary
- * as its last key `summary` when there is one (as `{...measures, summary}`: in place when measures
- * has that key already). Measures are an object or null (the worker stores an object).
+ * The history entry of a row as JSON text: the value `historyEntry(toRecord(row))` gives
+ * (services/executions/history.ts; tested against it on PostgreSQL), with the measures' text put in
+ * as PostgreSQL wrote it (jsonb's spacing, `{"a": 1}`, and numbers as stored) instead of parsed and
+ * serialised again. The summary goes last into measures as `{...measures, summary}` does: appended
+ * to an object's text; when the measures are not an object, or their text mentions "summary" (a key
+ * of that name would be replaced in place), they are parsed and written again (rare).
  *
- * The text is the same JSON value, not the same bytes, as JSON.stringify of that entry: jsonb
- * values come as PostgreSQL writes them (`{"a": 1, "b": [1, 2]}`: a space after `:` and `,`;
- * numbers as stored, `1.0` stays `1.0`; keys in jsonb's order, which is the order JSON.parse
- * gives them except that it puts integer-like keys first, as it did when pg parsed the row).
- *
- * The parts are joined as text (jsonb written once by its output function, never parsed again as
- * json), every part non-NULL.
- *
- * Bindings: one, contracts `priorities` (text[], by rank).
+ * PostgreSQL writing the whole entry (row_to_json, jsonb joined as text) was tried: it moved the
+ * API's work into PostgreSQL, 50-70 ms a batch of 500 one statement at a time, and the history
+ * took longer end to end (tools/bench/README.md, growth).
  */
-export const historyEntrySql = `'{"metadata":' || (SELECT row_to_json(metadata)::text FROM (SELECT
-      e.id, e.project, e.name, COALESCE(${jsonbSql('e.tags')}, '[]'::jsonb) AS tags, u.name AS "user", e.state, e.queue, e.snapshot,
-      ${jsonbSql('e.input')} AS input, COALESCE(${jsonbSql('e.resources')}, '{}'::jsonb) AS resources, e.max_run_seconds,
-      e.sweep_id, e.rerun_of, e.reused_from, (?::text[])[e.priority + 1] AS priority, e.exit_code, e.error, e.worker_id,
-      ${jsonbSql('e.gpus')} AS gpus, e.mlflow_experiment_id, e.mlflow_run_id,
-      ${isoSql('e.created_at')} AS created_at, ${isoSql('e.started_at')} AS started_at, ${isoSql('e.finished_at')} AS finished_at
-    ) metadata)
-  || ',"parameters":' || COALESCE(${jsonbSql('e.parameters')}, '{}'::jsonb)::text
-  || ',"measures":' || CASE
-      WHEN j.summary IS NULL THEN COALESCE(j.measures::text, 'null')
-      WHEN j.measures IS NULL OR jsonb_typeof(j.measures) <> 'object' OR j.measures = '{}'::jsonb THEN '{"summary":' || j.summary_text || '}'
-      WHEN jsonb_exists(j.measures, 'summary') THEN jsonb_set(j.measures, '{summary}', j.summary)::text
-      ELSE left(j.measures::text, -1) || ', "summary": ' || j.summary_text || '}'
-    END
-  || ',"summary":' || COALESCE(j.summary_text, 'null') || '}' AS entry`;
-
-/** The bindings of historyEntrySql. */
-export const historyEntryBindings: string[][] = [[...priorities]];
-
-/**
- * FROM and JOIN of historyEntrySql: executions `e`, users `u`, and `j`: measures and summary with
- * JSON null as NULL, and the summary's text. Measures (2-8 KiB of JSON, stored compressed) are
- * read out of their compressed form once a row (`#> '{}'`, the value itself, behind `OFFSET 0` so
- * that the planner does not fold it back into each use): each use of the column decompressed it
- * again, and the statement took 2.4 s of PostgreSQL for 12,000 rows instead of about 1 s
- * (COPY … TO '/dev/null', tools/bench/growth.mjs's data).
- */
-export const historyFromSql = `executions e
-  JOIN users u ON u.id = e.user_id
-  CROSS JOIN LATERAL (SELECT e.measures #> '{}' AS measures, e.summary #> '{}' AS summary OFFSET 0) d
-  CROSS JOIN LATERAL (SELECT NULLIF(d.measures, 'null'::jsonb) AS measures, NULLIF(d.summary, 'null'::jsonb) AS summary, d.summary::text AS summary_text OFFSET 0) j`;
-
-/** created_at of `e` as the batch key (UTC text with microseconds, as cursorAtSql). */
-export const historyCursorSql = `to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
+export function historyEntryText(row: HistorySourceRow): string {
+  const { parameters, summary, user_id: _owner, measures: _none, ...metadata } = toRecord(row);
+  const text = row.measures_text === null || row.measures_text === 'null' ? null : row.measures_text;
+  let measures: string;
+  if (summary === null) measures = text ?? 'null';
+  else if (text === null) measures = `{"summary":${JSON.stringify(summary)}}`;
+  else if (text.startsWith('{') && !text.includes('"summary"')) measures = text === '{}' ? `{"summary":${JSON.stringify(summary)}}` : `${text.slice(0, -1)}, "summary": ${JSON.stringify(summary)}}`;
+  else measures = JSON.stringify({ ...(JSON.parse(text) as object), summary });
+  return `{"metadata":${JSON.stringify(metadata)},"parameters":${JSON.stringify(parameters)},"measures":${measures},"summary":${JSON.stringify(summary)}}`;
+}
