@@ -8,6 +8,7 @@
 //   npx tsc --build && node tools/bench/growth.mjs [--executions 100000] [--requests 200] [--warm-up 20] [--history-runs 3] [--plans]
 //   node tools/bench/growth.mjs --only history          # only the scenarios whose names contain these
 //   node tools/bench/growth.mjs --only history --cli OTHER/cli/dist/index.js   # another build of the CLI (a before)
+//   node tools/bench/growth.mjs --only history --history-into cat    # plz history | cat > FILE (default: plz history > FILE; pipe: read by this process)
 //
 // Starts PostgreSQL, Redis and MinIO with the built testkit (or reuses those named by the PLZ_TEST_*
 // variables), fills a fresh database with the seeded executions of executions-fill.mjs (the same rows
@@ -15,14 +16,15 @@
 // request at a time with the admin's token, `--requests` times after `--warm-up` not counted. Then
 // every SELECT on executions those reads sent is run again under EXPLAIN (ANALYZE, BUFFERS). Then
 // `GET /api/v1/history` of the project closest to 10,000 executions: to its last byte with fetch,
-// and as users run it, `node cli/dist/index.js history --project P` under /usr/bin/time (peak
+// and as users run it, `node cli/dist/index.js history --project P > FILE` under /usr/bin/time (peak
 // RSS), its output checked (every execution of the project once, oldest first); the REST API's
 // RSS is sampled every 5 ms meanwhile. The same for the largest project, to show that neither
 // process grows with the size of the history. Prints tables and a JSON line. Exit status 1 when a
 // target is missed or a plan has a Seq Scan on executions; 2 on an error.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -46,6 +48,7 @@ const { values: args } = parseArgs({
     plans: { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
     cli: { type: 'string', default: 'cli/dist/index.js' },
+    'history-into': { type: 'string', default: 'file' },
   },
 });
 
@@ -72,6 +75,7 @@ async function bench() {
   for (const [name, value, least] of [['requests', requests, 10], ['warm-up', warmUp, 0], ['executions', n, 2000], ['history-runs', historyRuns, 1]]) {
     if (!Number.isInteger(value) || value < least) throw new Error(`--${name} takes an integer of at least ${least}, got ${args[name]}`);
   }
+  if (!['file', 'cat', 'pipe'].includes(args['history-into'])) throw new Error(`--history-into takes file, cat or pipe, got ${args['history-into']}`);
   const loadAtStart = os.loadavg();
   log(`machine at the start: ${machine()}`);
   const stoppers = await testkit.startTestServices(new Set(['postgres', 'redis', 'minio']));
@@ -214,6 +218,33 @@ async function bench() {
 
     // History: the project closest to HISTORY_SIZE executions, and the largest one.
     const histories = [];
+    /**
+     * `/usr/bin/time` running `plz history` (`timeArgs`), its output written as `plz history > FILE`
+     * does (`--history-into file`, the default: this process, which holds every seeded row, only
+     * reads the file afterwards), through a pipe into `cat > FILE` (`--history-into cat`, as
+     * `plz history | …`), or read through a pipe into this process (`--history-into pipe`: then
+     * this process's own garbage collection, with a heap of 100,000 rows, can hold the CLI's writes
+     * back). Resolves with the output's text and /usr/bin/time's report.
+     */
+    const runHistory = async (timeArgs, options) => {
+      if (args['history-into'] === 'pipe') return run('/usr/bin/time', timeArgs, { ...options, maxBuffer: 1024 ** 3 });
+      const file = path.join(home, 'history.json');
+      const fd = openSync(file, 'w');
+      try {
+        const child =
+          args['history-into'] === 'cat'
+            ? spawn('/bin/sh', ['-c', '"$@" | cat >&3', 'sh', '/usr/bin/time', ...timeArgs], { ...options, stdio: ['ignore', 'ignore', 'pipe', fd] })
+            : spawn('/usr/bin/time', timeArgs, { ...options, stdio: ['ignore', fd, 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
+        const [code] = await once(child, 'close');
+        if (code !== 0) throw new Error(`plz history exited ${code}: ${stderr.slice(-2000)}`);
+        return { stdout: readFileSync(file, 'utf8'), stderr };
+      } finally {
+        closeSync(fd);
+        rmSync(file, { force: true });
+      }
+    };
     if (wanted('history')) {
       const cliEntry = path.resolve(args.cli);
       const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CACHE_HOME: path.join(home, 'cache'), PLZ_URL: base, PLZ_TOKEN: adminToken };
@@ -237,7 +268,7 @@ async function bench() {
           // Through the CLI, as users run it, under /usr/bin/time.
           await ask('rss-watch', 'watching');
           const cliStarted = performance.now();
-          const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'PLZ_BENCH_TIME %e %M %U %S', process.execPath, cliEntry, 'history', '--project', name], { env, cwd: home, maxBuffer: 1024 ** 3 });
+          const { stdout, stderr } = await runHistory(['-f', 'PLZ_BENCH_TIME %e %M %U %S', process.execPath, cliEntry, 'history', '--project', name], { env, cwd: home });
           const cliSeconds = (performance.now() - cliStarted) / 1000;
           const apiRssCli = await ask('rss-peak', 'rss');
           const [, peakKib, user, system] = /PLZ_BENCH_TIME [\d.]+ (\d+) ([\d.]+) ([\d.]+)/.exec(stderr) ?? [];

@@ -13,7 +13,9 @@
 // worker in a child process of its own (production settings, as in a deployment's containers), on a
 // jobs network of its own. Prints per round both rates (executions per second), their ratio, and
 // the worker's per-phase times (median and p90 over the round's executions; services/worker
-// execution/timings.ts). Target: plz's rate at least 80 % of docker's (exit 1 when missed with --strict).
+// execution/timings.ts), and the CPU each part of the machine spent per execution and per `docker
+// run` (dockerd, containerd, the services, the workers; cpu-account.mjs). Target: plz's rate at
+// least 80 % of docker's (exit 1 when missed with --strict).
 import { Buffer } from 'node:buffer';
 import { execFile, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -29,6 +31,7 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { quantile } from './quantile.mjs';
 import { serveApi, startApi, stopApi } from './api-child.mjs';
+import { cpuLine, cpuSnapshot, cpuSpent } from './cpu-account.mjs';
 
 const TARGET_RATIO = 0.8;
 const docker = '/usr/bin/docker';
@@ -245,7 +248,10 @@ async function bench() {
       const children = await startWorkers(variant.name, variant.script);
       try {
         await sweep(workerCount);
+        const names = new Map([[process.pid, 'bench (requests, docker CLI)'], [api.child.pid, 'REST API'], ...children.map((child) => [child.pid, 'workers'])]);
+        const before = cpuSnapshot(names);
         const result = await sweep(count);
+        result.cpu = cpuSpent(before, cpuSnapshot(names));
         await sleep(300); // the last timings messages
         return result;
       } finally {
@@ -299,15 +305,19 @@ async function bench() {
     const results = [];
     for (let round = 1; round <= rounds; round += 1) {
       const load = os.loadavg()[0];
+      const cpuBefore = cpuSnapshot(new Map([[process.pid, 'bench (requests, docker CLI)']]));
       const dockerMs = await dockerRuns(jobs, workerCount, image, network, label);
+      const dockerCpu = cpuSpent(cpuBefore, cpuSnapshot(new Map([[process.pid, 'bench (requests, docker CLI)']])));
       const row = {
         round,
         load_average_1m: Number(load.toFixed(1)),
         docker_s: Number((dockerMs / 1000).toFixed(1)),
         docker_per_s: Number(((jobs * 1000) / dockerMs).toFixed(2)),
         docker_lane_ms: Math.round((dockerMs * workerCount) / jobs),
+        docker_cpu_ms: Object.fromEntries(Object.entries(dockerCpu).map(([group, seconds]) => [group, Math.round((seconds * 1000) / jobs)])),
       };
       log(`[pace] round ${round}/${rounds} (load ${row.load_average_1m}): docker run ${row.docker_s} s (${row.docker_per_s}/s, ${row.docker_lane_ms} ms per run and lane)`);
+      log(`        docker run CPU, ms per run: ${cpuLine(dockerCpu, jobs)}`);
       // alternate the order of the variants from round to round
       const ordered = round % 2 === 1 ? variants : [...variants].reverse();
       for (const variant of ordered) {
@@ -325,11 +335,13 @@ async function bench() {
           ratio: Number((dockerMs / plz.wall).toFixed(2)),
           load_average_1m: Number(os.loadavg()[0].toFixed(1)),
           phases_ms: breakdown,
+          cpu_ms: Object.fromEntries(Object.entries(plz.cpu).map(([group, seconds]) => [group, Math.round((seconds * 1000) / jobs)])),
           timed,
           workers,
         };
         const v = row[variant.name];
         log(`        ${variant.name} sweep ${v.s} s (${v.per_s}/s, ${v.lane_ms} ms per execution and worker; load ${v.load_average_1m}): ${Math.round(v.ratio * 100)} % of docker's rate`);
+        log(`        ${variant.name} CPU, ms per execution: ${cpuLine(plz.cpu, jobs)}`);
         log(`        ${variant.name} phases, ms p50/p90 over ${timed}: ${names.map((name) => `${name} ${breakdown[name].p50}/${breakdown[name].p90}`).join(', ')} (lane mean ${breakdown.lane?.mean}); per worker, executions, the sum of their lanes, the first lane's start and the time from the last lane's end to the sweep's: ${workers.map((w) => `${w.executions} in ${w.lanes_s} s (spans ${w.spans_s} s; from ${w.first_s} s, ${w.idle_end_s} s before the end)`).join(', ')}`);
       }
       results.push(row);

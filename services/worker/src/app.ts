@@ -18,6 +18,7 @@ import { openDatabase } from './repositories/database.js';
 import type { WorkerContext } from './services/context.js';
 import { limitSettings } from './services/container/limits.js';
 import { ConfigurationFiles } from './services/container/configurationFiles.js';
+import { PlzFolders } from './services/container/plzFolders.js';
 import { ImageCache } from './services/image/cache.js';
 import { Finalizations } from './services/execution/finalizations.js';
 import { InputCache } from './services/inputs/cache.js';
@@ -120,7 +121,11 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
       },
     );
     ctx.inputCache = await openInputCache(docker, ctx, config, logger);
-    if (ctx.inputCache) ctx.configurations = new ConfigurationFiles({ dir: ctx.inputCache.settings.dir, hostDir: ctx.inputCache.settings.hostDir });
+    if (ctx.inputCache) {
+      const folders = { dir: ctx.inputCache.settings.dir, hostDir: ctx.inputCache.settings.hostDir };
+      ctx.configurations = new ConfigurationFiles(folders);
+      ctx.plzFolders = new PlzFolders(folders);
+    }
     if (config.gpus.deviceIds.length > 0) {
       locks = new DeviceLocks(redis, engineId, config.WORKER_ID, config.gpus.deviceIds, 30_000);
       await locks.take();
@@ -139,10 +144,12 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
 
   void ctx.imageCache?.prune();
   const attached = await recover(ctx);
-  // configuration files of containers removed while the worker was away (or by the recovery)
+  // configuration files and /plz folders of containers removed while the worker was away (or by the recovery)
   if (ctx.configurations) {
-    const removed = await ctx.configurations.prune(await ctx.containers.mountSourcesInUse());
-    if (removed > 0) logger.info({ removed }, 'removed configuration files that no container mounts');
+    const mounted = await ctx.containers.mountSourcesInUse();
+    const removed = await ctx.configurations.prune(mounted);
+    const folders = (await ctx.plzFolders?.prune(mounted)) ?? 0;
+    if (removed + folders > 0) logger.info({ removed, folders }, 'removed configuration files and /plz folders that no container mounts');
   }
   const consumer = createConsumer({
     queue: config.gpus.queue,

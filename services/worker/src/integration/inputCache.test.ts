@@ -51,6 +51,31 @@ with open(os.path.join(out, 'report.json'), 'w') as f: json.dump(report, f)
 print('report ' + json.dumps(report, sort_keys=True), flush=True)
 `;
 
+/**
+ * A job (root in its container) that plants in its /plz folder what a harvest must neither follow
+ * nor open: links to the worker's files, a FIFO, a measures folder replaced by a link to `/`, a
+ * summary that is a link, and tries hard links to files outside its folder.
+ */
+const plantScript = `import json, os, shutil
+config = json.load(open(os.environ['CONFIGURATION_FILE']))
+out, meas = config['output_directory'], config['measures_directory']
+report = {'plz_is_mount': os.path.ismount('/plz'), 'links': {}}
+open(os.path.join(out, 'ok.txt'), 'w').write('kept')
+os.symlink('/etc/shadow', os.path.join(out, 'shadow'))
+os.symlink('/proc/1/environ', os.path.join(out, 'environ'))
+os.mkfifo(os.path.join(out, 'pipe'))
+shutil.rmtree(meas)
+os.symlink('/', meas)
+os.symlink('/etc/passwd', config['summary_measures_path'])
+for name, source in [('hostname', '/etc/hostname'), ('image file', '/plant.py')]:
+    try:
+        os.link(source, os.path.join(out, 'hard-' + name.replace(' ', '-')))
+        report['links'][name] = 'linked'
+    except OSError as error:
+        report['links'][name] = error.strerror
+print('report ' + json.dumps(report, sort_keys=True), flush=True)
+`;
+
 const probeSnapshot = (tag: string): Record<string, string> => ({
   Dockerfile: `# ${tag}\nFROM python:3.11-slim-bookworm\nCOPY probe.py /probe.py\nCMD ["python", "/probe.py"]\n`,
   'probe.py': probeScript,
@@ -127,7 +152,7 @@ describe('worker: the input cache (inputs extracted once, mounted read-only, LRU
     expect(readdirSync(data).sort()).toEqual(['data.txt', 'sub']);
   }, 300_000);
 
-  it('gives a job whose image runs as another user its /plz folders from the image and its configuration file mounted, then removes the file', async () => {
+  it('gives a job whose image runs as another user its /plz folder on the worker\'s volume and its configuration file mounted, then removes both', async () => {
     const files = jobSnapshot(`${bed.runId}-nobody`);
     const snapshot = await bed.snapshot({ ...files, Dockerfile: `${files['Dockerfile']!}USER nobody\n` });
     const { id } = await bed.submit({ snapshot, parameters: { epochs: 2 } });
@@ -141,6 +166,50 @@ describe('worker: the input cache (inputs extracted once, mounted read-only, LRU
     const file = path.join(cacheDir, 'configurations', `${id}.json`);
     for (const end = Date.now() + 30_000; existsSync(file) && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 200));
     expect(existsSync(file)).toBe(false);
+    expect(existsSync(path.join(cacheDir, 'plz', id))).toBe(false);
+    expect(await bed.containersOf(workerId)).toEqual([]);
+  }, 300_000);
+
+  it("copies an earlier execution's output into the /plz folder's input, and the job reads it there", async () => {
+    const snapshot = await bed.snapshot(jobSnapshot(`${bed.runId}-chain`));
+    const first = await bed.submit({ snapshot, parameters: { epochs: 2 } });
+    const firstRow = await bed.waitForState(first.id);
+    expect(firstRow).toMatchObject({ state: 'succeeded' });
+    const input = { kind: 'execution_output' as const, execution_id: first.id, mlflow_experiment_id: firstRow['mlflow_experiment_id'] as string, mlflow_run_id: firstRow['mlflow_run_id'] as string };
+    const second = await bed.submit({ snapshot, parameters: { epochs: 1 }, input });
+    const row = await bed.waitForState(second.id);
+    expect(row).toMatchObject({ state: 'succeeded', error: null });
+    const listed = await bed.mlflow.downloadArtifact({ experimentId: row['mlflow_experiment_id'] as string, runId: row['mlflow_run_id'] as string, path: 'output/input-files.txt' });
+    const chunks: Buffer[] = [];
+    for await (const chunk of listed) chunks.push(Buffer.from(chunk as Buffer));
+    expect(Buffer.concat(chunks).toString('utf8').split('\n')).toEqual(['input-files.txt', 'models/model_1.txt', 'models/model_2.txt']);
+    // the input is not harvested as output, and the folder goes with the container
+    const models = await bed.mlflow.listArtifacts({ experimentId: row['mlflow_experiment_id'] as string, runId: row['mlflow_run_id'] as string, path: 'output/models' });
+    expect(models.map((file) => file.path?.split('/').at(-1))).toEqual(['model_1.txt']);
+    for (const end = Date.now() + 30_000; existsSync(path.join(cacheDir, 'plz', second.id)) && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(existsSync(path.join(cacheDir, 'plz', second.id))).toBe(false);
+  }, 300_000);
+
+  it("reads the output, measures and summary from the job's /plz folder without following or opening what the job planted there", async () => {
+    const snapshot = await bed.snapshot({ Dockerfile: `# ${bed.runId}-plant\nFROM python:3.11-slim-bookworm\nCOPY plant.py /plant.py\nCMD ["python", "/plant.py"]\n`, 'plant.py': plantScript });
+    const { id } = await bed.submit({ snapshot });
+    const row = await bed.waitForState(id);
+    expect(row).toMatchObject({ state: 'succeeded', exit_code: 0, measures: {}, summary: null });
+    const lines = (await bed.logEntries(id)).map((entry) => entry['line'] ?? '');
+    const report = JSON.parse(lines.find((line) => line.startsWith('report '))!.slice('report '.length)) as Record<string, unknown>;
+    // /plz is the execution's folder on the worker's volume; a hard link cannot leave its mount
+    expect(report['plz_is_mount']).toBe(true);
+    expect(report['links']).toEqual({ hostname: 'Invalid cross-device link', 'image file': 'Invalid cross-device link' });
+    const experimentId = row['mlflow_experiment_id'] as string;
+    const runId = row['mlflow_run_id'] as string;
+    const artifacts = (await bed.mlflow.listArtifacts({ experimentId, runId, path: 'output' })).map((file) => file.path.split('/').at(-1));
+    expect(artifacts).toEqual(['ok.txt']);
+    expect(lines).toEqual(expect.arrayContaining(['skipped shadow: a link to /etc/shadow, outside the output folder', 'skipped environ: a link to /proc/1/environ, outside the output folder', 'skipped pipe: a fifo, not a file']));
+    expect(lines.some((line) => line.includes('root:'))).toBe(false);
+    // the folder goes with the container
+    const folder = path.join(cacheDir, 'plz', id);
+    for (const end = Date.now() + 30_000; existsSync(folder) && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(existsSync(folder)).toBe(false);
     expect(await bed.containersOf(workerId)).toEqual([]);
   }, 300_000);
 

@@ -37,4 +37,21 @@ describe('worker: a service down while preparing', () => {
     const lines = (await bed.logEntries(id)).map((entry) => entry['line'] ?? '');
     expect(lines.some((line) => /^preparing stopped \(.*\): the execution goes back to the queue$/.test(line))).toBe(true);
   }, 300_000);
+
+  it("runs the job when MLflow refuses its parameters (logged while it starts), and notes it in the end's error, keeping the job's state", async () => {
+    // a run recorded on the row (a preparation started again) whose param `epochs` has another value: MLflow refuses to change it
+    const { id } = await bed.submit({ snapshot, parameters: { epochs: 1 }, enqueue: false });
+    const experimentId = await bed.mlflow.createExperiment({ name: `params-${bed.runId}` });
+    const run = await bed.mlflow.createRun({ experimentId, runName: id });
+    await bed.mlflow.logBatch(run.info.run_id, { params: [{ key: 'epochs', value: '99' }] });
+    await bed.db('executions').where({ id }).update({ mlflow_experiment_id: experimentId, mlflow_run_id: run.info.run_id });
+    await bed.enqueueRaw({ execution_id: id });
+    const row = await bed.waitForState(id, undefined, 120_000);
+    expect(row).toMatchObject({ state: 'succeeded', exit_code: 0, mlflow_run_id: run.info.run_id });
+    expect(row['error']).toContain('the parameters could not be logged in MLflow');
+    expect(row['measures']).toMatchObject({ epoch_1: { loss: 1 } });
+    const lines = (await bed.logEntries(id)).map((entry) => entry['line'] ?? '');
+    expect(lines).toContain('epoch 1');
+    expect((await bed.mlflow.getRun(run.info.run_id)).data.params).toEqual([{ key: 'epochs', value: '99' }]);
+  }, 300_000);
 });

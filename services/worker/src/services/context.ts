@@ -1,4 +1,5 @@
 import type { ConfigurationFiles } from './container/configurationFiles.js';
+import type { PlzFolders } from './container/plzFolders.js';
 import type { Redis } from 'ioredis';
 import type { DockerContainers } from '../adapters/docker/containers.js';
 import type { DockerImages } from '../adapters/docker/images.js';
@@ -38,6 +39,8 @@ export interface WorkerContext {
   inputCache?: InputCache | undefined;
   /** Configuration files bind-mounted into job containers (set at start with the input cache, in its folder; undefined: copied in). */
   configurations?: ConfigurationFiles | undefined;
+  /** Each job's `/plz` folder, bind-mounted and read by the harvest (set at start with the configuration files; undefined: the image's /plz, read through Docker). */
+  plzFolders?: PlzFolders | undefined;
   objects: ObjectStore;
   tracking: MlflowTracking;
   logStream: LogStream;

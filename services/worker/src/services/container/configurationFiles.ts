@@ -15,6 +15,18 @@ export interface WrittenConfiguration {
 const fileName = /^([0-9a-f-]{36})\.json$/;
 
 /**
+ * The names in folder `dir`; none when it does not exist (yet).
+ *
+ * @throws the file system's error for anything but ENOENT.
+ */
+export async function namesIn(dir: string): Promise<string[]> {
+  return readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[];
+    throw error;
+  });
+}
+
+/**
  * The job configuration files of a worker (contracts `jobConfiguration`), one per execution, in a
  * folder of the worker's own that is also on the Docker host (the input cache's volume,
  * INPUT_CACHE_DIR/configurations), each bind-mounted read-only at `/plz/configuration.json` of its
@@ -75,10 +87,7 @@ export class ConfigurationFiles {
    * @returns how many files were removed.
    */
   async prune(mounted: ReadonlySet<string>, graceMs = 60_000): Promise<number> {
-    const names = await readdir(this.folder()).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [] as string[];
-      throw error;
-    });
+    const names = await namesIn(this.folder());
     const before = Date.now() - graceMs;
     let removed = 0;
     for (const name of names) {

@@ -6,6 +6,7 @@ import { ObjectNotFoundError, type ObjectStore } from '../../adapters/s3/objects
 import type { InputCache } from '../inputs/cache.js';
 import { InputArchiveError } from '../inputs/extract.js';
 import type { ConfigurationFiles } from './configurationFiles.js';
+import type { PlzFolders } from './plzFolders.js';
 import { executionOutputArchive } from './inputArchive.js';
 import { containerSpec, type ContainerSpec, type ContainerSpecInput } from './spec.js';
 
@@ -16,6 +17,8 @@ export interface PrepareDeps {
   inputCache?: InputCache | undefined;
   /** The worker's configuration files (configurationFiles.ts); undefined: the file is copied into each container. */
   configurations?: ConfigurationFiles | undefined;
+  /** The worker's `/plz` folders (plzFolders.ts), with the configuration files; undefined: /plz is the image's folder. */
+  plzFolders?: PlzFolders | undefined;
   /** Told whether the input came from the cache (for the execution's log). */
   onInput?: ((message: string) => void) | undefined;
 }
@@ -75,6 +78,8 @@ export async function createFresh(containers: DockerContainers, spec: ContainerS
  * once, bind-mounted read-only at /plz/input: nothing copied; the entry is held until the
  * container exists, which then keeps it from eviction), else is streamed into /plz/input. An
  * earlier execution's output is always streamed in (not cached: it is read from MLflow's objects).
+ * With the configuration files there is also the execution's `/plz` folder on the worker's volume
+ * (`deps.plzFolders`), mounted read-write at /plz, from which the harvest reads.
  * With a cached input (or none) and the configuration files, nothing is copied into the container:
  * one Docker request (the create).
  *
@@ -87,7 +92,8 @@ export async function prepareContainer(deps: PrepareDeps, payload: JobSpec, spec
   const configuration = `${JSON.stringify(jobConfiguration(payload.execution_id, payload.parameters, Boolean(spec.datasetsSource)), null, 2)}\n`;
   const mounted = deps.configurations ? await deps.configurations.write(payload.execution_id, configuration) : undefined;
   try {
-    const withConfiguration: ContainerSpecInput = mounted ? { ...spec, configurationSource: mounted.hostPath } : spec;
+    const plz = mounted && deps.plzFolders ? await deps.plzFolders.create(payload.execution_id) : undefined;
+    const withConfiguration: ContainerSpecInput = mounted ? { ...spec, configurationSource: mounted.hostPath, ...(plz ? { plzSource: plz.hostPath } : {}) } : spec;
     const giveConfiguration = async (id: string, inputMounted: boolean) => {
       if (!mounted) await deps.containers.putArchive(id, '/', skeletonArchive(configuration, { inputMounted }));
     };
@@ -127,6 +133,7 @@ export async function prepareContainer(deps: PrepareDeps, payload: JobSpec, spec
   } catch (error) {
     // the container, if created, is never started (the caller removes it)
     if (mounted) await deps.configurations?.remove(payload.execution_id).catch(() => undefined);
+    await deps.plzFolders?.remove(payload.execution_id).catch(() => undefined);
     throw error;
   }
 }

@@ -70,6 +70,19 @@ describe('containerSpec', () => {
     expect(() => containerSpec({ ...base, configurationSource: 'configurations/x.json' })).toThrow('must be absolute');
   });
 
+  it("mounts the execution's /plz folder read-write at /plz, with the input and the configuration file over it", () => {
+    const cache = '/var/lib/docker/volumes/plz-input-cache/_data/cpu-0';
+    const plzSource = `${cache}/plz/0b9c8f6e-1d2a-4c3b-8e7f-5a6b7c8d9e0f`;
+    const configurationSource = `${cache}/configurations/0b9c8f6e-1d2a-4c3b-8e7f-5a6b7c8d9e0f.json`;
+    const inputSource = `${cache}/inputs/${'a'.repeat(64)}/data`;
+    expect(containerSpec({ ...base, plzSource, configurationSource, inputSource }).HostConfig.Mounts).toEqual([
+      { Type: 'bind', Source: plzSource, Target: '/plz', ReadOnly: false },
+      { Type: 'bind', Source: inputSource, Target: '/plz/input', ReadOnly: true },
+      { Type: 'bind', Source: configurationSource, Target: '/plz/configuration.json', ReadOnly: true },
+    ]);
+    expect(() => containerSpec({ ...base, plzSource: 'plz/x' })).toThrow('must be absolute');
+  });
+
   it('labels the container with the execution, the worker and the snapshot, and names it after the execution', () => {
     const spec = containerSpec({ ...base, extraLabels: { 'org.plz.test': 'x', [labels.worker]: 'spoofed' } });
     expect(spec.Labels).toEqual({

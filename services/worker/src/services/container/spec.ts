@@ -70,6 +70,12 @@ export interface ContainerSpecInput {
    * bind-mounted read-only at /plz/configuration.json; undefined when the file is copied in.
    */
   configurationSource?: string | undefined;
+  /**
+   * Absolute host path of the execution's `/plz` folder on the worker's volume (plzFolders.ts),
+   * bind-mounted read-write at /plz (the input and the configuration file mounted over its mount
+   * points); undefined when /plz is the image's own folder, read back through Docker's archive.
+   */
+  plzSource?: string | undefined;
   stopGraceSeconds: number;
   extraLabels?: Record<string, string>;
 }
@@ -106,9 +112,10 @@ export const jobContainerName = (executionId: string): string => `plz-job-${exec
  * maximum run time goes in the label `org.plz.max-run-seconds` (the worker enforces it). The datasets source
  * is mounted read-only at /datasets, a cached input's folder (`inputSource`, only that entry's
  * data folder, not the cache) read-only at /plz/input, and the execution's configuration file
- * (`configurationSource`, that one file) read-only at /plz/configuration.json. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
+ * (`configurationSource`, that one file) read-only at /plz/configuration.json, over the
+ * execution's own `/plz` folder on the worker's volume (`plzSource`, read-write) when it has one. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
  * (`void` for a CPU job; see visibleDevices). No privileges: not privileged, capabilities dropped,
- * no-new-privileges, no Docker socket (no mount but the datasets, the input and the configuration file).
+ * no-new-privileges, no Docker socket (no mount but the datasets, the input, the configuration file and /plz).
  *
  * @throws Error when the request asks for more GPUs than the worker has, or GPUs of a CPU worker.
  */
@@ -140,6 +147,11 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
   if (input.datasetsSource) {
     const bind = path.isAbsolute(input.datasetsSource);
     mounts.push({ Type: bind ? 'bind' : 'volume', Source: input.datasetsSource, Target: containerPaths.datasets, ReadOnly: true });
+  }
+  if (input.plzSource !== undefined) {
+    if (!path.isAbsolute(input.plzSource)) throw new Error(`the /plz folder's host path must be absolute: ${input.plzSource}`);
+    // Docker mounts in the order of the targets' depth: /plz first, then the input and the file over it
+    mounts.push({ Type: 'bind', Source: input.plzSource, Target: containerPaths.root, ReadOnly: false });
   }
   if (input.inputSource !== undefined) {
     if (!path.isAbsolute(input.inputSource)) throw new Error(`the input's host path must be absolute: ${input.inputSource}`);

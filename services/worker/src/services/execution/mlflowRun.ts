@@ -61,8 +61,10 @@ export function runTags(payload: JobSpec, workerId: string, gpus: readonly strin
  * The MLflow run of an execution: the one recorded on the row (a preparation started again), or a
  * new run in the project's experiment (one experiment per project, a model-training experiment for
  * MLflow's UI: MlflowTracking.experimentFor), named after the execution, with its tags (runTags,
- * the link to its page in plz among them) and its parameters as params (nested keys joined with
- * `.`; flattenParams), and recorded on the row.
+ * the link to its page in plz among them), and recorded on the row. Its parameters are the
+ * caller's to log (logParams), in the background: the job need not wait for them.
+ *
+ * @throws MLflow's or PostgreSQL's error when the run cannot be created, read back or recorded.
  */
 export async function ensureRun(ctx: WorkerContext, payload: JobSpec, row: Pick<ExecutionRow, 'name' | 'mlflow_run_id'>): Promise<TrackedRun> {
   if (row.mlflow_run_id) return ctx.tracking.getRun(row.mlflow_run_id);
@@ -81,8 +83,19 @@ export async function ensureRun(ctx: WorkerContext, payload: JobSpec, row: Pick<
     ctx.tracking.forgetExperiment(payload.project);
     run = await create();
   }
-  // Recording the run and its params are independent: both at once.
-  const params = flattenParams(payload.parameters);
-  await Promise.all([ctx.executions.recordRun(payload.execution_id, run.experimentId, run.runId), params.length > 0 ? ctx.tracking.log(run.runId, { params }) : undefined]);
+  await ctx.executions.recordRun(payload.execution_id, run.experimentId, run.runId);
   return run;
+}
+
+/**
+ * Logs an execution's parameters as the params of its MLflow run (nested keys joined with `.`:
+ * flattenParams; MLflow's log-batch). Logging them again with the same values is harmless (MLflow
+ * refuses only a different value for a logged key), so a re-attached or re-prepared execution
+ * logs them again: a worker may have stopped before they were logged.
+ *
+ * @throws MLflow's error (a transient one is not tried again here: the caller's persist does that).
+ */
+export async function logParams(ctx: WorkerContext, runId: string, parameters: JobSpec['parameters']): Promise<void> {
+  const params = flattenParams(parameters);
+  if (params.length > 0) await ctx.tracking.log(runId, { params });
 }

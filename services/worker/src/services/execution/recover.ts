@@ -4,6 +4,7 @@ import type { WorkerContext } from '../context.js';
 import { maxRunSecondsLabel } from '../container/spec.js';
 import { followAndHarvest } from './attach.js';
 import { runStatusOf } from './finish.js';
+import { logParams } from './mlflowRun.js';
 import { ExecutionSession } from './session.js';
 
 /**
@@ -59,7 +60,10 @@ export async function recover(ctx: WorkerContext): Promise<Array<Promise<void>>>
     ctx.busyChanged();
     attached.push(
       (async () => {
-        session.run = await session.persist('reading the MLflow run', () => ctx.tracking.getRun(row.mlflow_run_id!));
+        const run = await session.persist('reading the MLflow run', () => ctx.tracking.getRun(row.mlflow_run_id!));
+        session.run = run;
+        // the worker may have stopped before the params were logged: again (same values, harmless)
+        session.defer('the parameters could not be logged in MLflow', session.persist('logging the parameters in MLflow', () => logParams(ctx, run.runId, row.parameters)));
         await followAndHarvest(session, {
           startedAtMs: (row.started_at ?? new Date()).getTime(),
           // the request's, else the one the container was created with, else today's default

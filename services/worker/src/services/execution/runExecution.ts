@@ -7,7 +7,7 @@ import { describeLimits, resolveLimits } from '../container/limits.js';
 import { InputMissingError, prepareContainer } from '../container/prepare.js';
 import { ensureImage } from '../image/ensureImage.js';
 import { followAndHarvest } from './attach.js';
-import { ensureRun } from './mlflowRun.js';
+import { ensureRun, logParams } from './mlflowRun.js';
 import { persist } from './persist.js';
 import { ExecutionSession } from './session.js';
 
@@ -122,7 +122,7 @@ async function endUnrun(ctx: WorkerContext, id: string, reason: string): Promise
 
 /**
  * Runs a claimed execution in its session: the MLflow run created while the job image is found (or
- * built) and the container created with the configuration and input copied in, then started
+ * built; its parameters logged in the background, awaited by the end) and the container created with the configuration and input copied in, then started
  * (`running`) and followed to its exit; its harvest and recorded end go on in the background
  * (ctx.finalizations) while the worker takes its next execution, and `done` is called after them.
  * Every end (a stop request, a refused limit, a failed build, a missing input, Docker
@@ -180,7 +180,14 @@ async function execute(
     // cached image and the container then cost nothing while MLflow answers). A build ends early on
     // a stop request or a shutdown.
     const prepared = timings.since('prepare');
-    running = settle(timings.time('mlflow_run', () => ensureRun(ctx, spec, row)));
+    running = settle(
+      timings.time('mlflow_run', async () => {
+        const run = await ensureRun(ctx, spec, row);
+        // the params in the background: the end waits for them, the job's start does not
+        session.defer('the parameters could not be logged in MLflow', session.persist('logging the parameters in MLflow', () => logParams(ctx, run.runId, spec.parameters)));
+        return run;
+      }),
+    );
     const building = AbortSignal.any([session.stop.signal, ctx.detach]);
     const image = await timings.time('image', () =>
       ensureImage(
@@ -205,7 +212,7 @@ async function execute(
     try {
       session.containerId = `plz-job-${spec.execution_id}`;
       session.containerId = await timings.time('container', () =>
-        prepareContainer({ containers: ctx.containers, objects: ctx.objects, inputCache: ctx.inputCache, configurations: ctx.configurations, onInput: (message) => log.system(message) }, spec, {
+        prepareContainer({ containers: ctx.containers, objects: ctx.objects, inputCache: ctx.inputCache, configurations: ctx.configurations, plzFolders: ctx.plzFolders, onInput: (message) => log.system(message) }, spec, {
           executionId: spec.execution_id,
           workerId: ctx.config.WORKER_ID,
           snapshot: spec.snapshot,

@@ -27,6 +27,8 @@ export class ExecutionSession {
   readonly timings: PhaseTimings;
   #unsubscribe: () => void = () => undefined;
   #ending: Promise<boolean> | undefined;
+  /** Writes begun in the background (defer): each one's failure as a note of the end, or undefined. */
+  readonly #deferred: Array<Promise<string | undefined>> = [];
 
   private constructor(
     readonly ctx: WorkerContext,
@@ -69,8 +71,23 @@ export class ExecutionSession {
   }
 
   /**
+   * A write begun in the background that the end waits for (the MLflow run's parameters, logged
+   * while the job starts): when it fails, `what` and its error become a note of the end's `error`
+   * (withNotes: the state stays the job's own), as for the log. Never rejects unhandled.
+   */
+  defer(what: string, write: Promise<unknown>): void {
+    this.#deferred.push(write.then(
+      () => undefined,
+      (error: unknown) => {
+        this.logger.warn({ err: error }, what);
+        return `${what}: ${(error as Error).message}`;
+      },
+    ));
+  }
+
+  /**
    * The single end path: records `end` so that a reader who sees the terminal state finds everything
-   * else in place: the log closed and uploaded as the run's `logs/execution.log`, the MLflow run
+   * else in place: the deferred writes done (defer), the log closed and uploaded as the run's `logs/execution.log`, the MLflow run
    * tagged and ended (each tried again while MinIO or MLflow is down, for recordRetryMs; what could
    * not be stored is added to the end's `error`), then the row's terminal state (tried until
    * PostgreSQL answers; conditional: a row another path ended is left alone), and only then the
@@ -89,7 +106,8 @@ export class ExecutionSession {
 
   async #record(end: ExecutionEnd): Promise<boolean> {
     const { ctx, log, run } = this;
-    const notes = log.truncatedAt === undefined ? [] : [`the log was truncated at ${log.truncatedAt} bytes (JOB_LOG_MAX_BYTES)`];
+    const deferred = (await Promise.all(this.#deferred)).filter((note): note is string => note !== undefined);
+    const notes = [...(log.truncatedAt === undefined ? [] : [`the log was truncated at ${log.truncatedAt} bytes (JOB_LOG_MAX_BYTES)`]), ...deferred];
     const { timings } = this;
     log.system(describeEnd(withNotes(end, notes)));
     const logUploaded = timings.since('log_upload');
@@ -154,8 +172,9 @@ export class ExecutionSession {
   }
 
   /**
-   * Removes the job container, then its configuration file (a failure is logged: the container is
-   * labelled, an operator can find it; its file stays until the worker's next start prunes it).
+   * Removes the job container, then its configuration file and its `/plz` folder (a failure is
+   * logged: the container is labelled, an operator can find it; its file and folder stay until the
+   * worker's next start prunes them).
    */
   async removeContainer(): Promise<void> {
     const container = this.containerId;
@@ -169,6 +188,7 @@ export class ExecutionSession {
     }
     this.containerId = undefined;
     await this.ctx.configurations?.remove(this.id).catch((error: unknown) => this.logger.warn({ err: error }, 'cannot remove the configuration file'));
+    await this.ctx.plzFolders?.remove(this.id).catch((error: unknown) => this.logger.warn({ err: error }, 'cannot remove the /plz folder'));
   }
 
   /**

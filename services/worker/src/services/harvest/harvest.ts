@@ -10,6 +10,7 @@ import type { StopReason } from '../run/supervise.js';
 import { formatBytes } from '../container/limits.js';
 import { OutputUploader, uploadOutputs, type OutputsResult } from './outputs.js';
 import { readPlzOnce } from './plzArchive.js';
+import { readPlzFolder } from './plzFolder.js';
 
 /** Files left out of the output named one per log line, at most. */
 const maxListed = 100;
@@ -51,7 +52,8 @@ export function endOf(input: Pick<HarvestInput, 'exit' | 'maxRunSeconds'>, probl
 /**
  * Harvests the session's exited job container, once: claims the `harvesting` state (a row that
  * ended or belongs to another worker is left alone), uploads the output folder, reads the measures
- * and the summary (saved in the row and, numeric leaves, as MLflow metrics): without input
+ * and the summary (saved in the row and, numeric leaves, as MLflow metrics): from the execution's
+ * /plz folder on the worker's volume when it has one (readPlzFolder), else without input
  * (`withoutInput`) from one archive of /plz (readPlzOnce), else, or when that cannot be used, the
  * three each from its own archive at once, each tried again while MinIO or MLflow is down (the
  * worker's recordRetryMs); then records the end through the session
@@ -84,10 +86,12 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
   };
   const overCap: string[] = [];
   const notes: string[] = [];
-  // Without an input, the output, the measures and the summary are read with one archive request
-  // of /plz (the output uploaded as it is read); when that cannot be used (files of the job beside
-  // the folders, an error), each part is read on its own, as with an input.
-  const once = input.withoutInput ? await readOnce(session, input, run.artifactRoot, onSkip) : undefined;
+  // From the execution's /plz folder on the worker's volume when it has one (no Docker request);
+  // else, without an input, with one archive request of /plz (the output uploaded as it is read);
+  // when neither can be used (files of the job beside the folders, an error), each part is read on
+  // its own from Docker's archives, as with an input.
+  const folder = await ctx.plzFolders?.existing(executionId);
+  const once = folder || input.withoutInput ? await readOnce(session, input, run.artifactRoot, onSkip, folder?.dir) : undefined;
   // The output, the measures and the summary are stored independently: all three at once. Each
   // returns its problem (undefined when none), reported in this order.
   const keepOutput = async (): Promise<string | undefined> => {
@@ -159,18 +163,23 @@ interface ReadOnce {
 }
 
 /**
- * The output (uploaded), the measures and the summary of the session's exited container from one
- * archive of /plz (readPlzOnce), timed as `archive`; undefined when they must be read part by part
- * (files of the job beside the folders past readPlzOnce's allowance, /plz not a folder, or a
- * failure: logged, and the parts read again on their own, which tries MinIO again while it is down).
+ * The output (uploaded), the measures and the summary of the session's exited container from its
+ * `/plz` folder on the worker's volume (`folder`: readPlzFolder, timed as `plz_folder`) or else
+ * from one archive of /plz (readPlzOnce, timed as `archive`); undefined when they must be read part
+ * by part (files of the job beside the folders past readPlzOnce's allowance, /plz not a folder, or
+ * a failure: logged, and the parts read again on their own from Docker's archives, which tries
+ * MinIO again while it is down; Docker's archive of a folder includes what is mounted there).
  */
-async function readOnce(session: ExecutionSession, input: HarvestInput, artifactRoot: string, onSkip: (path: string, reason: string) => void): Promise<ReadOnce | undefined> {
+async function readOnce(session: ExecutionSession, input: HarvestInput, artifactRoot: string, onSkip: (path: string, reason: string) => void, folder?: string): Promise<ReadOnce | undefined> {
   const { ctx, logger } = session;
   const output = new OutputUploader(ctx.objects, artifactRoot, onSkip, ctx.config.JOB_OUTPUT_MAX_BYTES);
   const measures = input.measures.reader();
   const summary = new MeasureFilesReader(summaryRoot, ctx.settings.maxMeasureFileBytes, onSkip);
   try {
-    const outcome = await session.timings.time('archive', () => readPlzOnce(ctx.containers, session.containerId!, { output, measures: measures.reader, summary }));
+    const sinks = { output, measures: measures.reader, summary };
+    const outcome = folder
+      ? await session.timings.time('plz_folder', () => readPlzFolder(folder, sinks))
+      : await session.timings.time('archive', () => readPlzOnce(ctx.containers, session.containerId!, sinks));
     if (outcome === 'stray') {
       logger.info('files beside the output, measures and summary in /plz: reading each on its own');
       return undefined;
