@@ -1,16 +1,34 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { dockerMessage, dockerStatus } from './client.js';
+
+/** How long a worker that created the jobs network (or met duplicates) waits before reading the oldest again, ms; at most settleRounds reads. */
+const settleMs = 250;
+const settleRounds = 5;
 
 /** Docker's option that keeps containers of a bridge network from reaching each other (Engine API, network create `Options`). */
 const iccOption = 'com.docker.network.bridge.enable_icc';
 
-/** Networks named exactly `name` (Docker's name filter also matches parts of names), oldest first, ties by id. */
+/**
+ * Docker's `Created` time of a network as text that sorts in time order: seconds since the epoch
+ * (12 digits), `.`, the fraction to 9 digits. Docker writes RFC 3339 with up to 9 fraction digits
+ * and trailing zeros dropped (Go's time.RFC3339Nano), so the texts themselves do not sort:
+ * `…:05.12Z` sorts after `…:05.123Z`. '' for a missing or unreadable time (sorts first).
+ */
+export function createdOrder(created: string | undefined): string {
+  const match = /^([^.]+?)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(created ?? '');
+  const ms = match ? Date.parse(`${match[1]}${match[3]}`) : Number.NaN;
+  if (!match || Number.isNaN(ms)) return '';
+  return `${String(Math.floor(ms / 1000)).padStart(12, '0')}.${(match[2] ?? '').padEnd(9, '0')}`;
+}
+
+/** Networks named exactly `name` (Docker's name filter also matches parts of names), oldest first (createdOrder), ties by id. */
 async function networksNamed(docker: Docker, name: string): Promise<Array<{ Id: string; Created?: string }>> {
   const found = (await docker.listNetworks({ filters: { name: [name] } })) as Array<{ Id: string; Name: string; Created?: string }>;
   return found
     .filter((network) => network.Name === name)
-    .sort((a, b) => (a.Created ?? '').localeCompare(b.Created ?? '') || a.Id.localeCompare(b.Id));
+    .sort((a, b) => createdOrder(a.Created).localeCompare(createdOrder(b.Created)) || a.Id.localeCompare(b.Id));
 }
 
 /**
@@ -19,7 +37,8 @@ async function networksNamed(docker: Docker, name: string): Promise<Array<{ Id: 
  * The worker is not on it (it needs only the Docker API); it creates the network itself, so that
  * no service of the deployment has to join it. Workers starting at once may each create one (the
  * Engine's duplicate check is not atomic): every worker then keeps the oldest network of that name
- * and removes the others, so they all converge on one.
+ * (createdOrder) and removes the others, reading the oldest again after settleMs until it stays
+ * the same, so they all converge on one.
  *
  * @returns the network's Linux bridge interface (`Options["com.docker.network.bridge.name"]`, else
  *   Docker's default `br-<first 12 hex of the network id>`).
@@ -28,17 +47,31 @@ async function networksNamed(docker: Docker, name: string): Promise<Array<{ Id: 
  */
 export async function ensureJobsNetwork(docker: Docker, name: string, labels: Record<string, string> = {}): Promise<string> {
   try {
+    let raced = false;
     if ((await networksNamed(docker, name)).length === 0) {
+      raced = true;
       await docker
         .createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Options: { [iccOption]: 'false' }, Labels: { 'org.plz.network': 'jobs', ...labels } })
         .catch((error: unknown) => {
           if (dockerStatus(error) !== 409) throw error;
         });
     }
-    const [kept, ...duplicates] = await networksNamed(docker, name);
-    if (!kept) throw new Error('it vanished while being created');
-    for (const duplicate of duplicates) await docker.getNetwork(duplicate.Id).remove().catch(() => undefined);
-    const info = (await docker.getNetwork(kept.Id).inspect()) as { Id: string; Driver?: string; Options?: Record<string, string> };
+    // After a create (or with duplicates), the oldest is read again until it stays the same: a
+    // network created before ours may be listed only once its own create has ended.
+    let kept: { Id: string } | undefined;
+    for (let round = 0; round < settleRounds; round += 1) {
+      const [oldest, ...duplicates] = await networksNamed(docker, name);
+      if (!oldest) throw new Error('it vanished while being created');
+      for (const duplicate of duplicates) await docker.getNetwork(duplicate.Id).remove().catch(() => undefined);
+      raced ||= duplicates.length > 0;
+      if (!raced || kept?.Id === oldest.Id) {
+        kept = oldest;
+        break;
+      }
+      kept = oldest;
+      await sleep(settleMs);
+    }
+    const info = (await docker.getNetwork(kept!.Id).inspect()) as { Id: string; Driver?: string; Options?: Record<string, string> };
     if (info.Driver !== 'bridge' || info.Options?.[iccOption] !== 'false') {
       throw new Error(`the jobs network "${name}" lets its containers reach each other (it needs driver bridge and ${iccOption}=false): remove it (docker network rm ${name}) and start the worker again`);
     }
