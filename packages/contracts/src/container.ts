@@ -13,6 +13,13 @@ export const containerPaths = {
   output: '/plz/output',
   measures: '/plz/measures',
   summary: '/plz/summary.json',
+  /**
+   * The folder a worker with an input cache mounts from its own disk for the summary (with the
+   * output and the measures folders: services/worker container/plzFolders.ts); the configuration
+   * then names `mountedSummary` as `summary_measures_path`.
+   */
+  summaryFolder: '/plz/summary',
+  mountedSummary: '/plz/summary/summary.json',
   datasets: '/datasets',
 } as const;
 
@@ -31,13 +38,17 @@ export const JobConfiguration = z
   .strict();
 export type JobConfiguration = z.infer<typeof JobConfiguration>;
 
-/** Builds the configuration file's content for one execution. */
-export function jobConfiguration(executionId: string, parameters: Parameters, withDatasets: boolean): JobConfiguration {
+/**
+ * Builds the configuration file's content for one execution. `options.summaryPath`: where the job
+ * writes its summary (default `containerPaths.summary`; `containerPaths.mountedSummary` when the
+ * worker mounts the summary folder). Jobs take every path from this file (ARCHITECTURE.md §4).
+ */
+export function jobConfiguration(executionId: string, parameters: Parameters, withDatasets: boolean, options: { summaryPath?: string } = {}): JobConfiguration {
   return {
     input_directory: containerPaths.input,
     output_directory: containerPaths.output,
     measures_directory: containerPaths.measures,
-    summary_measures_path: containerPaths.summary,
+    summary_measures_path: options.summaryPath ?? containerPaths.summary,
     parameters,
     ...(withDatasets ? { datasets_directory: containerPaths.datasets } : {}),
     execution_id: executionId,

@@ -53,19 +53,25 @@ print('report ' + json.dumps(report, sort_keys=True), flush=True)
 
 /**
  * A job (root in its container) that plants in its /plz folder what a harvest must neither follow
- * nor open: links to the worker's files, a FIFO, a measures folder replaced by a link to `/`, a
- * summary that is a link, and tries hard links to files outside its folder.
+ * nor open: links to the worker's files, a FIFO, links to `/` and `/etc` among its measures (its
+ * measures folder, a mount point, cannot be replaced), a summary that is a link, and tries hard
+ * links to files outside its folder.
  */
 const plantScript = `import json, os, shutil
 config = json.load(open(os.environ['CONFIGURATION_FILE']))
 out, meas = config['output_directory'], config['measures_directory']
-report = {'plz_is_mount': os.path.ismount('/plz'), 'links': {}}
+report = {'mounts': [os.path.ismount(p) for p in (out, meas, os.path.dirname(config['summary_measures_path']))], 'summary_path': config['summary_measures_path'], 'links': {}}
 open(os.path.join(out, 'ok.txt'), 'w').write('kept')
 os.symlink('/etc/shadow', os.path.join(out, 'shadow'))
 os.symlink('/proc/1/environ', os.path.join(out, 'environ'))
 os.mkfifo(os.path.join(out, 'pipe'))
-shutil.rmtree(meas)
-os.symlink('/', meas)
+try:
+    shutil.rmtree(meas)
+    report['measures_removed'] = 'removed'
+except OSError as error:
+    report['measures_removed'] = error.strerror
+os.symlink('/', os.path.join(meas, 'root'))
+os.symlink('/etc', os.path.join(meas, 'etc'))
 os.symlink('/etc/passwd', config['summary_measures_path'])
 for name, source in [('hostname', '/etc/hostname'), ('image file', '/plant.py')]:
     try:
@@ -144,15 +150,15 @@ describe('worker: the input cache (inputs extracted once, mounted read-only, LRU
     });
     expect(report['remount']).not.toBe(0);
     // Next to the input: the job's own /plz, not the cache's other entries.
-    expect(report['plz']).toEqual(['configuration.json', 'input', 'measures', 'output']);
-    expect(report['parent_of_input']).toEqual(['configuration.json', 'input', 'measures', 'output']);
+    expect(report['plz']).toEqual(['configuration.json', 'input', 'measures', 'output', 'summary']);
+    expect(report['parent_of_input']).toEqual(['configuration.json', 'input', 'measures', 'output', 'summary']);
     expect(JSON.stringify(report)).not.toContain('another input');
     // The files are read-only on the host too, and unchanged.
     expect(statSync(path.join(data, 'data.txt')).mode & 0o777).toBe(0o444);
     expect(readdirSync(data).sort()).toEqual(['data.txt', 'sub']);
   }, 300_000);
 
-  it('gives a job whose image runs as another user its /plz folder on the worker\'s volume and its configuration file mounted, then removes both', async () => {
+  it('gives a job whose image runs as another user its output, measures and summary folders and its configuration file mounted, then removes them', async () => {
     const files = jobSnapshot(`${bed.runId}-nobody`);
     const snapshot = await bed.snapshot({ ...files, Dockerfile: `${files['Dockerfile']!}USER nobody\n` });
     const { id } = await bed.submit({ snapshot, parameters: { epochs: 2 } });
@@ -170,7 +176,19 @@ describe('worker: the input cache (inputs extracted once, mounted read-only, LRU
     expect(await bed.containersOf(workerId)).toEqual([]);
   }, 300_000);
 
-  it("copies an earlier execution's output into the /plz folder's input, and the job reads it there", async () => {
+  it('keeps the code an image has under /plz (the CLI puts it at /plz/code) beside the mounted folders', async () => {
+    const files = jobSnapshot(`${bed.runId}-plz-code`);
+    const snapshot = await bed.snapshot({ ...files, Dockerfile: `# ${bed.runId}-plz-code\nFROM python:3.11-slim-bookworm\nWORKDIR /plz/code\nCOPY job.py /plz/code/job.py\nCMD ["python", "job.py"]\n` });
+    const { id } = await bed.submit({ snapshot, parameters: { epochs: 2 } });
+    const row = await bed.waitForState(id);
+    expect(row).toMatchObject({ state: 'succeeded', exit_code: 0, error: null });
+    expect(row['summary']).toEqual({ max_accuracy: 0.8, best: { epoch: 3 } });
+    expect(row['measures']).toMatchObject({ epoch_2: { loss: 0.5 } });
+    const models = await bed.mlflow.listArtifacts({ experimentId: row['mlflow_experiment_id'] as string, runId: row['mlflow_run_id'] as string, path: 'output/models' });
+    expect(models.map((file) => file.path?.split('/').at(-1))).toEqual(['model_1.txt', 'model_2.txt']);
+  }, 300_000);
+
+  it("copies an earlier execution's output into /plz/input beside the mounted folders, and the job reads it there", async () => {
     const snapshot = await bed.snapshot(jobSnapshot(`${bed.runId}-chain`));
     const first = await bed.submit({ snapshot, parameters: { epochs: 2 } });
     const firstRow = await bed.waitForState(first.id);
@@ -190,15 +208,17 @@ describe('worker: the input cache (inputs extracted once, mounted read-only, LRU
     expect(existsSync(path.join(cacheDir, 'plz', second.id))).toBe(false);
   }, 300_000);
 
-  it("reads the output, measures and summary from the job's /plz folder without following or opening what the job planted there", async () => {
+  it("reads the output, measures and summary from the execution's folders without following or opening what the job planted there", async () => {
     const snapshot = await bed.snapshot({ Dockerfile: `# ${bed.runId}-plant\nFROM python:3.11-slim-bookworm\nCOPY plant.py /plant.py\nCMD ["python", "/plant.py"]\n`, 'plant.py': plantScript });
     const { id } = await bed.submit({ snapshot });
     const row = await bed.waitForState(id);
     expect(row).toMatchObject({ state: 'succeeded', exit_code: 0, measures: {}, summary: null });
     const lines = (await bed.logEntries(id)).map((entry) => entry['line'] ?? '');
     const report = JSON.parse(lines.find((line) => line.startsWith('report '))!.slice('report '.length)) as Record<string, unknown>;
-    // /plz is the execution's folder on the worker's volume; a hard link cannot leave its mount
-    expect(report['plz_is_mount']).toBe(true);
+    // the output, measures and summary folders are the execution's on the worker's volume; a hard link cannot leave its mount
+    expect(report['mounts']).toEqual([true, true, true]);
+    expect(report['summary_path']).toBe('/plz/summary/summary.json');
+    expect(report['measures_removed']).toBe('Device or resource busy');
     expect(report['links']).toEqual({ hostname: 'Invalid cross-device link', 'image file': 'Invalid cross-device link' });
     const experimentId = row['mlflow_experiment_id'] as string;
     const runId = row['mlflow_run_id'] as string;

@@ -39,7 +39,7 @@ export interface WorkerContext {
   inputCache?: InputCache | undefined;
   /** Configuration files bind-mounted into job containers (set at start with the input cache, in its folder; undefined: copied in). */
   configurations?: ConfigurationFiles | undefined;
-  /** Each job's `/plz` folder, bind-mounted and read by the harvest (set at start with the configuration files; undefined: the image's /plz, read through Docker). */
+  /** Each execution's output, measures and summary folders, bind-mounted and read by the harvest (set at start with the configuration files; undefined: written into the container, read through Docker). */
   plzFolders?: PlzFolders | undefined;
   objects: ObjectStore;
   tracking: MlflowTracking;

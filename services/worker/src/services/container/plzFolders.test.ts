@@ -6,7 +6,7 @@ import { PlzFolders } from './plzFolders.js';
 
 const ids = ['0b9c8f6e-1d2a-4c3b-8e7f-5a6b7c8d9e0f', '1c9c8f6e-1d2a-4c3b-8e7f-5a6b7c8d9e0f', '2d9c8f6e-1d2a-4c3b-8e7f-5a6b7c8d9e0f'] as const;
 
-describe('the /plz folders of job containers (on the real file system)', () => {
+describe('the output, measures and summary folders of executions (on the real file system)', () => {
   let dir: string;
   let folders: PlzFolders;
   const age = (id: string, seconds: number) => {
@@ -20,17 +20,11 @@ describe('the /plz folders of job containers (on the real file system)', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("makes an execution's folder as the image's skeleton has it, with the mount points, and its host path", async () => {
+  it("makes an execution's output, measures and summary folders, world-writable, and answers its host path", async () => {
     const folder = await folders.create(ids[0]);
     expect(folder).toEqual({ dir: path.join(dir, 'plz', ids[0]), hostPath: `/host/cache/cpu-0/plz/${ids[0]}` });
-    const mode = (name: string) => statSync(path.join(folder.dir, name)).mode & 0o7777;
-    expect(mode('.')).toBe(0o1777);
-    expect(mode('output')).toBe(0o777);
-    expect(mode('measures')).toBe(0o777);
-    expect(mode('input')).toBe(0o755);
-    expect(mode('configuration.json')).toBe(0o444);
-    expect(statSync(path.join(folder.dir, 'configuration.json')).size).toBe(0);
-    expect(readdirSync(folder.dir).sort()).toEqual(['configuration.json', 'input', 'measures', 'output']);
+    for (const part of ['output', 'measures', 'summary']) expect(statSync(path.join(folder.dir, part)).mode & 0o7777).toBe(0o777);
+    expect(readdirSync(folder.dir).sort()).toEqual(['measures', 'output', 'summary']);
     expect(await folders.existing(ids[0])).toEqual(folder);
     expect(await folders.existing(ids[1])).toBeUndefined();
   });
@@ -62,7 +56,7 @@ describe('the /plz folders of job containers (on the real file system)', () => {
     for (const id of [...ids, 'stray']) age(id, 120);
     age(ids[2], 1);
     // ids[0] is mounted; ids[1] and the stray folder are old and unmounted; ids[2] is too recent
-    expect(await folders.prune(new Set([`/host/cache/cpu-0/plz/${ids[0]}`]))).toBe(2);
+    expect(await folders.prune(new Set([`/host/cache/cpu-0/plz/${ids[0]}/output`]))).toBe(2);
     expect(readdirSync(path.join(dir, 'plz')).sort()).toEqual([ids[0], ids[2]].sort());
     rmSync(path.join(dir, 'plz'), { recursive: true });
     expect(await folders.prune(new Set())).toBe(0);

@@ -1,31 +1,37 @@
-import { chmod, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { namesIn, type ConfigurationFilesSettings } from './configurationFiles.js';
 
-/** An execution's `/plz` folder: `dir` as the worker sees it, `hostPath` the same folder on the Docker host (what the container mounts). */
+/**
+ * An execution's folder: `dir` as the worker sees it, `hostPath` the same folder on the Docker host.
+ * Its `output`, `measures` and `summary` are mounted at /plz/output, /plz/measures and /plz/summary.
+ */
 export interface PlzFolder {
   dir: string;
   hostPath: string;
 }
 
+/** The parts of an execution's folder, each mounted read-write at `/plz/<part>` of its container. */
+export const plzFolderParts = ['output', 'measures', 'summary'] as const;
+
 const folderName = /^[0-9a-f-]{36}$/;
 
 /**
- * The `/plz` folders of a worker's job containers, one per execution, in the worker's folder of the
- * input cache's volume (INPUT_CACHE_DIR/plz/<execution id>, also on the Docker host: the same
- * settings as ConfigurationFiles), each bind-mounted read-write at `/plz` of its container
- * (container/spec.ts `plzSource`). The job writes its output, measures and summary there, and the
- * worker's harvest reads them from the folder (harvest/plzFolder.ts) instead of asking Docker for an
- * archive of the exited container: Docker mounts the container's file system and writes a tar for
- * each archive request, about 100 ms of dockerd's CPU per execution on a 2-core host
- * (tools/bench/README.md, "Short jobs"), which the jobs' own starts were waiting for.
+ * The folders where the jobs of a worker write their output, measures and summary, one per
+ * execution, in the worker's folder of the input cache's volume (INPUT_CACHE_DIR/plz/<execution
+ * id>, also on the Docker host: the same settings as ConfigurationFiles). Its `output`,
+ * `measures` and `summary` folders are bind-mounted read-write at /plz/output, /plz/measures and
+ * /plz/summary of the container (container/spec.ts `plzFolderSource`), and the configuration names
+ * /plz/summary/summary.json as the summary's path; the rest of the image's /plz (the code the CLI
+ * puts at /plz/code) stays as built. The worker's harvest reads the three from the folder
+ * (harvest/plzFolder.ts) instead of asking Docker for an archive of the exited container: Docker
+ * mounts the container's file system and writes a tar for each archive request, about 100 ms of
+ * dockerd's CPU per execution on a 2-core host (tools/bench/README.md, "Short jobs"), which the
+ * jobs' own starts were waiting for.
  *
- * A folder holds what the image's skeleton has (image/skeleton.ts: `/plz` sticky and world-writable
- * like /tmp, `output` and `measures` world-writable, so a job running as another user can write
- * them) and the mount points of the input (`input`) and the configuration file (an empty
- * `configuration.json`), which are mounted read-only over them. The job sees only its own folder.
- * The folder goes with its container (`remove`), and at the worker's start the folders that no
- * container mounts (`prune`).
+ * The three are world-writable (0777, as the image's skeleton has output and measures), so that a
+ * job running as another user can write them. The job sees only its own. The folder goes with its
+ * container (`remove`), and at the worker's start the folders that no container mounts (`prune`).
  */
 export class PlzFolders {
   constructor(readonly settings: ConfigurationFilesSettings) {}
@@ -46,8 +52,7 @@ export class PlzFolders {
 
   /**
    * Makes the folder of `executionId` afresh (a leftover of a preparation cut short is removed
-   * first): `output` and `measures` (0777), the input's mount point `input` (0755) and the
-   * configuration file's (`configuration.json`, empty, 0444), the folder itself 1777.
+   * first): `output`, `measures` and `summary`, each 0777.
    *
    * @throws Error when `executionId` is not a uuid, or the folder cannot be made.
    */
@@ -55,13 +60,11 @@ export class PlzFolders {
     const folder = this.folder(executionId);
     await rm(folder.dir, { recursive: true, force: true });
     await mkdir(folder.dir, { recursive: true });
-    for (const [name, mode] of [['output', 0o777], ['measures', 0o777], ['input', 0o755]] as const) {
-      await mkdir(path.join(folder.dir, name));
+    for (const part of plzFolderParts) {
+      await mkdir(path.join(folder.dir, part));
       // the mode of a new folder is masked by the umask: set it as meant
-      await chmod(path.join(folder.dir, name), mode);
+      await chmod(path.join(folder.dir, part), 0o777);
     }
-    await writeFile(path.join(folder.dir, 'configuration.json'), '', { mode: 0o444 });
-    await chmod(folder.dir, 0o1777);
     return folder;
   }
 
@@ -90,7 +93,7 @@ export class PlzFolders {
     let removed = 0;
     for (const name of names) {
       const target = path.join(this.root(), name);
-      if (folderName.test(name) && mounted.has(this.folder(name).hostPath)) continue;
+      if (folderName.test(name) && plzFolderParts.some((part) => mounted.has(path.join(this.folder(name).hostPath, part)))) continue;
       const info = await lstat(target).catch(() => undefined);
       if (!info || info.mtimeMs > before) continue;
       await rm(target, { recursive: true, force: true });

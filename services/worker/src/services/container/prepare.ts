@@ -17,7 +17,7 @@ export interface PrepareDeps {
   inputCache?: InputCache | undefined;
   /** The worker's configuration files (configurationFiles.ts); undefined: the file is copied into each container. */
   configurations?: ConfigurationFiles | undefined;
-  /** The worker's `/plz` folders (plzFolders.ts), with the configuration files; undefined: /plz is the image's folder. */
+  /** The executions' output, measures and summary folders (plzFolders.ts), used with the configuration files; undefined: written into the container. */
   plzFolders?: PlzFolders | undefined;
   /** Told whether the input came from the cache (for the execution's log). */
   onInput?: ((message: string) => void) | undefined;
@@ -78,8 +78,9 @@ export async function createFresh(containers: DockerContainers, spec: ContainerS
  * once, bind-mounted read-only at /plz/input: nothing copied; the entry is held until the
  * container exists, which then keeps it from eviction), else is streamed into /plz/input. An
  * earlier execution's output is always streamed in (not cached: it is read from MLflow's objects).
- * With the configuration files there is also the execution's `/plz` folder on the worker's volume
- * (`deps.plzFolders`), mounted read-write at /plz, from which the harvest reads.
+ * With the configuration files there are also the execution's output, measures and summary folders
+ * on the worker's volume (`deps.plzFolders`), mounted read-write under /plz, from which the harvest
+ * reads; the configuration then names /plz/summary/summary.json as the summary's path.
  * With a cached input (or none) and the configuration files, nothing is copied into the container:
  * one Docker request (the create).
  *
@@ -89,11 +90,14 @@ export async function createFresh(containers: DockerContainers, spec: ContainerS
  */
 export async function prepareContainer(deps: PrepareDeps, payload: JobSpec, spec: ContainerSpecInput): Promise<string> {
   const input = payload.input;
-  const configuration = `${JSON.stringify(jobConfiguration(payload.execution_id, payload.parameters, Boolean(spec.datasetsSource)), null, 2)}\n`;
+  // with the configuration files (and so the input cache's folder), the execution's folders too: the summary in its folder
+  const folders = deps.configurations ? deps.plzFolders : undefined;
+  const summaryPath = folders ? containerPaths.mountedSummary : containerPaths.summary;
+  const configuration = `${JSON.stringify(jobConfiguration(payload.execution_id, payload.parameters, Boolean(spec.datasetsSource), { summaryPath }), null, 2)}\n`;
   const mounted = deps.configurations ? await deps.configurations.write(payload.execution_id, configuration) : undefined;
   try {
-    const plz = mounted && deps.plzFolders ? await deps.plzFolders.create(payload.execution_id) : undefined;
-    const withConfiguration: ContainerSpecInput = mounted ? { ...spec, configurationSource: mounted.hostPath, ...(plz ? { plzSource: plz.hostPath } : {}) } : spec;
+    const plz = folders ? await folders.create(payload.execution_id) : undefined;
+    const withConfiguration: ContainerSpecInput = mounted ? { ...spec, configurationSource: mounted.hostPath, ...(plz ? { plzFolderSource: plz.hostPath } : {}) } : spec;
     const giveConfiguration = async (id: string, inputMounted: boolean) => {
       if (!mounted) await deps.containers.putArchive(id, '/', skeletonArchive(configuration, { inputMounted }));
     };

@@ -70,17 +70,19 @@ describe('containerSpec', () => {
     expect(() => containerSpec({ ...base, configurationSource: 'configurations/x.json' })).toThrow('must be absolute');
   });
 
-  it("mounts the execution's /plz folder read-write at /plz, with the input and the configuration file over it", () => {
+  it("mounts the execution's output, measures and summary folders read-write under /plz, beside the input and the configuration file", () => {
     const cache = '/var/lib/docker/volumes/plz-input-cache/_data/cpu-0';
-    const plzSource = `${cache}/plz/0b9c8f6e-1d2a-4c3b-8e7f-5a6b7c8d9e0f`;
+    const plzFolderSource = `${cache}/plz/0b9c8f6e-1d2a-4c3b-8e7f-5a6b7c8d9e0f`;
     const configurationSource = `${cache}/configurations/0b9c8f6e-1d2a-4c3b-8e7f-5a6b7c8d9e0f.json`;
     const inputSource = `${cache}/inputs/${'a'.repeat(64)}/data`;
-    expect(containerSpec({ ...base, plzSource, configurationSource, inputSource }).HostConfig.Mounts).toEqual([
-      { Type: 'bind', Source: plzSource, Target: '/plz', ReadOnly: false },
+    expect(containerSpec({ ...base, plzFolderSource, configurationSource, inputSource }).HostConfig.Mounts).toEqual([
+      { Type: 'bind', Source: `${plzFolderSource}/output`, Target: '/plz/output', ReadOnly: false },
+      { Type: 'bind', Source: `${plzFolderSource}/measures`, Target: '/plz/measures', ReadOnly: false },
+      { Type: 'bind', Source: `${plzFolderSource}/summary`, Target: '/plz/summary', ReadOnly: false },
       { Type: 'bind', Source: inputSource, Target: '/plz/input', ReadOnly: true },
       { Type: 'bind', Source: configurationSource, Target: '/plz/configuration.json', ReadOnly: true },
     ]);
-    expect(() => containerSpec({ ...base, plzSource: 'plz/x' })).toThrow('must be absolute');
+    expect(() => containerSpec({ ...base, plzFolderSource: 'plz/x' })).toThrow('must be absolute');
   });
 
   it('labels the container with the execution, the worker and the snapshot, and names it after the execution', () => {

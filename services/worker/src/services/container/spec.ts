@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { configurationFileEnv, containerPaths, labels, type Resources } from '@plz/contracts';
+import { plzFolderParts } from './plzFolders.js';
 import type { JobLimits } from './limits.js';
 
 /**
@@ -71,11 +72,12 @@ export interface ContainerSpecInput {
    */
   configurationSource?: string | undefined;
   /**
-   * Absolute host path of the execution's `/plz` folder on the worker's volume (plzFolders.ts),
-   * bind-mounted read-write at /plz (the input and the configuration file mounted over its mount
-   * points); undefined when /plz is the image's own folder, read back through Docker's archive.
+   * Absolute host path of the execution's folder on the worker's volume (plzFolders.ts), whose
+   * `output`, `measures` and `summary` are bind-mounted read-write at /plz/output, /plz/measures
+   * and /plz/summary; undefined when the job writes them into its container, read back through
+   * Docker's archive.
    */
-  plzSource?: string | undefined;
+  plzFolderSource?: string | undefined;
   stopGraceSeconds: number;
   extraLabels?: Record<string, string>;
 }
@@ -112,10 +114,11 @@ export const jobContainerName = (executionId: string): string => `plz-job-${exec
  * maximum run time goes in the label `org.plz.max-run-seconds` (the worker enforces it). The datasets source
  * is mounted read-only at /datasets, a cached input's folder (`inputSource`, only that entry's
  * data folder, not the cache) read-only at /plz/input, and the execution's configuration file
- * (`configurationSource`, that one file) read-only at /plz/configuration.json, over the
- * execution's own `/plz` folder on the worker's volume (`plzSource`, read-write) when it has one. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
+ * (`configurationSource`, that one file) read-only at /plz/configuration.json, and the execution's
+ * output, measures and summary folders on the worker's volume (`plzFolderSource`) read-write at
+ * /plz/output, /plz/measures and /plz/summary when it has them. `NVIDIA_VISIBLE_DEVICES` names exactly the worker's devices
  * (`void` for a CPU job; see visibleDevices). No privileges: not privileged, capabilities dropped,
- * no-new-privileges, no Docker socket (no mount but the datasets, the input, the configuration file and /plz).
+ * no-new-privileges, no Docker socket (no mount but the datasets, the input, the configuration file and the execution's folders).
  *
  * @throws Error when the request asks for more GPUs than the worker has, or GPUs of a CPU worker.
  */
@@ -148,10 +151,10 @@ export function containerSpec(input: ContainerSpecInput): ContainerSpec {
     const bind = path.isAbsolute(input.datasetsSource);
     mounts.push({ Type: bind ? 'bind' : 'volume', Source: input.datasetsSource, Target: containerPaths.datasets, ReadOnly: true });
   }
-  if (input.plzSource !== undefined) {
-    if (!path.isAbsolute(input.plzSource)) throw new Error(`the /plz folder's host path must be absolute: ${input.plzSource}`);
-    // Docker mounts in the order of the targets' depth: /plz first, then the input and the file over it
-    mounts.push({ Type: 'bind', Source: input.plzSource, Target: containerPaths.root, ReadOnly: false });
+  if (input.plzFolderSource !== undefined) {
+    const source = input.plzFolderSource;
+    if (!path.isAbsolute(source)) throw new Error(`the execution folder's host path must be absolute: ${source}`);
+    for (const part of plzFolderParts) mounts.push({ Type: 'bind', Source: path.posix.join(source, part), Target: `${containerPaths.root}/${part}`, ReadOnly: false });
   }
   if (input.inputSource !== undefined) {
     if (!path.isAbsolute(input.inputSource)) throw new Error(`the input's host path must be absolute: ${input.inputSource}`);

@@ -172,7 +172,7 @@ export class ExecutionSession {
   }
 
   /**
-   * Removes the job container, then its configuration file and its `/plz` folder (a failure is
+   * Removes the job container, then its configuration file and its execution folder (a failure is
    * logged: the container is labelled, an operator can find it; its file and folder stay until the
    * worker's next start prunes them).
    */
@@ -188,7 +188,7 @@ export class ExecutionSession {
     }
     this.containerId = undefined;
     await this.ctx.configurations?.remove(this.id).catch((error: unknown) => this.logger.warn({ err: error }, 'cannot remove the configuration file'));
-    await this.ctx.plzFolders?.remove(this.id).catch((error: unknown) => this.logger.warn({ err: error }, 'cannot remove the /plz folder'));
+    await this.ctx.plzFolders?.remove(this.id).catch((error: unknown) => this.logger.warn({ err: error }, 'cannot remove the execution folder'));
   }
 
   /**

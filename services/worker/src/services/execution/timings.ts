@@ -25,7 +25,7 @@ import { performance } from 'node:perf_hooks';
  * - `harvest_claim`: `running → harvesting` recorded;
  * - `archive`: for an execution without input, `/plz` read with one archive request, the output
  *   uploaded and the measures and summary read as it goes (services/harvest/plzArchive.ts);
- * - `plz_folder`: the same from the execution's `/plz` folder on the worker's volume, with no
+ * - `plz_folder`: the same from the execution's folder on the worker's volume, with no
  *   Docker request (services/harvest/plzFolder.ts), in place of `archive`;
  * - `output`, `measures`, `summary`: the output uploaded, the measures and summary read and sent
  *   (after `archive`: what is left of each, the reports and the sends to MLflow);

@@ -53,7 +53,7 @@ export function endOf(input: Pick<HarvestInput, 'exit' | 'maxRunSeconds'>, probl
  * Harvests the session's exited job container, once: claims the `harvesting` state (a row that
  * ended or belongs to another worker is left alone), uploads the output folder, reads the measures
  * and the summary (saved in the row and, numeric leaves, as MLflow metrics): from the execution's
- * /plz folder on the worker's volume when it has one (readPlzFolder), else without input
+ * folder on the worker's volume when it has one (readPlzFolder), else without input
  * (`withoutInput`) from one archive of /plz (readPlzOnce), else, or when that cannot be used, the
  * three each from its own archive at once, each tried again while MinIO or MLflow is down (the
  * worker's recordRetryMs); then records the end through the session
@@ -86,7 +86,7 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
   };
   const overCap: string[] = [];
   const notes: string[] = [];
-  // From the execution's /plz folder on the worker's volume when it has one (no Docker request);
+  // From the execution's folder on the worker's volume when it has one (no Docker request);
   // else, without an input, with one archive request of /plz (the output uploaded as it is read);
   // when neither can be used (files of the job beside the folders, an error), each part is read on
   // its own from Docker's archives, as with an input.

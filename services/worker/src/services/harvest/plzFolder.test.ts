@@ -30,22 +30,21 @@ describe("the harvest's read of a job's /plz folder (on the real file system)", 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'plz-folder-'));
     plz = path.join(dir, 'plz');
-    for (const name of ['plz', 'plz/output', 'plz/measures', 'plz/input', 'secret']) mkdirSync(path.join(dir, name), { recursive: true });
+    for (const name of ['plz', 'plz/output', 'plz/measures', 'plz/summary', 'secret']) mkdirSync(path.join(dir, name), { recursive: true });
     writeFileSync(path.join(dir, 'secret', 'key'), 'host secret');
-    writeFileSync(path.join(plz, 'configuration.json'), '');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const sinks = (read = true) => ({ output: new Recorded(read), measures: new MeasureFilesReader('measures', 1024, () => undefined), summary: new MeasureFilesReader('summary.json', 1024, () => undefined) });
 
-  it("hands each part its entries named as in Docker's archive, sorted, and reads nothing else", async () => {
+  it("hands each part its entries named as in Docker's archive, sorted, and reads nothing else (the summary from its folder)", async () => {
     mkdirSync(path.join(plz, 'output', 'sub'));
     writeFileSync(path.join(plz, 'output', 'b.txt'), 'two');
     writeFileSync(path.join(plz, 'output', 'a.txt'), 'one');
     writeFileSync(path.join(plz, 'output', 'sub', 'c.txt'), 'three');
     writeFileSync(path.join(plz, 'measures', 'epoch_1'), '{"loss": 0.5}');
-    writeFileSync(path.join(plz, 'summary.json'), '{"best": 1}');
-    writeFileSync(path.join(plz, 'input', 'data.txt'), 'input data');
+    writeFileSync(path.join(plz, 'summary', 'summary.json'), '{"best": 1}');
+    writeFileSync(path.join(plz, 'summary', 'notes.txt'), 'beside the summary');
     writeFileSync(path.join(plz, 'notes.txt'), 'beside the folders');
     const parts = sinks();
     expect(await readPlzFolder(plz, parts)).toBe('read');
@@ -67,9 +66,10 @@ describe("the harvest's read of a job's /plz folder (on the real file system)", 
     writeFileSync(path.join(plz, 'output', 'a.txt'), 'one');
     execFileSync('mkfifo', [path.join(plz, 'output', 'pipe')]);
     execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(plz, 'output', 'socket')]);
-    // a measures folder that is a link to the host's folder: an entry, not a walk into it
+    // a measures folder that is a link to the host's folder: an entry, not a walk into it; a summary that is a link
     rmSync(path.join(plz, 'measures'), { recursive: true });
     symlinkSync(path.join(dir, 'secret'), path.join(plz, 'measures'));
+    symlinkSync(path.join(dir, 'secret', 'key'), path.join(plz, 'summary', 'summary.json'));
     const parts = sinks();
     expect(await readPlzFolder(plz, parts)).toBe('read');
     expect(parts.output.entries).toEqual([
@@ -82,12 +82,13 @@ describe("the harvest's read of a job's /plz folder (on the real file system)", 
     ]);
     expect(JSON.stringify(parts.output.entries)).not.toContain('host secret');
     expect(parts.measures.files).toEqual([]);
+    expect(parts.summary.files).toEqual([]);
   });
 
   it('opens nothing for a skipped entry, and a summary that is a folder is read like measures', async () => {
     writeFileSync(path.join(plz, 'output', 'big.bin'), 'x'.repeat(4096));
-    mkdirSync(path.join(plz, 'summary.json'));
-    writeFileSync(path.join(plz, 'summary.json', 'best'), '3');
+    mkdirSync(path.join(plz, 'summary', 'summary.json'));
+    writeFileSync(path.join(plz, 'summary', 'summary.json', 'best'), '3');
     const parts = sinks(false);
     expect(await readPlzFolder(plz, parts)).toBe('read');
     expect(parts.output.entries.map((entry) => entry.name)).toEqual(['output/', 'output/big.bin']);

@@ -87,11 +87,11 @@ async function walk(dir: string, name: string, sink: EntrySink): Promise<void> {
 }
 
 /**
- * Reads the output, the measures and the summary of an exited job from its `/plz` folder on the
- * worker's volume (container/plzFolders.ts), handing each entry to its part's sink named as in
- * Docker's archive of that part (`output/…`, `measures/…`, `summary.json…`: readPlzOnce gives the
- * same), with no Docker request. Whatever else the job left in `/plz` is not read; neither are the
- * input's and the configuration file's mount points. The job can no longer change the folder (its
+ * Reads the output, the measures and the summary of an exited job from its folder on the worker's
+ * volume (container/plzFolders.ts: `output`, `measures`, and `summary` holding `summary.json`),
+ * handing each entry to its part's sink named as in Docker's archive of that part (`output/…`,
+ * `measures/…`, `summary.json…`: readPlzOnce gives the same), with no Docker request. Whatever else
+ * the job left in its summary folder is not read. The job can no longer change the folder (its
  * container has exited), and nothing in it is followed: links are entries, files are opened with
  * O_NOFOLLOW and must be the files listed.
  *
@@ -102,14 +102,10 @@ async function walk(dir: string, name: string, sink: EntrySink): Promise<void> {
 export async function readPlzFolder(dir: string, sinks: PlzSinks): Promise<'read' | 'absent'> {
   const info = await lstat(dir).catch(() => undefined);
   if (!info?.isDirectory()) return 'absent';
-  const parts = new Map<string, EntrySink>([
-    ['measures', sinks.measures],
-    ['output', sinks.output],
-    [summaryRoot, sinks.summary],
-  ]);
-  for (const name of (await readdir(dir)).sort()) {
-    const sink = parts.get(name);
-    if (sink) await walk(dir, name, sink);
-  }
+  const present = async (name: string) => (await lstat(path.join(dir, name)).catch(() => undefined)) !== undefined;
+  if (await present('measures')) await walk(dir, 'measures', sinks.measures);
+  if (await present('output')) await walk(dir, 'output', sinks.output);
+  const summaries = path.join(dir, 'summary');
+  if ((await lstat(summaries).catch(() => undefined))?.isDirectory() && (await present(path.join('summary', summaryRoot)))) await walk(summaries, summaryRoot, sinks.summary);
   return 'read';
 }
