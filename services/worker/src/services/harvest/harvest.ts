@@ -10,7 +10,7 @@ import type { StopReason } from '../run/supervise.js';
 import { formatBytes } from '../container/limits.js';
 import { OutputUploader, uploadOutputs, type OutputsResult } from './outputs.js';
 import { readPlzOnce } from './plzArchive.js';
-import { readPlzFolder } from './plzFolder.js';
+import { readPlzFolder, readPlzFolderPart } from './plzFolder.js';
 
 /** Files left out of the output named one per log line, at most. */
 const maxListed = 100;
@@ -88,8 +88,9 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
   const notes: string[] = [];
   // From the execution's folder on the worker's volume when it has one (no Docker request);
   // else, without an input, with one archive request of /plz (the output uploaded as it is read);
-  // when neither can be used (files of the job beside the folders, an error), each part is read on
-  // its own from Docker's archives, as with an input.
+  // when that cannot be used (files of the job beside the folders, an error such as MinIO down),
+  // each part is read on its own, again from the folder when there is one, else from Docker's
+  // archives (as with an input), each tried again while its service is down.
   const folder = await ctx.plzFolders?.existing(executionId);
   const once = folder || input.withoutInput ? await readOnce(session, input, run.artifactRoot, onSkip, folder?.dir) : undefined;
   // The output, the measures and the summary are stored independently: all three at once. Each
@@ -97,9 +98,14 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
   const keepOutput = async (): Promise<string | undefined> => {
     try {
       const maxBytes = ctx.config.JOB_OUTPUT_MAX_BYTES;
+      const fromFolder = async (dir: string) => {
+        const uploader = new OutputUploader(ctx.objects, run.artifactRoot, onSkip, maxBytes);
+        await readPlzFolderPart(dir, 'output', uploader);
+        return uploader.finish();
+      };
       const outputs = once
         ? once.output
-        : await session.persist('uploading the output', () => uploadOutputs(ctx.containers, ctx.objects, containerId, run.artifactRoot, onSkip, maxBytes));
+        : await session.persist('uploading the output', () => (folder ? fromFolder(folder.dir) : uploadOutputs(ctx.containers, ctx.objects, containerId, run.artifactRoot, onSkip, maxBytes)));
       log.system(`kept the output: ${outputs.files} file(s), ${outputs.bytes} bytes${outputs.skipped ? `, ${outputs.skipped} skipped` : ''}`);
       if (outputs.leftOut.length > 0) {
         const leftBytes = outputs.leftOut.reduce((sum, file) => sum + file.bytes, 0);
@@ -118,7 +124,12 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
   let measures: Record<string, unknown> | null = null;
   const keepMeasures = async (): Promise<string | undefined> => {
     try {
-      const files = once ? once.measures : await input.measures.read(containerId);
+      const fromFolder = async (dir: string) => {
+        const reading = input.measures.reader();
+        await readPlzFolderPart(dir, 'measures', reading.reader);
+        return reading.done();
+      };
+      const files = once ? once.measures : folder ? await fromFolder(folder.dir) : await input.measures.read(containerId);
       if (input.measures.capped.length > 0) {
         notes.push(`${input.measures.capped.length} measure file(s) were not read: past JOB_MEASURES_MAX_BYTES = ${ctx.config.JOB_MEASURES_MAX_BYTES} bytes (listed in the log)`);
       }
@@ -135,7 +146,11 @@ export async function harvest(session: ExecutionSession, input: HarvestInput): P
     try {
       let read;
       if (once) read = once.summary;
-      else {
+      else if (folder) {
+        const reader = new MeasureFilesReader(summaryRoot, ctx.settings.maxMeasureFileBytes, onSkip);
+        await readPlzFolderPart(folder.dir, 'summary', reader);
+        read = summaryOf(reader.files);
+      } else {
         const archive = await ctx.containers.getArchive(containerId, containerPaths.summary);
         read = archive ? await readSummary(archive, ctx.settings.maxMeasureFileBytes, onSkip) : undefined;
       }

@@ -7,7 +7,7 @@ import type { Header } from 'tar-stream';
 import type { EntryContent } from '../archive/entryPath.js';
 import { MeasureFilesReader } from '../measures/read.js';
 import type { EntrySink } from './plzArchive.js';
-import { readPlzFolder } from './plzFolder.js';
+import { readPlzFolder, readPlzFolderPart } from './plzFolder.js';
 
 /** A sink that records each entry (name, type, link) and its content when it reads it. */
 class Recorded implements EntrySink {
@@ -93,6 +93,21 @@ describe("the harvest's read of a job's /plz folder (on the real file system)", 
     expect(await readPlzFolder(plz, parts)).toBe('read');
     expect(parts.output.entries.map((entry) => entry.name)).toEqual(['output/', 'output/big.bin']);
     expect(parts.summary.files.map((file) => [file.path, file.content])).toEqual([['best', '3']]);
+  });
+
+  it('reads one part on its own (a part read again after a failure), the summary from its folder', async () => {
+    writeFileSync(path.join(plz, 'output', 'a.txt'), 'one');
+    writeFileSync(path.join(plz, 'summary', 'summary.json'), '{"best": 2}');
+    const parts = sinks();
+    await readPlzFolderPart(plz, 'summary', parts.summary);
+    expect(parts.summary.files.map((file) => [file.path, file.content])).toEqual([['', '{"best": 2}']]);
+    await readPlzFolderPart(plz, 'output', parts.output);
+    expect(parts.output.entries.map((entry) => entry.name)).toEqual(['output/', 'output/a.txt']);
+    expect(parts.measures.files).toEqual([]);
+    rmSync(path.join(plz, 'summary'), { recursive: true });
+    const none = sinks();
+    await readPlzFolderPart(plz, 'summary', none.summary);
+    expect(none.summary.files).toEqual([]);
   });
 
   it('says absent for a missing folder or a link in its place', async () => {

@@ -102,10 +102,25 @@ async function walk(dir: string, name: string, sink: EntrySink): Promise<void> {
 export async function readPlzFolder(dir: string, sinks: PlzSinks): Promise<'read' | 'absent'> {
   const info = await lstat(dir).catch(() => undefined);
   if (!info?.isDirectory()) return 'absent';
-  const present = async (name: string) => (await lstat(path.join(dir, name)).catch(() => undefined)) !== undefined;
-  if (await present('measures')) await walk(dir, 'measures', sinks.measures);
-  if (await present('output')) await walk(dir, 'output', sinks.output);
-  const summaries = path.join(dir, 'summary');
-  if ((await lstat(summaries).catch(() => undefined))?.isDirectory() && (await present(path.join('summary', summaryRoot)))) await walk(summaries, summaryRoot, sinks.summary);
+  await readPlzFolderPart(dir, 'measures', sinks.measures);
+  await readPlzFolderPart(dir, 'output', sinks.output);
+  await readPlzFolderPart(dir, 'summary', sinks.summary);
   return 'read';
+}
+
+/**
+ * One part of readPlzFolder on its own (a part read again after a failure, e.g. the output while
+ * MinIO was down): `output` and `measures` as `output/…` and `measures/…`, `summary` as
+ * `summary.json…` (its folder's `summary.json`); nothing when the part is absent.
+ *
+ * @throws a file system error, or the sink's.
+ */
+export async function readPlzFolderPart(dir: string, part: 'output' | 'measures' | 'summary', sink: EntrySink): Promise<void> {
+  const present = async (base: string, name: string) => (await lstat(path.join(base, name)).catch(() => undefined)) !== undefined;
+  if (part !== 'summary') {
+    if (await present(dir, part)) await walk(dir, part, sink);
+    return;
+  }
+  const summaries = path.join(dir, 'summary');
+  if ((await lstat(summaries).catch(() => undefined))?.isDirectory() && (await present(summaries, summaryRoot))) await walk(summaries, summaryRoot, sink);
 }
