@@ -144,12 +144,12 @@ export async function startWorker(config: Config, logger: Logger, overrides: Par
 
   void ctx.imageCache?.prune();
   const attached = await recover(ctx);
-  // configuration files and /plz folders of containers removed while the worker was away (or by the recovery)
+  // configuration files and execution folders of containers removed while the worker was away (or by the recovery)
   if (ctx.configurations) {
     const mounted = await ctx.containers.mountSourcesInUse();
     const removed = await ctx.configurations.prune(mounted);
     const folders = (await ctx.plzFolders?.prune(mounted)) ?? 0;
-    if (removed + folders > 0) logger.info({ removed, folders }, 'removed configuration files and /plz folders that no container mounts');
+    if (removed + folders > 0) logger.info({ removed, folders }, 'removed configuration files and execution folders that no container mounts');
   }
   const consumer = createConsumer({
     queue: config.gpus.queue,

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -10,6 +11,8 @@ import { buckets, inputObjectKey, jobImageTag, snapshotObjectKey } from '@plz/co
 import { dockerClient } from '../adapters/docker/client.js';
 import { DockerContainers } from '../adapters/docker/containers.js';
 import { createLogger } from '../logger.js';
+import { PlzFolders } from '../services/container/plzFolders.js';
+import { containerSpec, type ContainerSpecInput } from '../services/container/spec.js';
 import { InputCache } from '../services/inputs/cache.js';
 import { InputArchiveError, removeTree } from '../services/inputs/extract.js';
 import { jobSnapshot } from './jobs.js';
@@ -446,4 +449,49 @@ describe('the input cache against MinIO and Docker: eviction, entries in use, da
     const { stdout } = await run(dockerCli, ['ps', '-aq', '--filter', `label=${testLabel}=${bed.runId}`]);
     expect(stdout.trim()).toBe('');
   });
+});
+
+/** A CPU job container's settings, for containerSpec (only its mounts are used here). */
+const specBase: ContainerSpecInput = {
+  executionId: '',
+  workerId: 'cpu-folders',
+  snapshot: 'a'.repeat(64),
+  image: 'python:3.11-slim-bookworm',
+  deviceIds: [],
+  resources: { gpus: 0 },
+  limits: { memoryBytes: 1024 ** 3, cpus: 1, shmBytes: 64 * 1024 ** 2, pidsLimit: 256, maxRunSeconds: 60 },
+  network: 'none',
+  stopGraceSeconds: 1,
+};
+
+describe("executions' folders against Docker: a worker's start never prunes one a container mounts", () => {
+  const docker = dockerClient(undefined);
+  const containers = new DockerContainers(docker);
+  let root: string;
+  const runId = `folders-${process.pid}`;
+
+  beforeAll(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'plz-folders-'));
+  });
+  afterAll(async () => {
+    const { stdout } = await run(dockerCli, ['ps', '-aq', '--filter', `label=${testLabel}=${runId}`]);
+    if (stdout.trim()) await run(dockerCli, ['rm', '-f', ...stdout.trim().split('\n')]);
+    await removeTree(root);
+  });
+
+  it('keeps the folder of a container that mounts it (as after a restart, past the grace), removes it once the container is gone', async () => {
+    const folders = new PlzFolders({ dir: root, hostDir: root });
+    const id = randomUUID();
+    const folder = await folders.create(id);
+    // the mounts the worker's spec gives a job container
+    const spec = containerSpec({ ...specBase, executionId: id, plzFolderSource: folder.hostPath });
+    const container = await docker.createContainer({ Image: 'python:3.11-slim-bookworm', Labels: { [testLabel]: runId }, HostConfig: { Mounts: spec.HostConfig.Mounts } });
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(folder.dir, old, old);
+    expect(await folders.prune(await containers.mountSourcesInUse())).toBe(0);
+    expect(existsSync(folder.dir)).toBe(true);
+    await container.remove({ force: true });
+    expect(await folders.prune(await containers.mountSourcesInUse())).toBe(1);
+    expect(existsSync(folder.dir)).toBe(false);
+  }, 60_000);
 });
